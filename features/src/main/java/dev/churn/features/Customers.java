@@ -1,0 +1,101 @@
+package dev.churn.features;
+
+import static org.apache.spark.sql.functions.*;
+
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The {@code customers} table (one row per customer) and the pure transforms that feed it: the customers
+ * file's validation and the per-customer summary of a batch of accepted events.
+ */
+public final class Customers {
+  private Customers() {}
+
+  public static final String CUSTOMER_ID = "customer_id";
+  public static final String SEGMENT = "segment";
+  public static final String INDUSTRY = "industry";
+  public static final String PLAN = "plan";
+  public static final String MRR = "mrr";
+  public static final String SIGNUP_DATE = "signup_date";
+  public static final String SIGNUP_PLAN = "signup_plan";
+  public static final String SIGNUP_MRR = "signup_mrr";
+  public static final String TRIAL_END_DATE = "trial_end_date";
+  public static final String CHURN_DATE = "churn_date";
+  public static final String FIRST_EVENT_DATE = "first_event_date";
+  public static final String LAST_EVENT_DATE = "last_event_date";
+  public static final String PLAN_CHANGED_AT = "plan_changed_at";
+  public static final String CANCELLED_ON = "cancelled_on";
+  public static final String UNKNOWN = "unknown";
+
+  public static final StructType TABLE_SCHEMA = new StructType()
+      .add(CUSTOMER_ID, DataTypes.StringType, false)
+      .add(SEGMENT, DataTypes.StringType)
+      .add(INDUSTRY, DataTypes.StringType)
+      .add(PLAN, DataTypes.StringType)
+      .add(MRR, DataTypes.DoubleType)
+      .add(SIGNUP_DATE, DataTypes.DateType)
+      .add(SIGNUP_PLAN, DataTypes.StringType)
+      .add(SIGNUP_MRR, DataTypes.DoubleType)
+      .add(TRIAL_END_DATE, DataTypes.DateType)
+      .add(CHURN_DATE, DataTypes.DateType)
+      .add(CANCELLED_ON, DataTypes.DateType)
+      .add(FIRST_EVENT_DATE, DataTypes.DateType)
+      .add(LAST_EVENT_DATE, DataTypes.DateType)
+      .add(PLAN_CHANGED_AT, DataTypes.TimestampType);
+
+  /** The customers file as written by {@code generate}: CSV with a header, every field read as text. */
+  public static final StructType FILE_SCHEMA = new StructType()
+      .add(CUSTOMER_ID, DataTypes.StringType)
+      .add(SEGMENT, DataTypes.StringType)
+      .add(INDUSTRY, DataTypes.StringType)
+      .add(PLAN, DataTypes.StringType)
+      .add(MRR, DataTypes.StringType)
+      .add(SIGNUP_DATE, DataTypes.StringType)
+      .add(TRIAL_END_DATE, DataTypes.StringType);
+
+  /**
+   * Types a customers file (columns of {@link #FILE_SCHEMA} plus lineage) and sets {@link Events#REASON} to
+   * {@code bad_customer_record} for rows without a customer id or a parseable signup date.
+   */
+  public static Dataset<Row> validateFile(Dataset<Row> file) {
+    Column id = trim(col(CUSTOMER_ID));
+    Column signup = try_to_date(trim(col(SIGNUP_DATE)));
+    Column mrr = trim(col(MRR)).try_cast(DataTypes.DoubleType);
+    Column bad = id.isNull().or(id.equalTo("")).or(signup.isNull()).or(mrr.isNull().and(col(MRR).isNotNull()))
+        .or(mrr.lt(0));
+    return file.select(
+        col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION), col(Events.RAW_RECORD),
+        id.as(CUSTOMER_ID),
+        coalesce(nullif(lower(trim(col(SEGMENT))), lit("")), lit(UNKNOWN)).as(SEGMENT),
+        coalesce(nullif(lower(trim(col(INDUSTRY))), lit("")), lit(UNKNOWN)).as(INDUSTRY),
+        coalesce(nullif(lower(trim(col(PLAN))), lit("")), lit(UNKNOWN)).as(PLAN),
+        coalesce(mrr, lit(0.0)).as(MRR),
+        signup.as(SIGNUP_DATE),
+        try_to_date(nullif(trim(col(TRIAL_END_DATE)), lit(""))).as(TRIAL_END_DATE),
+        when(bad, lit(RejectReason.BAD_CUSTOMER_RECORD.code())).as(Events.REASON),
+        when(bad, lit(RejectReason.BAD_CUSTOMER_RECORD.description())).as(Events.DETAIL),
+        lit(null).cast(DataTypes.StringType).as(Events.EVENT_KEY));
+  }
+
+  /**
+   * Summarises a batch of accepted events per customer: first and last event dates, the first cancellation
+   * date under {@code churn} (null for inactivity churn), and the batch's last plan change.
+   */
+  public static Dataset<Row> eventSummary(Dataset<Row> events, ChurnDefinition churn) {
+    Column type = col(Events.EVENT_TYPE);
+    Column planChange = type.isin(EventType.PLAN_UPGRADE.wireName(), EventType.PLAN_DOWNGRADE.wireName())
+        .and(col(Events.MRR).isNotNull());
+    Column cancel = churn.byInactivity() ? lit(false) : type.isin(churn.cancellationEventTypes().toArray());
+    return events.groupBy(col(Events.CUSTOMER_ID)).agg(
+        min(col(Events.EVENT_DATE)).as(FIRST_EVENT_DATE),
+        max(col(Events.EVENT_DATE)).as(LAST_EVENT_DATE),
+        min(when(cancel, col(Events.EVENT_DATE))).as(CANCELLED_ON),
+        max(when(planChange, col(Events.EVENT_TIME))).as(PLAN_CHANGED_AT),
+        max_by(when(planChange, col(Events.PLAN)), when(planChange, col(Events.EVENT_TIME))).as(PLAN),
+        max_by(when(planChange, col(Events.MRR)), when(planChange, col(Events.EVENT_TIME))).as(MRR));
+  }
+}

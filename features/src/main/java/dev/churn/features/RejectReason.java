@@ -1,0 +1,40 @@
+package dev.churn.features;
+
+/**
+ * Why a raw record was quarantined. The code (lower case) is what {@code events_quarantine.reason} holds;
+ * checks run in declaration order and the first that fails names the reason.
+ */
+public enum RejectReason {
+  /** Not parseable at all: invalid JSON, wrong number of delimited fields. */
+  MALFORMED("malformed record: not valid for the declared format"),
+  /** customer_id absent, null or blank. */
+  MISSING_CUSTOMER_ID("customer_id is missing or empty"),
+  /** event_time absent or not in the declared timestamp format. */
+  BAD_TIMESTAMP("event_time is missing or not parseable"),
+  /** event_time more than one day after the reference date of the batch (folder date or --date). */
+  FUTURE_TIMESTAMP("event_time lies in the future of the batch's date"),
+  /** event_type not one of the canonical types (after mapping). */
+  UNKNOWN_EVENT_TYPE("event_type is not a known type"),
+  /** amount, quantity or mrr not a number. */
+  BAD_NUMBER("a numeric field is not a number"),
+  /** amount, quantity or mrr below zero. */
+  NEGATIVE_AMOUNT("amount, quantity or mrr is negative"),
+  /** Same event key as an accepted event, in this batch or an earlier run. */
+  DUPLICATE("duplicate of an event already accepted"),
+  /** A customers-file row without a usable customer_id or signup_date. */
+  BAD_CUSTOMER_RECORD("customers record lacks customer_id or a valid signup_date");
+
+  private final String description;
+
+  RejectReason(String description) {
+    this.description = description;
+  }
+
+  public String code() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  public String description() {
+    return description;
+  }
+}

@@ -1,0 +1,204 @@
+package dev.churn.features;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How a raw activity log maps onto the canonical events, and how churn is recognised in it.
+ *
+ * <p>A mapping file is JSON:
+ *
+ * <pre>{@code
+ * {
+ *   "name": "cdnow",
+ *   "format": "csv",                       // json (default), csv or parquet
+ *   "delimiter": "whitespace",             // csv only: a character, or "whitespace" for runs of blanks
+ *   "header": true,                        // csv only: first line of each file names the columns
+ *   "columns": {"customer_id": "customer_id", "event_time": "date", "amount": "dollar_value"},
+ *   "timestamp_format": "yyyyMMdd",        // Spark datetime pattern; default ISO-8601
+ *   "constants": {"event_type": "purchase"},
+ *   "event_types": {"purchase": "payment"},
+ *   "identity": "position",                // event_id (default) | position | content
+ *   "customer_constants": {"segment": "consumer", "industry": "retail"},
+ *   "churn": {"inactivity_days": 90}       // or {"cancellation_event_types": ["cancellation"]}
+ * }
+ * }</pre>
+ *
+ * Identity says what makes two records the same event: an {@code event_id} column; the record's source
+ * file and line ({@code position}: identical lines stay separate events, re-reading a file adds nothing);
+ * or the record's whole content ({@code content}: identical records are duplicates).
+ */
+public final class SourceMapping implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public enum Identity { EVENT_ID, POSITION, CONTENT }
+
+  public static final String DEFAULT_NAME = "canonical";
+  private static final Set<String> KNOWN_KEYS = Set.of("name", "format", "delimiter", "header", "columns",
+      "timestamp_format", "constants", "event_types", "identity", "customer_constants", "churn");
+
+  private final String name;
+  private final String format;
+  private final String delimiter;
+  private final boolean header;
+  private final Map<String, String> columns;
+  private final String timestampFormat;
+  private final Map<String, String> constants;
+  private final Map<String, String> eventTypes;
+  private final Identity identity;
+  private final Map<String, String> customerConstants;
+  private final ChurnDefinition churn;
+
+  private SourceMapping(String name, String format, String delimiter, boolean header, Map<String, String> columns,
+      String timestampFormat, Map<String, String> constants, Map<String, String> eventTypes, Identity identity,
+      Map<String, String> customerConstants, ChurnDefinition churn) {
+    this.name = name;
+    this.format = format;
+    this.delimiter = delimiter;
+    this.header = header;
+    this.columns = Collections.unmodifiableMap(columns);
+    this.timestampFormat = timestampFormat;
+    this.constants = Collections.unmodifiableMap(constants);
+    this.eventTypes = Collections.unmodifiableMap(eventTypes);
+    this.identity = identity;
+    this.customerConstants = Collections.unmodifiableMap(customerConstants);
+    this.churn = churn;
+  }
+
+  /** The project's own log: canonical JSON lines with event ids, ISO timestamps, churn by cancellation. */
+  public static SourceMapping canonical() {
+    return new SourceMapping(DEFAULT_NAME, "json", ",", true, new LinkedHashMap<>(), null, new LinkedHashMap<>(),
+        new LinkedHashMap<>(), Identity.EVENT_ID, new LinkedHashMap<>(), ChurnDefinition.cancellation(
+            List.of(EventType.CANCELLATION.wireName())));
+  }
+
+  public static SourceMapping load(Path file) {
+    try {
+      return parse(Files.readString(file));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read mapping file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public static SourceMapping parse(String json) {
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(json);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("mapping is not valid JSON: " + firstLine(e.getMessage()), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new IllegalArgumentException("mapping must be a JSON object");
+    }
+    for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!KNOWN_KEYS.contains(key)) {
+        throw new IllegalArgumentException("mapping has unknown key '" + key + "'; known keys: " + KNOWN_KEYS);
+      }
+    }
+    String format = text(root, "format", "json");
+    if (!List.of("json", "csv", "parquet").contains(format)) {
+      throw new IllegalArgumentException("mapping format must be json, csv or parquet, not '" + format + "'");
+    }
+    Map<String, String> columns = stringMap(root, "columns");
+    for (String canonical : columns.keySet()) {
+      if (Events.RAW_SCHEMA.getFieldIndex(canonical).isEmpty()) {
+        throw new IllegalArgumentException("mapping column '" + canonical + "' is not a canonical field; use one of "
+            + List.of(Events.RAW_SCHEMA.fieldNames()));
+      }
+    }
+    Map<String, String> constants = stringMap(root, "constants");
+    Map<String, String> eventTypes = stringMap(root, "event_types");
+    for (Map.Entry<String, String> e : eventTypes.entrySet()) {
+      if (EventType.fromWire(e.getValue()).isEmpty()) {
+        throw new IllegalArgumentException("mapping maps event type '" + e.getKey() + "' to '" + e.getValue()
+            + "', which is not one of " + EventType.wireNames());
+      }
+    }
+    boolean hasEventId = columns.containsKey(Events.EVENT_ID) || (columns.isEmpty() && "json".equals(format));
+    String identityText = text(root, "identity", hasEventId ? "event_id" : "position");
+    Identity identity;
+    try {
+      identity = Identity.valueOf(identityText.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("mapping identity must be event_id, position or content, not '"
+          + identityText + "'");
+    }
+    JsonNode churnNode = root.get("churn");
+    ChurnDefinition churn;
+    if (churnNode == null) {
+      churn = ChurnDefinition.cancellation(List.of(EventType.CANCELLATION.wireName()));
+    } else if (churnNode.has("inactivity_days")) {
+      int days = churnNode.get("inactivity_days").asInt(-1);
+      if (days <= 0) {
+        throw new IllegalArgumentException("mapping churn.inactivity_days must be a positive number of days");
+      }
+      churn = ChurnDefinition.inactivity(days);
+    } else if (churnNode.has("cancellation_event_types")) {
+      List<String> types = new ArrayList<>();
+      churnNode.get("cancellation_event_types").forEach(n -> types.add(n.asText()));
+      churn = ChurnDefinition.cancellation(types);
+    } else {
+      throw new IllegalArgumentException(
+          "mapping churn must give inactivity_days or cancellation_event_types");
+    }
+    return new SourceMapping(text(root, "name", "custom"), format, text(root, "delimiter", ","),
+        root.path("header").asBoolean(true), columns, text(root, "timestamp_format", null), constants, eventTypes,
+        identity, stringMap(root, "customer_constants"), churn);
+  }
+
+  private static String firstLine(String s) {
+    return s == null ? "" : s.lines().findFirst().orElse("");
+  }
+
+  private static String text(JsonNode root, String key, String dflt) {
+    JsonNode n = root.get(key);
+    return n == null || n.isNull() ? dflt : n.asText();
+  }
+
+  private static Map<String, String> stringMap(JsonNode root, String key) {
+    Map<String, String> out = new LinkedHashMap<>();
+    JsonNode n = root.get(key);
+    if (n != null) {
+      if (!n.isObject()) {
+        throw new IllegalArgumentException("mapping " + key + " must be an object of names to names");
+      }
+      n.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asText()));
+    }
+    return out;
+  }
+
+  /** The source column that holds a canonical field: the mapped name, or the canonical name itself. */
+  public String sourceColumn(String canonical) {
+    return columns.getOrDefault(canonical, canonical);
+  }
+
+  public String name() { return name; }
+  public String format() { return format; }
+  public String delimiter() { return delimiter; }
+  public boolean header() { return header; }
+  public Map<String, String> columns() { return columns; }
+  public String timestampFormat() { return timestampFormat; }
+  public Map<String, String> constants() { return constants; }
+  public Map<String, String> eventTypes() { return eventTypes; }
+  public Identity identity() { return identity; }
+  public Map<String, String> customerConstants() { return customerConstants; }
+  public ChurnDefinition churn() { return churn; }
+
+  /** A copy that reads another format (the CLI's --format overrides the mapping's). */
+  public SourceMapping withFormat(String newFormat) {
+    return new SourceMapping(name, newFormat, delimiter, header, columns, timestampFormat, constants, eventTypes,
+        identity, customerConstants, churn);
+  }
+}

@@ -1,0 +1,47 @@
+package dev.churn.jobs;
+
+/**
+ * A failure the user can act on, with the exit code a scheduler reads: {@link #BAD_DATA} (3) for bad data over
+ * the allowed threshold or a model that does not fit the features, {@link #FAILURE} (1) for anything else.
+ * Its message is the one line printed on stderr.
+ */
+public class ChurnException extends RuntimeException {
+  public static final int FAILURE = 1;
+  public static final int USAGE = 2;
+  public static final int BAD_DATA = 3;
+
+  private final int exitCode;
+  private RunLog.StageResult partialResult;
+
+  public ChurnException(int exitCode, String message) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+
+  public ChurnException(int exitCode, String message, Throwable cause) {
+    super(message, cause);
+    this.exitCode = exitCode;
+  }
+
+  public static ChurnException badData(String message) {
+    return new ChurnException(BAD_DATA, message);
+  }
+
+  public static ChurnException usage(String message) {
+    return new ChurnException(USAGE, message);
+  }
+
+  /** Counts a failing stage had reached, for its run_log row (for example rows quarantined before exit 3). */
+  public ChurnException withPartialResult(RunLog.StageResult result) {
+    this.partialResult = result;
+    return this;
+  }
+
+  public RunLog.StageResult partialResult() {
+    return partialResult;
+  }
+
+  public int exitCode() {
+    return exitCode;
+  }
+}

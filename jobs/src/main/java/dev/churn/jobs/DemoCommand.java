@@ -1,0 +1,51 @@
+package dev.churn.jobs;
+
+import dev.churn.features.SourceMapping;
+import java.io.PrintWriter;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Generates a realistic sample data set under the warehouse, runs the pipeline over it and prints a summary.")
+final class DemoCommand implements Callable<Integer> {
+  @ParentCommand ChurnCli root;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--customers", defaultValue = "2000", description = "Customers to generate (default: ${DEFAULT-VALUE}).")
+  int customers;
+
+  @Option(names = "--days", defaultValue = "180", description = "Days of activity (default: ${DEFAULT-VALUE}).")
+  int days;
+
+  @Option(names = "--start", defaultValue = "2026-01-01", paramLabel = "DATE", description = "First day (default: ${DEFAULT-VALUE}).")
+  LocalDate start;
+
+  @Option(names = "--seed", defaultValue = "7", description = "Random seed (default: ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    try (ChurnCli.Context ctx = root.open("demo")) {
+      String sample = ctx.warehouse().root() + "/_demo_input";
+      out.printf("demo: generating %d customers over %d days from %s into %s%n", customers, days, start, sample);
+      out.flush();
+      GenerateJob.Result g = new GenerateJob(ctx.spark(),
+          new GenerateJob.Options(sample, customers, days, start, seed, 0.01)).run();
+      out.printf("demo: %d event records written (%d made bad on purpose)%n", g.events(), g.badRecords());
+      RunLog log = new RunLog(ctx.warehouse(), "demo", start.plusDays(days - 1), out);
+      IngestJob.Result r = new IngestJob(ctx.warehouse(), log, new IngestJob.Options(List.of(sample + "/events"),
+          List.of(sample + "/customers"), SourceMapping.canonical(), null, IngestJob.DEFAULT_MAX_BAD_FRACTION)).run();
+      IngestCommand.print(out, r);
+      out.printf("demo: warehouse at %s; try ./churn --warehouse %s sql \"SELECT reason, count(*) FROM "
+          + "events_quarantine GROUP BY reason\"%n", ctx.warehouse().root(), root.warehouse);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,91 @@
+package dev.churn.jobs;
+
+import dev.churn.features.SourceMapping;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "ingest", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Validates raw activity logs into the events table; every rejected record goes to "
+        + "events_quarantine with its reason. Upserts customers and refreshes daily_activity for the days touched.",
+        "Running it again on the same files changes nothing."})
+final class IngestCommand implements Callable<Integer> {
+  @ParentCommand ChurnCli root;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--events", required = true, split = ",", paramLabel = "PATH",
+      description = "Raw log files or folders (comma-separated or repeated; folders are read recursively).")
+  List<String> events;
+
+  @Option(names = "--customers", split = ",", paramLabel = "PATH",
+      description = "Customers CSV (with a header). Without it, customers are derived from the events.")
+  List<String> customers;
+
+  @Option(names = "--format", paramLabel = "FORMAT", description = "json, csv or parquet (default: the mapping's, else json).")
+  String format;
+
+  @Option(names = "--mapping", paramLabel = "FILE", description = "Mapping file for a foreign log (JSON).")
+  Path mapping;
+
+  @Option(names = "--date", paramLabel = "DATE",
+      description = "The batch's date: events after the next day are rejected as future (default: the event_date= folder).")
+  LocalDate date;
+
+  @Option(names = "--max-bad-fraction", defaultValue = "0.05", paramLabel = "F",
+      description = "Fail with exit 3, committing no events, above this rejected share (default: ${DEFAULT-VALUE}).")
+  double maxBadFraction;
+
+  @Override
+  public Integer call() {
+    if (format != null && !List.of("json", "csv", "parquet").contains(format)) {
+      throw new ParameterException(spec.commandLine(), "--format must be json, csv or parquet, not '" + format + "'");
+    }
+    if (maxBadFraction < 0 || maxBadFraction > 1) {
+      throw new ParameterException(spec.commandLine(), "--max-bad-fraction must be between 0 and 1");
+    }
+    SourceMapping m;
+    if (mapping != null) {
+      if (!Files.isRegularFile(mapping)) {
+        throw new ParameterException(spec.commandLine(), "mapping file does not exist: " + mapping);
+      }
+      try {
+        m = SourceMapping.load(mapping);
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(spec.commandLine(), "bad mapping file " + mapping + ": " + e.getMessage());
+      }
+    } else {
+      m = SourceMapping.canonical();
+    }
+    if (format != null) {
+      m = m.withFormat(format);
+    }
+    try (ChurnCli.Context ctx = root.open("ingest")) {
+      RunLog log = new RunLog(ctx.warehouse(), "ingest", date, spec.commandLine().getOut());
+      IngestJob.Result r = new IngestJob(ctx.warehouse(), log,
+          new IngestJob.Options(events, customers, m, date, maxBadFraction)).run();
+      print(spec.commandLine().getOut(), r);
+    }
+    return 0;
+  }
+
+  static void print(java.io.PrintWriter out, IngestJob.Result r) {
+    out.printf("run %s: %d records read, %d accepted, %d rejected%s%n", r.runId(), r.rowsIn(), r.accepted(),
+        r.rejected(), r.replayed() > 0 ? ", " + r.replayed() + " already ingested (skipped)" : "");
+    r.rejectedByReason().forEach((reason, n) -> out.printf("  rejected %-22s %d%n", reason, n));
+    if (r.customersIn() > 0) {
+      out.printf("customers file: %d rows, %d rejected%n", r.customersIn(), r.customersRejected());
+    }
+    if (!r.daysTouched().isEmpty()) {
+      out.printf("daily_activity refreshed for %d day(s), %s .. %s%n", r.daysTouched().size(),
+          r.daysTouched().get(0), r.daysTouched().get(r.daysTouched().size() - 1));
+    }
+  }
+}

@@ -1,0 +1,182 @@
+package dev.churn.jobs;
+
+import static org.apache.spark.sql.functions.*;
+
+import dev.churn.features.EventValidation;
+import dev.churn.features.Events;
+import dev.churn.features.SourceMapping;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Reads raw log files into records that keep their lineage: the file, the 1-based line (or Parquet row) in it,
+ * the record's raw text, whether it could be parsed, and the {@code event_date=} folder it sat in. Text formats
+ * are read line by line with an explicit all-string schema, so a malformed line is kept (flagged) rather than
+ * dropped or nulled; blank lines are not records and are skipped.
+ */
+public final class RawLogReader {
+  private static final String CORRUPT = "_corrupt_record";
+  private static final String LINE = "value";
+
+  private final SparkSession spark;
+
+  public RawLogReader(SparkSession spark) {
+    this.spark = spark;
+  }
+
+  /** Fails with a usage error (exit 2) when a path matches no file. */
+  public void requireExists(List<String> paths) {
+    for (String p : paths) {
+      try {
+        Path path = new Path(p);
+        FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        FileStatus[] matches = fs.globStatus(path);
+        if (matches == null || matches.length == 0) {
+          throw ChurnException.usage("input path does not exist: " + p);
+        }
+      } catch (IOException e) {
+        throw new ChurnException(ChurnException.FAILURE, "cannot list input path " + p + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Source columns of the mapping (or of the file header) plus the lineage columns of {@link EventValidation}. */
+  public Dataset<Row> read(List<String> paths, SourceMapping mapping) {
+    requireExists(paths);
+    Dataset<Row> records = switch (mapping.format()) {
+      case "json" -> json(lines(paths), mapping);
+      case "csv" -> csv(lines(paths), mapping);
+      case "parquet" -> parquet(paths);
+      default -> throw ChurnException.usage("unknown format '" + mapping.format() + "': use json, csv or parquet");
+    };
+    Column folder = regexp_extract(col(Events.SOURCE_FILE), "event_date=(\\d{4}-\\d{2}-\\d{2})", 1);
+    return records.withColumn(EventValidation.FOLDER_DATE, try_to_date(nullif(folder, lit(""))));
+  }
+
+  /** Every line of the files with its file and 1-based line number. */
+  private Dataset<Row> lines(List<String> paths) {
+    Dataset<Row> raw = spark.read().option("recursiveFileLookup", "true").text(paths.toArray(String[]::new))
+        .select(col(LINE), col("_metadata.file_path").as(Events.SOURCE_FILE),
+            col("_metadata.file_block_start").as("_block"), monotonically_increasing_id().as("_seq"));
+    // Within a split, lines keep file order and _seq increases with it; splits order by their start offset.
+    return raw.withColumn(Events.SOURCE_POSITION, row_number().over(
+            Window.partitionBy(col(Events.SOURCE_FILE)).orderBy(col("_block"), col("_seq"))).cast(DataTypes.LongType))
+        .drop("_block", "_seq");
+  }
+
+  private static Dataset<Row> json(Dataset<Row> lines, SourceMapping mapping) {
+    StructType schema = new StructType();
+    for (String field : Events.RAW_SCHEMA.fieldNames()) {
+      if (!mapping.constants().containsKey(field)) {
+        schema = schema.add(mapping.sourceColumn(field), DataTypes.StringType);
+      }
+    }
+    schema = schema.add(CORRUPT, DataTypes.StringType);
+    Column parsed = from_json(col(LINE), schema, Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
+    Dataset<Row> withParsed = lines.where(trim(col(LINE)).notEqual(""))
+        .select(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION), col(LINE).as(Events.RAW_RECORD),
+            parsed.as("_p"));
+    List<Column> cols = new ArrayList<>(List.of(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION),
+        col(Events.RAW_RECORD)));
+    for (String name : schema.fieldNames()) {
+      if (!name.equals(CORRUPT)) {
+        cols.add(col("_p").getField(name).as(name));
+      }
+    }
+    // A line that is not a JSON object parses to a null struct or fills only the corrupt-record field.
+    cols.add(col("_p").isNull().or(col("_p").getField(CORRUPT).isNotNull()).as(EventValidation.MALFORMED));
+    return withParsed.select(cols.toArray(Column[]::new));
+  }
+
+  private Dataset<Row> csv(Dataset<Row> lines, SourceMapping mapping) {
+    boolean whitespace = "whitespace".equalsIgnoreCase(mapping.delimiter());
+    String delimiter = mapping.delimiter();
+    if (!whitespace && delimiter.length() != 1) {
+      throw ChurnException.usage("csv delimiter must be one character or \"whitespace\", not '" + delimiter + "'");
+    }
+    Dataset<Row> body = lines;
+    List<String> header;
+    if (mapping.header()) {
+      List<Row> headers = lines.where(col(Events.SOURCE_POSITION).equalTo(1)).select(trim(col(LINE))).distinct()
+          .limit(2).collectAsList();
+      if (headers.size() > 1) {
+        throw ChurnException.badData("input files have different header lines: '" + headers.get(0).getString(0)
+            + "' and '" + headers.get(1).getString(0) + "'");
+      }
+      if (headers.isEmpty()) {
+        throw ChurnException.badData("input files have no header line");
+      }
+      header = List.of(splitHeader(headers.get(0).getString(0), whitespace, delimiter));
+      body = lines.where(col(Events.SOURCE_POSITION).gt(1));
+    } else {
+      header = new ArrayList<>();
+      for (String field : Events.RAW_SCHEMA.fieldNames()) {
+        header.add(mapping.sourceColumn(field));
+      }
+    }
+    body = body.where(trim(col(LINE)).notEqual(""));
+    String splitRegex = whitespace ? "\\s+" : java.util.regex.Pattern.quote(delimiter) + "(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)";
+    Column fields = split(whitespace ? trim(col(LINE)) : col(LINE), splitRegex);
+    List<Column> cols = new ArrayList<>(List.of(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION),
+        col(LINE).as(Events.RAW_RECORD)));
+    if (whitespace) {
+      for (int i = 0; i < header.size(); i++) {
+        cols.add(fields.getItem(i).as(header.get(i)));
+      }
+    } else {
+      StructType schema = new StructType();
+      for (String h : header) {
+        schema = schema.add(h, DataTypes.StringType);
+      }
+      Column parsed = from_csv(col(LINE), lit(schema.toDDL()), Map.of("sep", delimiter, "mode", "PERMISSIVE"));
+      for (String h : header) {
+        cols.add(parsed.getField(h).as(h));
+      }
+    }
+    cols.add(size(fields).notEqual(header.size()).as(EventValidation.MALFORMED));
+    return body.select(cols.toArray(Column[]::new));
+  }
+
+  private static String[] splitHeader(String headerLine, boolean whitespace, String delimiter) {
+    String[] parts = whitespace ? headerLine.trim().split("\\s+") : headerLine.split(java.util.regex.Pattern.quote(delimiter));
+    for (int i = 0; i < parts.length; i++) {
+      parts[i] = parts[i].trim().replaceAll("^\"|\"$", "");
+    }
+    return parts;
+  }
+
+  private Dataset<Row> parquet(List<String> paths) {
+    Dataset<Row> df = spark.read().option("recursiveFileLookup", "true").parquet(paths.toArray(String[]::new));
+    List<Column> cols = new ArrayList<>();
+    for (String c : df.columns()) {
+      cols.add(col("`" + c + "`").cast(DataTypes.StringType).as(c));
+    }
+    cols.add(col("_metadata.file_path").as(Events.SOURCE_FILE));
+    cols.add(col("_metadata.row_index").plus(1).cast(DataTypes.LongType).as(Events.SOURCE_POSITION));
+    cols.add(to_json(struct(java.util.Arrays.stream(df.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new)))
+        .as(Events.RAW_RECORD));
+    cols.add(lit(false).as(EventValidation.MALFORMED));
+    return df.select(cols.toArray(Column[]::new));
+  }
+
+  /** The customers file: CSV with a header, all fields text, with lineage for quarantining bad rows. */
+  public Dataset<Row> readCustomers(List<String> paths) {
+    requireExists(paths);
+    Dataset<Row> lines = lines(paths);
+    SourceMapping csv = SourceMapping.parse("{\"format\": \"csv\", \"delimiter\": \",\", \"header\": true, "
+        + "\"columns\": {\"customer_id\": \"customer_id\"}}");
+    return csv(lines, csv);
+  }
+}

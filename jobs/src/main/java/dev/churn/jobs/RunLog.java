@@ -1,0 +1,109 @@
+package dev.churn.jobs;
+
+import java.io.PrintWriter;
+import java.sql.Date;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Runs the stages of one command: prints a console line when each starts and ends, labels its Spark jobs
+ * with the stage name (so the Spark UI reads like the pipeline), and writes one {@code run_log} row per stage,
+ * also when the stage fails (status {@code failed} and the reason).
+ */
+public final class RunLog {
+  public static final StructType SCHEMA = new StructType()
+      .add("run_id", DataTypes.StringType, false)
+      .add("command", DataTypes.StringType, false)
+      .add("run_date", DataTypes.DateType)
+      .add("stage", DataTypes.StringType, false)
+      .add("started_at", DataTypes.TimestampType, false)
+      .add("duration_ms", DataTypes.LongType, false)
+      .add("rows_in", DataTypes.LongType)
+      .add("rows_out", DataTypes.LongType)
+      .add("rows_rejected", DataTypes.LongType)
+      .add("status", DataTypes.StringType, false)
+      .add("message", DataTypes.StringType);
+
+  /** What a stage reports: rows read, rows written, rows rejected, and a short free-text note. */
+  public record StageResult(long rowsIn, long rowsOut, long rowsRejected, String message) {
+    public static StageResult of(long rowsIn, long rowsOut) {
+      return new StageResult(rowsIn, rowsOut, 0, null);
+    }
+  }
+
+  private final Warehouse warehouse;
+  private final String command;
+  private final LocalDate runDate;
+  private final String runId;
+  private final PrintWriter console;
+
+  public RunLog(Warehouse warehouse, String command, LocalDate runDate, PrintWriter console) {
+    this.warehouse = warehouse;
+    this.command = command;
+    this.runDate = runDate;
+    this.console = console;
+    this.runId = command + "-" + (runDate == null ? "nodate" : runDate.toString()) + "-"
+        + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public LocalDate runDate() {
+    return runDate;
+  }
+
+  /** Runs {@code body} as stage {@code stage}; its failure is logged and rethrown unchanged. */
+  public StageResult stage(String stage, Supplier<StageResult> body) {
+    Instant started = Instant.now();
+    long t0 = System.nanoTime();
+    console.printf("[%s] %s started%n", command, stage);
+    console.flush();
+    var sc = warehouse.spark().sparkContext();
+    sc.setJobGroup(command + ":" + stage, command + " " + stage + (runDate == null ? "" : " " + runDate), false);
+    try {
+      StageResult result = body.get();
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      console.printf(Locale.ROOT, "[%s] %s done in %.1f s: %d in, %d out, %d rejected%s%n", command, stage,
+          ms / 1000.0, result.rowsIn(), result.rowsOut(), result.rowsRejected(),
+          result.message() == null ? "" : " (" + result.message() + ")");
+      console.flush();
+      write(stage, started, ms, result, "ok");
+      return result;
+    } catch (RuntimeException e) {
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+      console.printf(Locale.ROOT, "[%s] %s failed after %.1f s: %s%n", command, stage, ms / 1000.0, why);
+      console.flush();
+      try {
+        StageResult partial = e instanceof ChurnException ce && ce.partialResult() != null ? ce.partialResult()
+            : new StageResult(0, 0, 0, null);
+        write(stage, started, ms, new StageResult(partial.rowsIn(), partial.rowsOut(), partial.rowsRejected(), why),
+            "failed");
+      } catch (RuntimeException logFailure) {
+        e.addSuppressed(logFailure);
+      }
+      throw e;
+    } finally {
+      sc.clearJobGroup();
+    }
+  }
+
+  /** Writes a stage row directly (for stages whose counts are known only after a failure decision). */
+  public void write(String stage, Instant started, long durationMs, StageResult r, String status) {
+    Row row = RowFactory.create(runId, command, runDate == null ? null : Date.valueOf(runDate), stage,
+        Timestamp.from(started), durationMs, r.rowsIn(), r.rowsOut(), r.rowsRejected(), status, r.message());
+    var frame = warehouse.spark().createDataFrame(List.of(row), SCHEMA);
+    warehouse.upsert(Table.RUN_LOG, frame, "t.run_id = s.run_id AND t.stage = s.stage");
+  }
+}

@@ -1,0 +1,36 @@
+package dev.churn.jobs;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/** Facts about the warehouse's source that later stages need, kept in the {@code source_settings} table. */
+public final class Settings {
+  private Settings() {}
+
+  public static final String CHURN_DEFINITION = "churn_definition";
+  public static final String SOURCE_NAME = "source_name";
+
+  public static final StructType SCHEMA = new StructType()
+      .add("key", DataTypes.StringType, false)
+      .add("value", DataTypes.StringType);
+
+  public static void write(Warehouse warehouse, Map<String, String> values) {
+    List<Row> rows = new ArrayList<>();
+    values.forEach((k, v) -> rows.add(RowFactory.create(k, v)));
+    warehouse.upsert(Table.SOURCE_SETTINGS, warehouse.spark().createDataFrame(rows, SCHEMA), "t.key = s.key");
+  }
+
+  public static dev.churn.features.ChurnDefinition churn(Warehouse warehouse) {
+    String stored = warehouse.setting(CHURN_DEFINITION);
+    if (stored == null) {
+      throw new ChurnException(ChurnException.FAILURE, "the warehouse " + warehouse.root()
+          + " holds no ingested log yet: run ingest first");
+    }
+    return dev.churn.features.ChurnDefinition.decode(stored);
+  }
+}

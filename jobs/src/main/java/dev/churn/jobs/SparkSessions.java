@@ -1,0 +1,31 @@
+package dev.churn.jobs;
+
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Builds the one SparkSession a command runs in. The master and resources come from spark-submit or from the
+ * local launcher ({@code -Dspark.master=local[*]}), never from here; this only adds what correctness needs:
+ * Delta's extension and catalog, and UTC as the session time zone so event dates do not depend on the host.
+ */
+public final class SparkSessions {
+  private SparkSessions() {}
+
+  public static SparkSession create(String appName, Map<String, String> extraConf) {
+    SparkConf conf = new SparkConf(true);
+    if (!conf.contains("spark.master")) {
+      throw new ChurnException(ChurnException.FAILURE,
+          "no Spark master is set: run through ./churn (local) or spark-submit (cluster)");
+    }
+    SparkSession.Builder builder = SparkSession.builder()
+        .config(conf)
+        .appName(appName)
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", conf.get("spark.sql.shuffle.partitions", "16"));
+    extraConf.forEach(builder::config);
+    return builder.getOrCreate();
+  }
+}

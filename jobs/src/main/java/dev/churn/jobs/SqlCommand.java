@@ -1,0 +1,134 @@
+package dev.churn.jobs;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "sql", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Runs Spark SQL against the warehouse tables (churn.<table>, or the bare name) and prints each "
+        + "result as tab-separated text with a header line.",
+        "A file is a notebook or script whose cells are split on '-- COMMAND ----------' lines and run in order."})
+final class SqlCommand implements Callable<Integer> {
+  static final String CELL_SEPARATOR = "-- COMMAND ----------";
+
+  @ParentCommand ChurnCli root;
+  @Spec CommandSpec spec;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  static final class Source {
+    @Parameters(arity = "1", paramLabel = "QUERY", description = "One SQL statement.")
+    String query;
+
+    @Option(names = "--file", paramLabel = "FILE", description = "A notebook (Databricks SQL source) or SQL script.")
+    Path file;
+  }
+
+  @Option(names = "--max-rows", defaultValue = "1000", description = "Rows printed per result at most (default: ${DEFAULT-VALUE}).")
+  int maxRows;
+
+  @Override
+  public Integer call() {
+    List<String> statements;
+    if (source.file != null) {
+      try {
+        statements = cells(Files.readString(source.file));
+      } catch (IOException e) {
+        throw new ParameterException(spec.commandLine(), "cannot read SQL file " + source.file + ": " + e.getMessage());
+      }
+    } else {
+      statements = List.of(source.query);
+    }
+    try (ChurnCli.Context ctx = root.open("sql")) {
+      PrintWriter out = spec.commandLine().getOut();
+      int n = 0;
+      for (String statement : statements) {
+        n++;
+        Dataset<Row> result;
+        try {
+          result = ctx.spark().sql(statement);
+        } catch (RuntimeException e) {
+          String where = statements.size() > 1 ? " in cell " + n : "";
+          throw new ChurnException(ChurnException.FAILURE, "SQL error" + where + ": "
+              + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+        if (statements.size() > 1) {
+          out.println("-- cell " + n);
+        }
+        print(out, result, maxRows);
+      }
+    }
+    return 0;
+  }
+
+  /**
+   * The executable statements of a notebook or script: cells split on {@link #CELL_SEPARATOR}; the notebook
+   * header, {@code -- MAGIC} markdown cells and cells with nothing but comments are left out.
+   */
+  static List<String> cells(String text) {
+    List<String> out = new ArrayList<>();
+    for (String cell : text.split("(?m)^" + java.util.regex.Pattern.quote(CELL_SEPARATOR) + "\\s*$")) {
+      StringBuilder sql = new StringBuilder();
+      boolean hasCode = false;
+      for (String line : cell.split("\n", -1)) {
+        String t = line.trim();
+        if (t.startsWith("-- MAGIC") || t.equals("-- Databricks notebook source")) {
+          continue;
+        }
+        if (!t.isEmpty() && !t.startsWith("--")) {
+          hasCode = true;
+        }
+        sql.append(line).append('\n');
+      }
+      String statement = sql.toString().trim();
+      while (statement.endsWith(";")) {
+        statement = statement.substring(0, statement.length() - 1).trim();
+      }
+      if (hasCode) {
+        out.add(statement);
+      }
+    }
+    return out;
+  }
+
+  static void print(PrintWriter out, Dataset<Row> result, int maxRows) {
+    String[] columns = result.columns();
+    if (columns.length == 0) {
+      return;
+    }
+    out.println(String.join("\t", columns));
+    List<Row> rows = result.limit(maxRows + 1).collectAsList();
+    for (int i = 0; i < Math.min(rows.size(), maxRows); i++) {
+      Row r = rows.get(i);
+      StringBuilder sb = new StringBuilder();
+      for (int c = 0; c < columns.length; c++) {
+        if (c > 0) {
+          sb.append('\t');
+        }
+        Object v = r.get(c);
+        sb.append(v == null ? "" : String.valueOf(v).replace('\t', ' ').replace('\n', ' '));
+      }
+      out.println(sb);
+    }
+    if (rows.size() > maxRows) {
+      out.println("... (more than " + maxRows + " rows; raise --max-rows)");
+    }
+    out.flush();
+  }
+
+}

@@ -1,0 +1,268 @@
+package dev.churn.jobs;
+
+import java.time.DayOfWeek;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Simulates one customer of the synthetic SaaS business, day by day: a latent engagement level that drifts
+ * (with occasional declines and recoveries) drives the daily activity signals and the daily churn hazard, so
+ * that falling activity, disengagement from email, friction and failed payments precede most cancellations;
+ * a share of the hazard does not depend on engagement (customers who leave without warning). Per-industry base
+ * hazards are set from DOMAIN.md's yearly retention yardsticks. Deterministic for (seed, index).
+ */
+final class SyntheticCustomer {
+  static final String[] SEGMENTS = {"smb", "mid-market", "enterprise"};
+  static final String[] INDUSTRIES = {"retail", "banking", "telecom", "it", "insurance", "professional services",
+      "media", "healthcare", "education", "manufacturing"};
+  /** Yearly retention per industry: DOMAIN.md's yardsticks for the first seven, plausible values for the rest. */
+  static final double[] INDUSTRY_RETENTION = {0.63, 0.75, 0.78, 0.81, 0.83, 0.84, 0.84, 0.80, 0.77, 0.82};
+  static final String[] PLANS = {"free", "basic", "pro", "enterprise"};
+  static final double[] PLAN_MRR = {0, 49, 199, 999};
+  static final double[] PLAN_HAZARD = {1.4, 1.1, 0.85, 0.6};
+  static final double[] SEGMENT_MRR_FACTOR = {1.0, 2.5, 6.0};
+
+  /** One output line: kind (event, customer, truth, bad), the folder date, a sort key and the text. */
+  record Line(String kind, LocalDate date, String sortKey, String text) {}
+
+  private final SplittableRandom rng;
+  private final String id;
+  private final long seed;
+  final String segment;
+  final String industry;
+  int plan;
+  double mrr;
+  final LocalDate signup;
+  final LocalDate trialEnd;
+  final int seats;
+
+  SyntheticCustomer(long seed, long index, LocalDate start, int days) {
+    this.seed = seed;
+    this.rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index * 0xBF58476D1CE4E5B9L + 7);
+    this.id = String.format(Locale.ROOT, "C%07d", index);
+    double s = rng.nextDouble();
+    int seg = s < 0.6 ? 0 : s < 0.9 ? 1 : 2;
+    this.segment = SEGMENTS[seg];
+    this.industry = INDUSTRIES[rng.nextInt(INDUSTRIES.length)];
+    double p = rng.nextDouble();
+    this.plan = switch (seg) {
+      case 0 -> p < 0.35 ? 0 : p < 0.75 ? 1 : 2;
+      case 1 -> p < 0.25 ? 1 : p < 0.8 ? 2 : 3;
+      default -> p < 0.3 ? 2 : 3;
+    };
+    this.mrr = Math.round(PLAN_MRR[plan] * SEGMENT_MRR_FACTOR[seg]);
+    this.seats = switch (seg) {
+      case 0 -> 1 + rng.nextInt(5);
+      case 1 -> 3 + rng.nextInt(13);
+      default -> 8 + rng.nextInt(33);
+    };
+    boolean existing = rng.nextDouble() < 0.7;
+    this.signup = existing ? start.minusDays(1 + rng.nextInt(3 * 365)) : start.plusDays(rng.nextInt(Math.max(1, days)));
+    this.trialEnd = !existing && plan > 0 && rng.nextDouble() < 0.5 ? signup.plusDays(14) : null;
+  }
+
+  String id() {
+    return id;
+  }
+
+  String customerCsv() {
+    return String.join(",", id, segment, industry, PLANS[plan], String.valueOf(mrr), signup.toString(),
+        trialEnd == null ? "" : trialEnd.toString());
+  }
+
+  /** Simulates [start, start + days) and returns the event, truth and injected-bad lines. */
+  List<Line> simulate(LocalDate start, int days, double badFraction) {
+    List<Line> out = new ArrayList<>();
+    out.add(new Line("customer", null, id, customerCsv()));
+    int industryIndex = java.util.Arrays.asList(INDUSTRIES).indexOf(industry);
+    double baseHazard = -Math.log(INDUSTRY_RETENTION[industryIndex]) / 365.0;
+    double level = 0.3 + 0.6 * rng.nextDouble();
+    double engagement = signup.isBefore(start) ? clamp(level + 0.15 * rng.nextGaussian()) : 0.65;
+    boolean unsubscribed = false;
+    int failedRecently = 0;
+    int seq = 0;
+    LocalDate end = start.plusDays(days);
+    LocalDate from = signup.isAfter(start) ? signup : start;
+    for (LocalDate d = from; d.isBefore(end); d = d.plusDays(1)) {
+      // Engagement drifts towards the customer's level; declines and recoveries move the level itself.
+      double u = rng.nextDouble();
+      if (u < 0.004) {
+        level = Math.max(0.03, level - 0.3 - 0.2 * rng.nextDouble());
+      } else if (u < 0.006) {
+        level = Math.min(0.95, level + 0.3);
+      }
+      engagement = clamp(engagement + 0.08 * (level - engagement) + 0.03 * rng.nextGaussian());
+      long tenure = d.toEpochDay() - signup.toEpochDay();
+      List<String[]> today = new ArrayList<>();
+      if (d.equals(signup) && trialEnd != null) {
+        today.add(event(d, "trial_start", null, null, null, null));
+      }
+      double weekday = d.getDayOfWeek() == DayOfWeek.SATURDAY || d.getDayOfWeek() == DayOfWeek.SUNDAY ? 0.3 : 1.0;
+      int users = Math.min(seats, 5);
+      for (int user = 1; user <= users; user++) {
+        if (rng.nextDouble() < 0.75 * engagement * weekday) {
+          String uid = id + "-u" + user;
+          today.add(event(d, "login", uid, null, null, null));
+          int sessions = 1 + (rng.nextDouble() < engagement ? 1 : 0);
+          for (int k = 0; k < sessions; k++) {
+            today.add(event(d, "session", uid, null, null, null));
+          }
+          int uses = poisson(0.3 + 2.0 * engagement * engagement);
+          for (int k = 0; k < uses; k++) {
+            today.add(event(d, "feature_use", uid, null, null, null));
+          }
+        }
+      }
+      if (!unsubscribed && d.getDayOfWeek() == DayOfWeek.TUESDAY) {
+        if (rng.nextDouble() < 0.1 + 0.6 * engagement) {
+          today.add(event(d, "email_open", null, null, null, null));
+          if (rng.nextDouble() < 0.1 + 0.4 * engagement) {
+            today.add(event(d, "email_click", null, null, null, null));
+          }
+        }
+        if (rng.nextDouble() < 0.005 + 0.05 * (1 - engagement) * (1 - engagement)) {
+          today.add(event(d, "newsletter_unsubscribe", null, null, null, null));
+          unsubscribed = true;
+        }
+      }
+      double friction = 1 - engagement;
+      if (rng.nextDouble() < 0.008 + 0.06 * friction * friction) {
+        String severity = rng.nextDouble() < 0.1 + 0.5 * friction ? "high" : rng.nextDouble() < 0.5 ? "medium" : "low";
+        today.add(event(d, "support_ticket", null, null, severity, null));
+      }
+      boolean trialing = trialEnd != null && d.isBefore(trialEnd);
+      if (trialEnd != null && d.equals(trialEnd)) {
+        today.add(event(d, "trial_end", null, null, null, null));
+      }
+      if (mrr > 0 && !trialing && d.getDayOfMonth() == Math.min(signup.getDayOfMonth(), 28)) {
+        if (rng.nextDouble() < 0.985 - 0.3 * friction * friction) {
+          today.add(event(d, "payment", null, mrr, null, null));
+        } else {
+          today.add(event(d, "payment_failed", null, mrr, null, null));
+          failedRecently = 21;
+        }
+      }
+      if (plan < 3 && plan > 0 && rng.nextDouble() < 0.002 * engagement * engagement) {
+        plan++;
+        mrr = Math.round(PLAN_MRR[plan] * SEGMENT_MRR_FACTOR[java.util.Arrays.asList(SEGMENTS).indexOf(segment)]);
+        today.add(event(d, "plan_upgrade", null, null, null, PLANS[plan]));
+      } else if (plan > 0 && rng.nextDouble() < 0.003 * friction * friction) {
+        plan--;
+        mrr = Math.round(PLAN_MRR[plan] * SEGMENT_MRR_FACTOR[java.util.Arrays.asList(SEGMENTS).indexOf(segment)]);
+        today.add(event(d, "plan_downgrade", null, null, null, PLANS[plan]));
+      }
+      // The daily hazard: mostly driven by engagement (so signals precede churn), partly not (no warning).
+      double driven = Math.exp(3.0 * (0.55 - engagement)) * (failedRecently > 0 ? 2.5 : 1.0)
+          * (tenure < 90 ? 1.5 : 1.0) * (unsubscribed ? 1.5 : 1.0);
+      double hazard = baseHazard * PLAN_HAZARD[plan] * (0.2 + 0.8 * driven);
+      if (trialEnd != null && d.equals(trialEnd) && engagement < 0.5) {
+        hazard += 0.25;
+      }
+      hazard = Math.min(hazard, 0.5);
+      failedRecently = Math.max(0, failedRecently - 1);
+      out.add(new Line("truth", d, id, String.format(Locale.ROOT, "%s,%s,%.8f,%.4f", id, d, hazard, engagement)));
+      boolean churns = rng.nextDouble() < hazard;
+      if (churns) {
+        today.add(event(d, "cancellation", null, null, null, null));
+      }
+      for (String[] e : today) {
+        seq++;
+        emit(out, d, e, seq, badFraction);
+      }
+      if (churns) {
+        break;
+      }
+    }
+    return out;
+  }
+
+  /** Fields: event_id, customer_id, event_time, event_type, user_id, amount, severity, plan, mrr. */
+  private String[] event(LocalDate d, String type, String user, Double amount, String severity, String newPlan) {
+    int second = type.equals("cancellation") ? 86_399 - rng.nextInt(3600) : 7 * 3600 + rng.nextInt(14 * 3600);
+    String time = d + String.format(Locale.ROOT, "T%02d:%02d:%02dZ", second / 3600, second / 60 % 60, second % 60);
+    return new String[] {null, id, time, type, user, amount == null ? null : String.valueOf(amount), severity,
+        newPlan, newPlan == null ? null : String.valueOf(mrr)};
+  }
+
+  private void emit(List<Line> out, LocalDate d, String[] e, int seq, double badFraction) {
+    e[0] = String.format(Locale.ROOT, "E%d-%s-%06d", seed, id, seq);
+    LocalDate folder = d;
+    if (badFraction > 0 && rng.nextDouble() < badFraction) {
+      int kind = rng.nextInt(8);
+      String reason = switch (kind) {
+        case 0 -> "malformed";
+        case 1 -> "missing_customer_id";
+        case 2 -> "bad_timestamp";
+        case 3 -> "future_timestamp";
+        case 4 -> "unknown_event_type";
+        case 5 -> "negative_amount";
+        case 6 -> "duplicate";
+        default -> "late";
+      };
+      String[] bad = e.clone();
+      switch (kind) {
+        case 1 -> bad[1] = rng.nextBoolean() ? "" : null;
+        case 2 -> bad[2] = rng.nextBoolean() ? "yesterday" : d + "T25:61:00Z";
+        case 3 -> bad[2] = "2099" + e[2].substring(4);
+        case 4 -> bad[3] = "teleport";
+        case 5 -> bad[5] = "-" + (1 + rng.nextInt(500)) + ".0";
+        case 7 -> folder = d.plusDays(1 + rng.nextInt(3));
+        default -> { }
+      }
+      String text = json(bad);
+      if (kind == 0) {
+        text = text.substring(0, text.length() / 2);
+      }
+      if (kind == 6) {
+        out.add(new Line("event", folder, e[2] + e[0], json(e)));
+      }
+      out.add(new Line("event", folder, e[2] + e[0] + "~", text));
+      out.add(new Line("bad", folder, e[0], e[0] + "," + folder + "," + reason));
+      return;
+    }
+    out.add(new Line("event", folder, e[2] + e[0], json(e)));
+  }
+
+  private static final String[] KEYS = {"event_id", "customer_id", "event_time", "event_type", "user_id", "amount",
+      "severity", "plan", "mrr"};
+  private static final boolean[] NUMERIC = {false, false, false, false, false, true, false, false, true};
+
+  private static String json(String[] values) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < KEYS.length; i++) {
+      if (values[i] == null && i != 1) {
+        continue;
+      }
+      if (sb.length() > 1) {
+        sb.append(',');
+      }
+      sb.append('"').append(KEYS[i]).append("\":");
+      if (values[i] == null) {
+        sb.append("null");
+      } else if (NUMERIC[i]) {
+        sb.append(values[i]);
+      } else {
+        sb.append('"').append(values[i]).append('"');
+      }
+    }
+    return sb.append('}').toString();
+  }
+
+  private int poisson(double lambda) {
+    double l = Math.exp(-lambda);
+    int k = 0;
+    double p = 1;
+    do {
+      k++;
+      p *= rng.nextDouble();
+    } while (p > l);
+    return k - 1;
+  }
+
+  private static double clamp(double x) {
+    return Math.max(0.01, Math.min(0.99, x));
+  }
+}
