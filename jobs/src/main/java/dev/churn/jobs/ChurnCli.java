@@ -48,7 +48,15 @@ public final class ChurnCli {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine(new ChurnCli()).execute(args));
+    int code;
+    try {
+      code = commandLine(new ChurnCli()).execute(args);
+    } catch (Throwable t) {
+      // Errors (a missing class, out of memory) escape picocli's handlers; they still get one line.
+      System.err.println("churn: " + oneLine(t));
+      code = ChurnException.FAILURE;
+    }
+    System.exit(code);
   }
 
   /** Builds the command line with the project's converters and one-line error handlers. */

@@ -83,7 +83,7 @@ public final class IngestJob {
           .persist(StorageLevel.MEMORY_AND_DISK());
       try {
         Dataset<Row> checked = EventValidation.markDuplicates(marked.where(not(col(EventValidation.REPLAY))),
-            warehouse.read(Table.EVENTS).select(Events.EVENT_KEY)).persist(StorageLevel.MEMORY_AND_DISK());
+            warehouse.snapshot(Table.EVENTS).select(Events.EVENT_KEY)).persist(StorageLevel.MEMORY_AND_DISK());
         try {
           long replayed = 0;
           for (Row r : marked.groupBy(col(EventValidation.REPLAY)).count().collectAsList()) {
@@ -162,8 +162,8 @@ public final class IngestJob {
       files.add(r.getString(0));
     }
     Column inBatch = col(Events.SOURCE_FILE).isin(files.toArray());
-    return warehouse.read(Table.EVENTS).where(inBatch).select(Events.SOURCE_FILE, Events.SOURCE_POSITION)
-        .union(warehouse.read(Table.EVENTS_QUARANTINE).where(inBatch)
+    return warehouse.snapshot(Table.EVENTS).where(inBatch).select(Events.SOURCE_FILE, Events.SOURCE_POSITION)
+        .union(warehouse.snapshot(Table.EVENTS_QUARANTINE).where(inBatch)
             .select(Events.SOURCE_FILE, Events.SOURCE_POSITION));
   }
 

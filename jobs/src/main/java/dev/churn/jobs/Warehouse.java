@@ -61,6 +61,16 @@ public final class Warehouse {
     return spark.read().format("delta").load(path(table));
   }
 
+  /**
+   * The table as of its current version, pinned: a frame that later writes of this run cannot change. Needed
+   * wherever a frame derived from the table is cached and the table is then written, because Delta re-caches
+   * such frames after each commit.
+   */
+  public Dataset<Row> snapshot(Table table) {
+    long version = DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
+    return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+  }
+
   /** The table's rows, or an empty frame of {@code schema} when it has never been written. */
   public Dataset<Row> readOrEmpty(Table table, StructType schema) {
     return exists(table) ? read(table) : spark.createDataFrame(List.of(), schema);

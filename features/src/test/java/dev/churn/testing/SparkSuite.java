@@ -1,0 +1,81 @@
+package dev.churn.testing;
+
+import com.holdenkarau.spark.testing.JavaDataFrameSuiteBase;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * One Spark session per test class (local[2], UI off, UTC, Delta enabled), created through spark-testing-base
+ * so tests can use its DataFrame comparisons from plain JUnit 5.
+ */
+public abstract class SparkSuite {
+  protected static Suite suite;
+  protected static SparkSession spark;
+
+  /** spark-testing-base's suite, configured for this project. */
+  public static final class Suite extends JavaDataFrameSuiteBase {
+    @Override
+    public boolean enableHiveSupport() {
+      return false;
+    }
+
+    @Override
+    public SparkConf conf() {
+      return new SparkConf()
+          .setMaster("local[2]")
+          .setAppName("churn-test")
+          .set("spark.ui.enabled", "false")
+          .set("spark.driver.bindAddress", "127.0.0.1")
+          .set("spark.driver.host", "127.0.0.1")
+          .set("spark.sql.session.timeZone", "UTC")
+          .set("spark.sql.shuffle.partitions", "4")
+          .set("spark.default.parallelism", "2")
+          .set("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+          .set("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+          .set("spark.databricks.delta.snapshotPartitions", "2")
+          .set("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2");
+    }
+  }
+
+  @BeforeAll
+  static void startSpark() {
+    suite = new Suite();
+    suite.runBefore();
+    spark = suite.spark();
+  }
+
+  @AfterAll
+  static void stopSpark() {
+    JavaDataFrameSuiteBase.runAfterClass();
+    spark = null;
+  }
+
+  /** Same rows in any order, same schema (spark-testing-base). */
+  protected static void assertSameRows(Dataset<Row> expected, Dataset<Row> actual) {
+    suite.assertDataFrameNoOrderEquals(expected, actual);
+  }
+
+  protected static Path tempDir(String prefix) {
+    try {
+      Path base = Path.of(System.getProperty("java.io.tmpdir"));
+      Files.createDirectories(base);
+      return Files.createTempDirectory(base, prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The repository root (set by the build), for files shipped with the project such as mappings. */
+  public static Path repoRoot() {
+    String root = System.getProperty("churn.repo.root");
+    return root == null ? Path.of("..").toAbsolutePath().normalize() : Path.of(root);
+  }
+}
