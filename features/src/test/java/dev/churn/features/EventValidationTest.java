@@ -65,7 +65,7 @@ class EventValidationTest extends SparkSuite {
         .select(col(Events.SOURCE_POSITION), col(Events.REASON));
     StructType schema = new StructType().add(Events.SOURCE_POSITION, DataTypes.LongType)
         .add(Events.REASON, DataTypes.StringType);
-    Dataset<Row> expected = spark.createDataFrame(List.of(
+    assertRows(List.of(
         RowFactory.create(1L, null),
         RowFactory.create(2L, "malformed"),
         RowFactory.create(3L, "missing_customer_id"),
@@ -77,8 +77,7 @@ class EventValidationTest extends SparkSuite {
         RowFactory.create(9L, "bad_number"),
         RowFactory.create(10L, "duplicate"),
         RowFactory.create(11L, "duplicate"),
-        RowFactory.create(12L, null)), schema);
-    assertSameRows(expected, spark.createDataFrame(actual.collectAsList(), schema));
+        RowFactory.create(12L, null)), schema, actual);
   }
 
   @Test

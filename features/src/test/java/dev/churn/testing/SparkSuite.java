@@ -63,6 +63,17 @@ public abstract class SparkSuite {
     suite.assertDataFrameNoOrderEquals(expected, actual);
   }
 
+  /**
+   * The rows of {@code actual} equal {@code expected} in any order, with {@code schema}'s names and types
+   * (nullability aside: tables declare NOT NULL columns, in-memory fixtures do not).
+   */
+  protected static void assertRows(java.util.List<Row> expected, org.apache.spark.sql.types.StructType schema,
+      Dataset<Row> actual) {
+    Dataset<Row> typed = actual.selectExpr(java.util.Arrays.stream(schema.fields())
+        .map(f -> "cast(`" + f.name() + "` as " + f.dataType().sql() + ") as `" + f.name() + "`").toArray(String[]::new));
+    assertSameRows(spark.createDataFrame(expected, schema), spark.createDataFrame(typed.collectAsList(), schema));
+  }
+
   protected static Path tempDir(String prefix) {
     try {
       Path base = Path.of(System.getProperty("java.io.tmpdir"));

@@ -108,9 +108,9 @@ public final class IngestJob {
           counts[3] = replayed;
           String note = summary(byReason, replayed);
 
-          warehouse.insertNew(Table.EVENTS_QUARANTINE,
-              EventValidation.rejectedRecords(checked, runLog.runId(), runLog.runDate()),
-              "t.source_file = s.source_file AND t.source_position = s.source_position");
+          if (rejected > 0) {
+            quarantine(EventValidation.rejectedRecords(checked, runLog.runId(), runLog.runDate()));
+          }
           long fresh = accepted + rejected;
           if (fresh > 0 && (double) rejected / fresh > options.maxBadFraction()) {
             throw ChurnException.badData(String.format(Locale.ROOT,
@@ -120,6 +120,9 @@ public final class IngestJob {
                 .withPartialResult(new RunLog.StageResult(rowsIn, 0, rejected + replayed, note));
           }
           Dataset<Row> events = EventValidation.acceptedEvents(checked, runLog.runId());
+          if (accepted == 0) {
+            return new RunLog.StageResult(rowsIn, 0, rejected + replayed, note);
+          }
           warehouse.insertNew(Table.EVENTS, events,
               "t.event_date = s.event_date AND t.event_key = s.event_key", Events.EVENT_DATE);
           for (Row r : events.select(Events.EVENT_DATE).distinct().orderBy(Events.EVENT_DATE).collectAsList()) {
@@ -153,6 +156,11 @@ public final class IngestJob {
       parts.add(replayed + " already ingested from the same file and position (replay), not stored again");
     }
     return parts.isEmpty() ? null : String.join(", ", parts);
+  }
+
+  private void quarantine(Dataset<Row> rejected) {
+    warehouse.insertNew(Table.EVENTS_QUARANTINE, rejected,
+        "t.source_file = s.source_file AND t.source_position = s.source_position");
   }
 
   /** File positions already stored, for the files of this batch only. */
@@ -205,9 +213,9 @@ public final class IngestJob {
       long total = checked.count();
       Dataset<Row> bad = checked.where(col(Events.REASON).isNotNull());
       long rejected = bad.count();
-      warehouse.insertNew(Table.EVENTS_QUARANTINE, EventValidation.rejectedRecords(
-              bad, runLog.runId(), runLog.runDate()),
-          "t.source_file = s.source_file AND t.source_position = s.source_position");
+      if (rejected > 0) {
+        quarantine(EventValidation.rejectedRecords(bad, runLog.runId(), runLog.runDate()));
+      }
       Dataset<Row> good = checked.where(col(Events.REASON).isNull());
       Map<String, String> updates = new LinkedHashMap<>();
       for (String c : List.of(Customers.SEGMENT, Customers.INDUSTRY, Customers.SIGNUP_DATE, Customers.TRIAL_END_DATE)) {

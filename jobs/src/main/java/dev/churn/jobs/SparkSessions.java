@@ -24,7 +24,9 @@ public final class SparkSessions {
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", conf.get("spark.sql.shuffle.partitions", "16"));
+        .config("spark.sql.shuffle.partitions", conf.get("spark.sql.shuffle.partitions", "16"))
+        // Delta rebuilds table state with 50 tasks by default, which dominates small nightly commits.
+        .config("spark.databricks.delta.snapshotPartitions", conf.get("spark.databricks.delta.snapshotPartitions", "4"));
     extraConf.forEach(builder::config);
     return builder.getOrCreate();
   }

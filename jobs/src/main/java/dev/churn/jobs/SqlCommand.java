@@ -62,7 +62,7 @@ final class SqlCommand implements Callable<Integer> {
         Dataset<Row> result;
         try {
           result = ctx.spark().sql(statement);
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // AnalysisException is checked in Spark 4
           String where = statements.size() > 1 ? " in cell " + n : "";
           throw new ChurnException(ChurnException.FAILURE, "SQL error" + where + ": "
               + e.getMessage().lines().findFirst().orElse(""), e);

@@ -86,6 +86,15 @@ public final class Warehouse {
         .whenNotMatched().insertAll().execute();
   }
 
+  /** Appends rows whose key is new by construction (run ids): only for audit tables such as run_log. */
+  public void append(Table table, Dataset<Row> rows) {
+    if (!exists(table)) {
+      create(table, rows);
+      return;
+    }
+    rows.write().format("delta").mode(SaveMode.Append).save(path(table));
+  }
+
   /** Updates matching rows with the source's values and inserts the rest. */
   public void upsert(Table table, Dataset<Row> source, String condition, String... partitionColumns) {
     if (!exists(table)) {

@@ -1,0 +1,143 @@
+package dev.churn.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.churn.features.Events;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+class IngestJobTest extends JobsSuite {
+
+  private static final StructType KEY_REASON = new StructType()
+      .add("key", DataTypes.StringType).add("reason", DataTypes.StringType);
+
+  /** Day 1 holds one record of each kind of bad record next to good ones. */
+  private static Path dayOne(Path in) {
+    return write(in.resolve("events/event_date=2026-03-01/part-00000.jsonl"), List.of(
+        event("e1", "c1", "2026-03-01T08:00:00Z", "login"),
+        event("e2", "c1", "2026-03-01T09:00:00Z", "feature_use"),
+        event("e3", "c2", "2026-03-01T10:00:00Z", "login"),
+        "{\"event_id\":\"e4\",\"customer_id\":\"c2\",\"event_ti",
+        event("e5", "", "2026-03-01T10:00:00Z", "login"),
+        event("e6", "c2", "not-a-time", "login"),
+        event("e7", "c2", "2099-03-01T10:00:00Z", "login"),
+        event("e8", "c2", "2026-03-01T10:00:00Z", "teleport"),
+        "{\"event_id\":\"e9\",\"customer_id\":\"c2\",\"event_time\":\"2026-03-01T11:00:00Z\","
+            + "\"event_type\":\"payment\",\"amount\":-10}",
+        event("e1", "c1", "2026-03-01T08:00:00Z", "login"),
+        "",
+        "{\"event_id\":\"e10\",\"customer_id\":\"c2\",\"event_time\":\"2026-03-01T12:00:00Z\","
+            + "\"event_type\":\"plan_downgrade\",\"plan\":\"basic\",\"mrr\":49}"));
+  }
+
+  @Test
+  void everyRecordIsAcceptedOrQuarantinedWithItsReasonAndRerunsChangeNothing() {
+    Path in = tempDir("ingest-in");
+    Path wh = tempDir("ingest-wh");
+    dayOne(in);
+    CliRun first = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString(),
+        "--max-bad-fraction", "0.9");
+    assertEquals(0, first.exitCode(), first.err());
+
+    Warehouse w = new Warehouse(spark, wh.toString());
+    Dataset<Row> quarantine = w.read(Table.EVENTS_QUARANTINE);
+    assertRows(List.of(
+            RowFactory.create("4", "malformed"),
+            RowFactory.create("5", "missing_customer_id"),
+            RowFactory.create("6", "bad_timestamp"),
+            RowFactory.create("7", "future_timestamp"),
+            RowFactory.create("8", "unknown_event_type"),
+            RowFactory.create("9", "negative_amount"),
+            RowFactory.create("10", "duplicate")), KEY_REASON,
+        quarantine.select(col(Events.SOURCE_POSITION).cast("string").as("key"), col(Events.REASON).as("reason")));
+    assertEquals(1, quarantine.where(col(Events.RAW_RECORD).contains("teleport")).count(), "raw text is kept");
+    assertRows(List.of(RowFactory.create("e1", "login"), RowFactory.create("e2", "feature_use"),
+            RowFactory.create("e3", "login"), RowFactory.create("e10", "plan_downgrade")), KEY_REASON,
+        w.read(Table.EVENTS).select(col(Events.EVENT_KEY).as("key"), col(Events.EVENT_TYPE).as("reason")));
+
+    Row log = w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest")).first();
+    assertEquals(11L, (long) log.<Long>getAs("rows_in"));
+    assertEquals(4L, (long) log.<Long>getAs("rows_out"));
+    assertEquals(7L, (long) log.<Long>getAs("rows_rejected"));
+
+    Row c2 = w.read(Table.CUSTOMERS).where(col("customer_id").equalTo("c2")).first();
+    assertEquals("basic", c2.getAs("plan"));
+    assertEquals(49.0, (Double) c2.getAs("mrr"));
+
+    List<Long> before = counts(w);
+    CliRun again = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString(),
+        "--max-bad-fraction", "0.9");
+    assertEquals(0, again.exitCode(), again.err());
+    assertTrue(again.out().contains("11 records read, 0 accepted, 0 rejected, 11 already ingested"), again.out());
+    List<Long> after = counts(w);
+    assertEquals(before.subList(0, 4), after.subList(0, 4), "events, quarantine, customers, daily_activity");
+    Row rerun = w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest").and(col("rows_out").equalTo(0))).first();
+    assertEquals(11L, (long) rerun.<Long>getAs("rows_in"));
+    assertEquals(11L, (long) rerun.<Long>getAs("rows_rejected"));
+  }
+
+  private static List<Long> counts(Warehouse w) {
+    return List.of(w.read(Table.EVENTS).count(), w.read(Table.EVENTS_QUARANTINE).count(),
+        w.read(Table.CUSTOMERS).count(), w.read(Table.DAILY_ACTIVITY).count());
+  }
+
+  @Test
+  void aLateEventFixesItsOwnDayAndNoOther() {
+    Path in = tempDir("late-in");
+    Path wh = tempDir("late-wh");
+    write(in.resolve("d1/event_date=2026-03-01/part-00000.jsonl"), List.of(
+        event("a1", "c1", "2026-03-01T08:00:00Z", "login"),
+        event("a2", "c2", "2026-03-01T08:00:00Z", "login")));
+    write(in.resolve("d2/event_date=2026-03-02/part-00000.jsonl"), List.of(
+        event("b1", "c1", "2026-03-02T08:00:00Z", "login")));
+    assertEquals(0, cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("d1").toString()).exitCode());
+    assertEquals(0, cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("d2").toString()).exitCode());
+    Warehouse w = new Warehouse(spark, wh.toString());
+    Dataset<Row> day2Before = w.read(Table.DAILY_ACTIVITY).where("activity_date = DATE'2026-03-02'");
+    List<Row> day2 = day2Before.collectAsList();
+
+    // Day 3's folder carries a late login of c1 for day 1.
+    write(in.resolve("d3/event_date=2026-03-03/part-00000.jsonl"), List.of(
+        event("c1", "c1", "2026-03-01T20:00:00Z", "login"),
+        event("c2", "c2", "2026-03-03T08:00:00Z", "login")));
+    CliRun r = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("d3").toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("daily_activity refreshed for 2 day(s), 2026-03-01 .. 2026-03-03"), r.out());
+
+    StructType s = new StructType().add("customer_id", DataTypes.StringType).add("activity_date", DataTypes.StringType)
+        .add("logins", DataTypes.IntegerType);
+    assertRows(List.of(
+            RowFactory.create("c1", "2026-03-01", 2),
+            RowFactory.create("c2", "2026-03-01", 1),
+            RowFactory.create("c1", "2026-03-02", 1),
+            RowFactory.create("c2", "2026-03-03", 1)), s,
+        w.read(Table.DAILY_ACTIVITY).selectExpr("customer_id", "cast(activity_date as string) activity_date", "logins"));
+    assertEquals(day2, w.read(Table.DAILY_ACTIVITY).where("activity_date = DATE'2026-03-02'").collectAsList());
+  }
+
+  @Test
+  void overTheBadFractionNothingIsCommittedButTheQuarantineIsKept() {
+    Path in = tempDir("bad-in");
+    Path wh = tempDir("bad-wh");
+    dayOne(in);
+    CliRun r = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString());
+    assertEquals(3, r.exitCode());
+    assertTrue(r.err().startsWith("churn: 7 of 11 new records (63.6%) were rejected, over the allowed 5.0% "
+        + "(--max-bad-fraction): they are in events_quarantine under run ingest-nodate-"), r.err());
+    assertEquals(1, r.err().lines().count(), "one line on stderr");
+    Warehouse w = new Warehouse(spark, wh.toString());
+    assertEquals(0, w.read(Table.EVENTS).count());
+    assertEquals(7, w.read(Table.EVENTS_QUARANTINE).count());
+    Row log = w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest")).first();
+    assertEquals("failed", log.getAs("status"));
+    assertEquals(11L, (long) log.<Long>getAs("rows_in"));
+  }
+}
