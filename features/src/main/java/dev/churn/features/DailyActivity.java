@@ -18,6 +18,7 @@ public final class DailyActivity {
   public static final String CUSTOMER_ID = "customer_id";
   public static final String ACTIVITY_DATE = "activity_date";
   public static final String MRR_END = "mrr_end";
+  public static final String PLAN_END = "plan_end";
 
   /** A per-day count (or sum) in the rollup, and how it is computed from events. */
   public enum Signal {
@@ -62,7 +63,7 @@ public final class DailyActivity {
    * Rolls accepted events up to customer x day. Input: rows of the {@code events} table (any subset of days;
    * the result holds exactly the customer-days present in it). Output: {@link #CUSTOMER_ID},
    * {@link #ACTIVITY_DATE}, one column per {@link Signal}, and {@link #MRR_END}, the MRR after the day's last
-   * plan change (null when the plan did not change that day).
+   * plan change and {@link #PLAN_END} the plan it moved to (both null when the plan did not change that day).
    */
   public static Dataset<Row> rollup(Dataset<Row> events) {
     Column type = col(Events.EVENT_TYPE);
@@ -83,6 +84,7 @@ public final class DailyActivity {
       aggs.add(agg.cast(s == Signal.PAYMENT_AMOUNT ? "double" : "int").as(s.column));
     }
     aggs.add(max_by(when(planChange, col(Events.MRR)), when(planChange, col(Events.EVENT_TIME))).as(MRR_END));
+    aggs.add(max_by(when(planChange, col(Events.PLAN)), when(planChange, col(Events.EVENT_TIME))).as(PLAN_END));
     return events
         .groupBy(col(Events.CUSTOMER_ID), col(Events.EVENT_DATE).as(ACTIVITY_DATE))
         .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));

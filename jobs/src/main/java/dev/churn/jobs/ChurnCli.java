@@ -20,7 +20,8 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "churn", mixinStandardHelpOptions = true, versionProvider = ChurnCli.Version.class,
     sortOptions = false, usageHelpAutoWidth = true,
     description = "Predicts which customers will leave and measures how well the business keeps them.",
-    subcommands = {DemoCommand.class, GenerateCommand.class, IngestCommand.class, SqlCommand.class},
+    subcommands = {DemoCommand.class, GenerateCommand.class, IngestCommand.class, FeaturesCommand.class,
+        SqlCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage or arguments, 3 bad data over the threshold "
         + "or a model that does not fit the features."})
 public final class ChurnCli {

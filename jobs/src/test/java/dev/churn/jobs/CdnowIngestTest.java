@@ -1,10 +1,18 @@
 package dev.churn.jobs;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.sum;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.churn.features.ChurnDefinition;
+import dev.churn.features.Labels;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
@@ -36,5 +44,23 @@ class CdnowIngestTest extends JobsSuite {
     assertEquals(69_659, w.read(Table.EVENTS).count());
     assertEquals(0, w.read(Table.EVENTS_QUARANTINE).count());
     assertEquals(23_570, w.read(Table.CUSTOMERS).count());
+
+    // Features and 90-day inactivity labels on month-end snapshots, as DOMAIN.md's yardstick uses them.
+    ChurnDefinition churn = Settings.churn(w);
+    assertEquals(ChurnDefinition.inactivity(90), churn);
+    for (String asOf : List.of("1997-09-30", "1997-12-31", "1998-03-31")) {
+      CliRun f = cli("--warehouse", wh.toString(), "features", "--as-of", asOf);
+      assertEquals(0, f.exitCode(), f.err());
+      Dataset<Row> snapshot = w.read(Table.CUSTOMER_FEATURES).where(col("as_of_date").equalTo(asOf));
+      long activeInWindow = w.read(Table.EVENTS).where(col("event_date").leq(asOf)
+          .and(col("event_date").gt(java.sql.Date.valueOf(LocalDate.parse(asOf).minusDays(90))))).select("customer_id")
+          .distinct().count();
+      assertEquals(activeInWindow, snapshot.count(), "one row per customer with a purchase in the 90 days to " + asOf);
+      Row rate = Labels.label(snapshot, w.read(Table.CUSTOMERS), w.read(Table.DAILY_ACTIVITY), churn, 90)
+          .agg(avg("label"), count("*")).first();
+      System.out.printf("CDNOW %s: %d active customers, churn rate over the next 90 days %.3f%n", asOf,
+          rate.getLong(1), rate.getDouble(0));
+      assertTrue(rate.getDouble(0) > 0.2 && rate.getDouble(0) < 0.9, "churn rate " + rate.getDouble(0));
+    }
   }
 }

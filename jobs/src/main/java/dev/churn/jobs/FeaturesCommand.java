@@ -1,0 +1,45 @@
+package dev.churn.jobs;
+
+import dev.churn.features.FeatureBuilder;
+import java.time.LocalDate;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "features", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Writes the customer_features snapshot of a date: one row per customer active on it, from "
+        + "daily_activity and customers dated on or before it. Rerunning replaces that date only.",
+        "--catalog prints the feature catalogue (Markdown) instead."})
+final class FeaturesCommand implements Callable<Integer> {
+  @ParentCommand ChurnCli root;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--as-of", paramLabel = "DATE", description = "The snapshot date, YYYY-MM-DD.")
+  LocalDate asOf;
+
+  @Option(names = "--catalog", description = "Print the feature catalogue and exit.")
+  boolean catalog;
+
+  @Override
+  public Integer call() {
+    if (catalog) {
+      spec.commandLine().getOut().print(FeatureBuilder.catalogueMarkdown());
+      spec.commandLine().getOut().flush();
+      return 0;
+    }
+    if (asOf == null) {
+      throw new ParameterException(spec.commandLine(), "Missing required option: '--as-of=DATE'");
+    }
+    try (ChurnCli.Context ctx = root.open("features")) {
+      RunLog log = new RunLog(ctx.warehouse(), "features", asOf, spec.commandLine().getOut());
+      RunLog.StageResult r = new FeaturesJob(ctx.warehouse(), log, asOf).run();
+      spec.commandLine().getOut().printf("customer_features for %s: %d customers, %d features%n", asOf, r.rowsOut(),
+          FeatureBuilder.catalogue().size());
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,47 @@
+package dev.churn.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import dev.churn.features.ChurnDefinition;
+import dev.churn.features.DailyActivity;
+import dev.churn.features.FeatureBuilder;
+import java.sql.Date;
+import java.time.LocalDate;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Writes the {@code customer_features} snapshot of one as-of date (customer x as_of_date, partitioned by
+ * as_of_date) from {@code daily_activity} and {@code customers}. Reads only the {@link FeatureBuilder#LOOKBACK_DAYS}
+ * of rollup up to the date, so its cost grows with customers x window, not with the length of history.
+ * Idempotent: a rerun replaces that date's partition and nothing else.
+ */
+public final class FeaturesJob {
+  private final Warehouse warehouse;
+  private final RunLog runLog;
+  private final LocalDate asOf;
+
+  public FeaturesJob(Warehouse warehouse, RunLog runLog, LocalDate asOf) {
+    this.warehouse = warehouse;
+    this.runLog = runLog;
+    this.asOf = asOf;
+  }
+
+  public RunLog.StageResult run() {
+    ChurnDefinition churn = Settings.churn(warehouse);
+    RunLog.StageResult r = runLog.stage("features " + asOf, () -> {
+      Dataset<Row> daily = warehouse.read(Table.DAILY_ACTIVITY)
+          .where(col(DailyActivity.ACTIVITY_DATE).leq(lit(Date.valueOf(asOf)))
+              .and(col(DailyActivity.ACTIVITY_DATE).gt(lit(Date.valueOf(asOf.minusDays(FeatureBuilder.LOOKBACK_DAYS))))));
+      Dataset<Row> features = FeatureBuilder.engagementFeatures(daily, warehouse.read(Table.CUSTOMERS), asOf, churn,
+          FeatureBuilder.LifecycleRules.defaults(churn));
+      warehouse.replaceWhere(Table.CUSTOMER_FEATURES, features,
+          FeatureBuilder.AS_OF_DATE + " = DATE'" + asOf + "'", FeatureBuilder.AS_OF_DATE);
+      long rows = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(asOf)))).count();
+      return RunLog.StageResult.of(rows, rows);
+    });
+    warehouse.registerAll();
+    return r;
+  }
+}
