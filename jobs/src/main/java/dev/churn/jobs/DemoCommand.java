@@ -43,6 +43,17 @@ final class DemoCommand implements Callable<Integer> {
       IngestJob.Result r = new IngestJob(ctx.warehouse(), log, new IngestJob.Options(List.of(sample + "/events"),
           List.of(sample + "/customers"), SourceMapping.canonical(), null, IngestJob.DEFAULT_MAX_BAD_FRACTION)).run();
       IngestCommand.print(out, r);
+      LocalDate end = start.plusDays(days - 1);
+      RunLog train = new RunLog(ctx.warehouse(), "train", end, out);
+      dev.churn.models.ModelSpec model = new TrainJob(ctx.warehouse(), train, new TrainJob.Options(end, 30,
+          sample + "/truth", dev.churn.models.ChurnTrainer.Config.defaults())).run();
+      TrainCommand.print(out, model);
+      RunLog score = new RunLog(ctx.warehouse(), "score", end, out);
+      ScoreJob.Result s = new ScoreJob(ctx.warehouse(), score, end, null, out).run();
+      out.printf("demo: %d customers scored on %s, %d at high risk; the five most at risk:%n", s.scored(), end, s.high());
+      SqlCommand.print(out, ctx.spark().sql("SELECT customer_id, round(churn_probability, 3) AS probability, risk_tier, "
+          + "lifecycle_stage, concat_ws('; ', transform(top_reasons, r -> r.phrase)) AS reasons FROM churn.churn_scores "
+          + "WHERE as_of_date = DATE'" + end + "' ORDER BY churn_probability DESC LIMIT 5"), 5);
       out.printf("demo: warehouse at %s; try ./churn --warehouse %s sql \"SELECT reason, count(*) FROM "
           + "events_quarantine GROUP BY reason\"%n", ctx.warehouse().root(), root.warehouse);
     }

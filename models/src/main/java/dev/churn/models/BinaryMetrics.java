@@ -1,0 +1,67 @@
+package dev.churn.models;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+
+/**
+ * Quality of a churn score against 0/1 labels: ranking (ROC-AUC, PR-AUC, top-decile lift and capture) and
+ * probability quality (log loss, Brier score, calibration by decile). Only small results reach the driver.
+ */
+public final class BinaryMetrics {
+  private BinaryMetrics() {}
+
+  /** One decile of the score (1 = highest scores): mean predicted probability against the actual churn rate. */
+  public record Decile(int decile, long customers, double meanPredicted, double actualRate) {}
+
+  public record Result(Map<String, Double> metrics, List<Decile> calibration) {}
+
+  /**
+   * @param scored rows with a double {@code scoreCol} (a probability when log loss and Brier are wanted) and an
+   *     integer {@code labelCol}
+   * @param probability whether the score is a probability (log loss, Brier, calibration are then computed)
+   */
+  public static Result compute(Dataset<Row> scored, String scoreCol, String labelCol, boolean probability) {
+    Dataset<Row> s = scored.select(col(scoreCol).cast("double").as("score"), col(labelCol).cast("double").as("label"));
+    Map<String, Double> m = new LinkedHashMap<>();
+    BinaryClassificationEvaluator ev = new BinaryClassificationEvaluator().setRawPredictionCol("score")
+        .setLabelCol("label");
+    m.put("roc_auc", ev.setMetricName("areaUnderROC").evaluate(s));
+    m.put("pr_auc", ev.setMetricName("areaUnderPR").evaluate(s));
+    Dataset<Row> ranked = s.withColumn("decile", ntile(10).over(Window.orderBy(col("score").desc())));
+    List<Row> deciles = ranked.groupBy("decile").agg(count("*").as("n"), avg("score").as("pred"),
+        avg("label").as("rate"), sum("label").as("pos")).orderBy("decile").collectAsList();
+    Row overall = s.agg(avg("label"), sum("label"), count("*")).first();
+    double baseRate = overall.getDouble(0);
+    double positives = overall.getDouble(1);
+    m.put("customers", (double) overall.getLong(2));
+    m.put("base_rate", baseRate);
+    List<Decile> calibration = new ArrayList<>();
+    for (Row r : deciles) {
+      calibration.add(new Decile(r.getInt(0), r.getLong(1), r.getDouble(2), r.getDouble(3)));
+      if (r.getInt(0) == 1) {
+        m.put("top_decile_lift", baseRate == 0 ? 0 : r.getDouble(3) / baseRate);
+        m.put("top_decile_capture", positives == 0 ? 0 : r.getDouble(4) / positives);
+      }
+    }
+    if (probability) {
+      Row losses = s.select(
+          avg(negate(when(col("label").equalTo(1), log(greatest(col("score"), lit(1e-15))))
+              .otherwise(log(greatest(lit(1.0).minus(col("score")), lit(1e-15)))))).as("log_loss"),
+          avg(pow(col("score").minus(col("label")), 2)).as("brier")).first();
+      m.put("log_loss", losses.getDouble(0));
+      m.put("brier", losses.getDouble(1));
+      // A constant prediction of the base rate: what a probability must beat to be worth anything.
+      double p = Math.min(Math.max(baseRate, 1e-15), 1 - 1e-15);
+      m.put("log_loss_constant", -(baseRate * Math.log(p) + (1 - baseRate) * Math.log(1 - p)));
+    }
+    return new Result(m, calibration);
+  }
+}

@@ -1,0 +1,142 @@
+package dev.churn.models;
+
+import static org.apache.spark.sql.functions.*;
+
+import dev.churn.features.FeatureBuilder;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Scores a feature snapshot with a fitted model: calibrated churn probability, risk tier, lifecycle stage and
+ * the top reasons. A reason is a feature's contribution to the logit, coefficient x standardised value summed
+ * over the feature's input slots; the intercept plus every feature's contribution is the model's raw logit, so
+ * the reasons add up with the score. The three largest positive contributions are reported, each with the
+ * feature, its value, its contribution and a readable phrase.
+ */
+public final class ChurnScorer {
+  private ChurnScorer() {}
+
+  public static final String RISK_TIER = "risk_tier";
+  public static final String TOP_REASONS = "top_reasons";
+  public static final String MODEL_VERSION = "model_version";
+  public static final String CONTRIBUTIONS = "_contributions";
+
+  public static final StructType REASON = new StructType()
+      .add("feature", DataTypes.StringType)
+      .add("value", DataTypes.StringType)
+      .add("contribution", DataTypes.DoubleType)
+      .add("phrase", DataTypes.StringType);
+
+  /** Thrown when a snapshot does not carry the model's features; the jobs map it to exit code 3. */
+  public static final class FeatureMismatch extends IllegalStateException {
+    public FeatureMismatch(String message) {
+      super(message);
+    }
+  }
+
+  public static double intercept(PipelineModel model) {
+    return lr(model).intercept();
+  }
+
+  private static LogisticRegressionModel lr(PipelineModel model) {
+    return (LogisticRegressionModel) model.stages()[model.stages().length - 1];
+  }
+
+  /**
+   * Rows of {@code churn_scores}: customer_id, as_of_date, churn_probability, risk_tier, lifecycle_stage,
+   * top_reasons, model_version; with {@code withContributions}, also every feature's contribution (a map).
+   */
+  public static Dataset<Row> score(Dataset<Row> features, PipelineModel model, ModelSpec spec, boolean withContributions) {
+    String mismatch = spec.mismatch(features.schema());
+    if (mismatch != null) {
+      throw new FeatureMismatch("the features do not match model v" + spec.version() + " (" + mismatch
+          + "): rebuild them with this version's feature code, or retrain");
+    }
+    double[] coefficients = lr(model).coefficients().toArray();
+    List<String> slots = spec.slotFeatures();
+    List<Column> values = new ArrayList<>();
+    for (String f : ModelSpec.concat(spec.numericFeatures(), spec.categoricalFeatures())) {
+      values.add(lit(f));
+      values.add(col(f).cast("string"));
+    }
+    UserDefinedFunction contributions = udf(new Contributions(coefficients, slots.toArray(String[]::new)),
+        DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType));
+    UserDefinedFunction reasons = udf(new TopReasons(), DataTypes.createArrayType(REASON));
+    Dataset<Row> scored = model.transform(features)
+        .withColumn(ChurnTrainer.PROBABILITY, ChurnTrainer.calibrated(spec.calibrationOffset()))
+        .withColumn(CONTRIBUTIONS, contributions.apply(col(ChurnTrainer.SCALED), map(values.toArray(Column[]::new))))
+        .withColumn("_values", map(values.toArray(Column[]::new)));
+    List<Column> out = new ArrayList<>(List.of(
+        col("customer_id"),
+        col(FeatureBuilder.AS_OF_DATE),
+        col(ChurnTrainer.PROBABILITY),
+        when(col(ChurnTrainer.PROBABILITY).geq(spec.thresholdHigh()), lit("high"))
+            .when(col(ChurnTrainer.PROBABILITY).geq(spec.thresholdMedium()), lit("medium"))
+            .otherwise(lit("low")).as(RISK_TIER),
+        col(FeatureBuilder.LIFECYCLE_STAGE),
+        reasons.apply(col(CONTRIBUTIONS), col("_values")).as(TOP_REASONS),
+        lit(spec.version()).as(MODEL_VERSION)));
+    if (withContributions) {
+      out.add(col(CONTRIBUTIONS));
+    }
+    return scored.select(out.toArray(Column[]::new));
+  }
+
+  /** Per feature: sum over its slots of coefficient x standardised value. */
+  static final class Contributions implements UDF2<Vector, scala.collection.Map<String, String>, Map<String, Double>>,
+      Serializable {
+    private final double[] coefficients;
+    private final String[] slots;
+
+    Contributions(double[] coefficients, String[] slots) {
+      this.coefficients = coefficients;
+      this.slots = slots;
+    }
+
+    @Override
+    public Map<String, Double> call(Vector scaled, scala.collection.Map<String, String> ignored) {
+      Map<String, Double> out = new LinkedHashMap<>();
+      for (int i = 0; i < slots.length; i++) {
+        out.merge(slots[i], coefficients[i] * scaled.apply(i), Double::sum);
+      }
+      return out;
+    }
+  }
+
+  /** The three largest positive contributions with value and phrase. */
+  static final class TopReasons implements UDF2<scala.collection.Map<String, Double>, scala.collection.Map<String, String>,
+      List<Row>>, Serializable {
+    @Override
+    public List<Row> call(scala.collection.Map<String, Double> contributions, scala.collection.Map<String, String> values) {
+      Map<String, Double> c = scala.jdk.javaapi.CollectionConverters.asJava(contributions);
+      Map<String, String> v = scala.jdk.javaapi.CollectionConverters.asJava(values);
+      List<Map.Entry<String, Double>> sorted = new ArrayList<>(c.entrySet());
+      sorted.sort(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()));
+      List<Row> out = new ArrayList<>();
+      for (Map.Entry<String, Double> e : sorted) {
+        if (out.size() == 3 || e.getValue() <= 0) {
+          break;
+        }
+        out.add(RowFactory.create(e.getKey(), v.get(e.getKey()), e.getValue(), Reasons.phrase(e.getKey(), v.get(e.getKey()))));
+      }
+      return out;
+    }
+  }
+
+}

@@ -1,0 +1,78 @@
+package dev.churn.models;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Feature drift as the population stability index (PSI) of each numeric feature against its training
+ * distribution: bins are the training deciles (ties merged), PSI = sum((a - e) * ln(a / e)) over bins with
+ * shares floored at 1e-4. Common reading: below 0.1 stable, 0.1 to 0.25 moderate, above 0.25 a shift worth a look.
+ */
+public final class Drift {
+  private Drift() {}
+
+  public static final double WARN_PSI = 0.25;
+  private static final double FLOOR = 1e-4;
+
+  /** Decile edges and the training share of rows in each bin, per feature. */
+  public record Reference(Map<String, double[]> edges, Map<String, double[]> shares) {}
+
+  public static Reference reference(Dataset<Row> data, List<String> features) {
+    double[] probs = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+    double[][] quantiles = data.na().fill(0.0, features.toArray(String[]::new)).stat()
+        .approxQuantile(features.toArray(String[]::new), probs, 0.001);
+    Map<String, double[]> edges = new LinkedHashMap<>();
+    for (int i = 0; i < features.size(); i++) {
+      edges.put(features.get(i), Arrays.stream(quantiles[i]).distinct().sorted().toArray());
+    }
+    return new Reference(edges, shares(data, edges));
+  }
+
+  /** The share of rows in each bin of {@code edges}, per feature: one pass over the data. */
+  public static Map<String, double[]> shares(Dataset<Row> data, Map<String, double[]> edges) {
+    List<Column> items = new ArrayList<>();
+    for (Map.Entry<String, double[]> e : edges.entrySet()) {
+      Column x = coalesce(col(e.getKey()).cast("double"), lit(0.0));
+      Column bin = lit(0);
+      for (double edge : e.getValue()) {
+        bin = bin.plus(when(x.gt(edge), 1).otherwise(0));
+      }
+      items.add(struct(lit(e.getKey()).as("feature"), bin.as("bin")));
+    }
+    Dataset<Row> counts = data.select(explode(array(items.toArray(Column[]::new))).as("fb"))
+        .groupBy(col("fb.feature"), col("fb.bin")).count();
+    long total = data.count();
+    Map<String, double[]> out = new LinkedHashMap<>();
+    edges.forEach((f, e) -> out.put(f, new double[e.length + 1]));
+    for (Row r : counts.collectAsList()) {
+      out.get(r.getString(0))[r.getInt(1)] = total == 0 ? 0 : (double) r.getLong(2) / total;
+    }
+    return out;
+  }
+
+  public static double psi(double[] expected, double[] actual) {
+    double psi = 0;
+    for (int i = 0; i < expected.length; i++) {
+      double e = Math.max(expected[i], FLOOR);
+      double a = Math.max(actual[i], FLOOR);
+      psi += (a - e) * Math.log(a / e);
+    }
+    return psi;
+  }
+
+  /** PSI of every reference feature in {@code current} against the reference. */
+  public static Map<String, Double> psi(Dataset<Row> current, Map<String, double[]> edges, Map<String, double[]> reference) {
+    Map<String, double[]> now = shares(current, edges);
+    Map<String, Double> out = new LinkedHashMap<>();
+    edges.keySet().forEach(f -> out.put(f, psi(reference.get(f), now.get(f))));
+    return out;
+  }
+}
