@@ -17,10 +17,10 @@ final class DemoCommand implements Callable<Integer> {
   @ParentCommand ChurnCli root;
   @Spec CommandSpec spec;
 
-  @Option(names = "--customers", defaultValue = "1000", description = "Customers to generate (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--customers", defaultValue = "2000", description = "Customers to generate (default: ${DEFAULT-VALUE}).")
   int customers;
 
-  @Option(names = "--days", defaultValue = "150", description = "Days of activity (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--days", defaultValue = "210", description = "Days of activity (default: ${DEFAULT-VALUE}).")
   int days;
 
   @Option(names = "--start", defaultValue = "2026-01-01", paramLabel = "DATE", description = "First day (default: ${DEFAULT-VALUE}).")

@@ -101,16 +101,13 @@ final class SyntheticCustomer {
         today.add(event(d, "trial_start", null, null, null, null));
       }
       double weekday = d.getDayOfWeek() == DayOfWeek.SATURDAY || d.getDayOfWeek() == DayOfWeek.SUNDAY ? 0.3 : 1.0;
-      int users = Math.min(seats, 5);
+      int users = Math.min(seats, 3);
       for (int user = 1; user <= users; user++) {
         if (rng.nextDouble() < 0.75 * engagement * weekday) {
           String uid = id + "-u" + user;
           today.add(event(d, "login", uid, null, null, null));
-          int sessions = 1 + (rng.nextDouble() < engagement ? 1 : 0);
-          for (int k = 0; k < sessions; k++) {
-            today.add(event(d, "session", uid, null, null, null));
-          }
-          int uses = poisson(0.3 + 2.0 * engagement * engagement);
+          today.add(event(d, "session", uid, null, null, null));
+          int uses = poisson(0.2 + 1.2 * engagement * engagement);
           for (int k = 0; k < uses; k++) {
             today.add(event(d, "feature_use", uid, null, null, null));
           }
@@ -155,9 +152,11 @@ final class SyntheticCustomer {
         today.add(event(d, "plan_downgrade", null, null, null, PLANS[plan]));
       }
       // The daily hazard: mostly driven by engagement (so signals precede churn), partly not (no warning).
-      double driven = Math.exp(3.0 * (0.55 - engagement)) * (failedRecently > 0 ? 2.5 : 1.0)
+      // exp(4 (0.55 - e)) averages about 1.15 over the engagement distribution: divided out, so the yearly
+      // retention stays near the industry yardstick.
+      double driven = Math.exp(4.0 * (0.55 - engagement)) / 1.15 * (failedRecently > 0 ? 2.5 : 1.0)
           * (tenure < 90 ? 1.5 : 1.0) * (unsubscribed ? 1.5 : 1.0);
-      double hazard = baseHazard * PLAN_HAZARD[plan] * (0.2 + 0.8 * driven);
+      double hazard = baseHazard * PLAN_HAZARD[plan] * (0.15 + 0.85 * driven);
       if (trialEnd != null && d.equals(trialEnd) && engagement < 0.5) {
         hazard += 0.25;
       }

@@ -27,6 +27,9 @@ import org.apache.spark.sql.Row;
  * horizon) as an evaluation only: ground truth never reaches the features.
  */
 public final class TrainJob {
+  /** Days of data before the first usable snapshot: the longest activity window (90 days). */
+  public static final int WARM_UP_DAYS = 90;
+
   public record Options(LocalDate asOf, int horizonDays, String truthPath, ChurnTrainer.Config config) {}
 
   private final Warehouse warehouse;
@@ -51,7 +54,8 @@ public final class TrainJob {
     }
     TimeSplit split;
     try {
-      split = TimeSplit.plan(options.asOf(), horizon, dataStart.plusDays(28), TimeSplit.DEFAULT_STEP_DAYS,
+      // No snapshot before the longest feature window has filled: earlier ones see truncated history.
+      split = TimeSplit.plan(options.asOf(), horizon, dataStart.plusDays(WARM_UP_DAYS), TimeSplit.DEFAULT_STEP_DAYS,
           TimeSplit.DEFAULT_SNAPSHOTS);
     } catch (IllegalArgumentException e) {
       throw ChurnException.usage(e.getMessage());
@@ -73,7 +77,7 @@ public final class TrainJob {
       Dataset<Row> snapshots = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE)
           .isin(split.allDates().stream().map(Date::valueOf).toArray()));
       Dataset<Row> labelled = Labels.label(snapshots, warehouse.read(Table.CUSTOMERS),
-          warehouse.read(Table.DAILY_ACTIVITY), churn, horizon);
+          warehouse.read(Table.DAILY_ACTIVITY), churn, horizon).persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
       ChurnTrainer.Outcome outcome;
       try {
         outcome = ChurnTrainer.train(labelled, split, options.config());
@@ -88,23 +92,28 @@ public final class TrainJob {
       result[0] = new ModelRegistry(warehouse).register(outcome.model(), outcome.spec().withMetrics(metrics, env),
           Instant.now());
       long rows = labelled.count();
+      labelled.unpersist();
       return new RunLog.StageResult(rows, 1, 0, "model v" + result[0].version());
     });
     warehouse.registerAll();
     return result[0];
   }
 
-  /** ROC-AUC of ranking validation customers by their true churn probability over (D, D + H]. */
+  /**
+   * ROC-AUC of ranking validation customers by their true churn probability over (D, D + H]: 1 - (1 - h)^H with h
+   * the mean true daily hazard over the days the customer was still a customer (a churner's window ends at its
+   * cancellation, so a sum over the window would understate exactly the customers who left).
+   */
   private double oracleAuc(Dataset<Row> labelled, TimeSplit split) {
     Date from = Date.valueOf(split.validationDate());
     Date to = Date.valueOf(split.validationDate().plusDays(split.horizonDays()));
     Dataset<Row> hazard = warehouse.spark().read().parquet(options.truthPath() + "/hazard")
         .where(col("date").gt(lit(from)).and(col("date").leq(lit(to))))
-        .groupBy("customer_id").agg(sum(log1p(negate(col("hazard")))).as("log_survival"));
+        .groupBy("customer_id").agg(avg(col("hazard")).as("mean_hazard"));
     Dataset<Row> validation = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(from)))
         .select("customer_id", Labels.LABEL)
         .join(hazard, "customer_id")
-        .withColumn("oracle", lit(1.0).minus(exp(col("log_survival"))));
+        .withColumn("oracle", lit(1.0).minus(pow(lit(1.0).minus(col("mean_hazard")), split.horizonDays())));
     return BinaryMetrics.compute(validation, "oracle", Labels.LABEL, false).metrics().get("roc_auc");
   }
 }

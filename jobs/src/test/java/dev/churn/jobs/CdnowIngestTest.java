@@ -62,5 +62,14 @@ class CdnowIngestTest extends JobsSuite {
           rate.getLong(1), rate.getDouble(0));
       assertTrue(rate.getDouble(0) > 0.2 && rate.getDouble(0) < 0.9, "churn rate " + rate.getDouble(0));
     }
+
+    // The model on the real log: monthly snapshots, validated out of time on 1998-04-01 (labels to 1998-06-30).
+    CliRun train = cli("--warehouse", wh.toString(), "train", "--as-of", "1998-06-30");
+    assertEquals(0, train.exitCode(), train.err());
+    System.out.println("CDNOW " + train.out());
+    Row model = w.read(Table.MODEL_REGISTRY).first();
+    double auc = model.<Double>getAs("roc_auc");
+    assertTrue(auc > 0.7, "CDNOW ROC-AUC " + auc);
+    assertTrue(auc >= model.<Double>getAs("baseline_roc_auc") - 0.005, "the model ranks at least as well as recency alone");
   }
 }
