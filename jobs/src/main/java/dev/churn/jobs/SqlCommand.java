@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
         + "result as tab-separated text with a header line.",
         "A file is a notebook or script whose cells are split on '-- COMMAND ----------' lines and run in order."})
 final class SqlCommand implements Callable<Integer> {
-  static final String CELL_SEPARATOR = "-- COMMAND ----------";
+  static final String CELL_SEPARATOR = NotebookCells.SEPARATOR;
 
   @ParentCommand ChurnCli root;
   @Spec CommandSpec spec;
@@ -76,34 +76,9 @@ final class SqlCommand implements Callable<Integer> {
     return 0;
   }
 
-  /**
-   * The executable statements of a notebook or script: cells split on {@link #CELL_SEPARATOR}; the notebook
-   * header, {@code -- MAGIC} markdown cells and cells with nothing but comments are left out.
-   */
+  /** See {@link NotebookCells#statements}. */
   static List<String> cells(String text) {
-    List<String> out = new ArrayList<>();
-    for (String cell : text.split("(?m)^" + java.util.regex.Pattern.quote(CELL_SEPARATOR) + "\\s*$")) {
-      StringBuilder sql = new StringBuilder();
-      boolean hasCode = false;
-      for (String line : cell.split("\n", -1)) {
-        String t = line.trim();
-        if (t.startsWith("-- MAGIC") || t.equals("-- Databricks notebook source")) {
-          continue;
-        }
-        if (!t.isEmpty() && !t.startsWith("--")) {
-          hasCode = true;
-        }
-        sql.append(line).append('\n');
-      }
-      String statement = sql.toString().trim();
-      while (statement.endsWith(";")) {
-        statement = statement.substring(0, statement.length() - 1).trim();
-      }
-      if (hasCode) {
-        out.add(statement);
-      }
-    }
-    return out;
+    return NotebookCells.statements(text);
   }
 
   static void print(PrintWriter out, Dataset<Row> result, int maxRows) {

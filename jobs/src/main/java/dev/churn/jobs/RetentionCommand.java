@@ -1,0 +1,38 @@
+package dev.churn.jobs;
+
+import java.time.LocalDate;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "retention", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Writes retention_rates (month, quarter, year x segment x industry, with ALL rows and industry "
+        + "yardsticks), cohort_retention and churn_forecast for a date range; rerunning replaces that range."})
+final class RetentionCommand implements Callable<Integer> {
+  @ParentCommand ChurnCli root;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--from", required = true, paramLabel = "DATE", description = "First day of the range.")
+  LocalDate from;
+
+  @Option(names = "--to", required = true, paramLabel = "DATE", description = "Last day of the range.")
+  LocalDate to;
+
+  @Override
+  public Integer call() {
+    if (to.isBefore(from)) {
+      throw new ParameterException(spec.commandLine(), "--to " + to + " is before --from " + from);
+    }
+    try (ChurnCli.Context ctx = root.open("retention")) {
+      RunLog log = new RunLog(ctx.warehouse(), "retention", to, spec.commandLine().getOut());
+      RetentionJob.Result r = new RetentionJob(ctx.warehouse(), log, from, to).run();
+      spec.commandLine().getOut().printf("retention %s .. %s: %d rate rows, %d cohort cells, %d forecast rows%n",
+          from, to, r.rates(), r.cohorts(), r.forecasts());
+    }
+    return 0;
+  }
+}

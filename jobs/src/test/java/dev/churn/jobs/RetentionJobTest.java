@@ -1,0 +1,55 @@
+package dev.churn.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** DOMAIN.md's worked example through ingest and the retention job, on a crafted log. */
+class RetentionJobTest extends JobsSuite {
+
+  @Test
+  void twoHundredAtStartTwentyLostThirtyNewGiveNinetyPercentAndRerunsReplace() {
+    Path in = tempDir("ret-in");
+    String wh = tempDir("ret-wh").toString();
+    List<String> customers = new ArrayList<>(List.of("customer_id,segment,industry,plan,mrr,signup_date,trial_end_date"));
+    List<String> events = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      customers.add("s" + i + ",smb,retail,basic,10," + "2025-06-01,");
+      events.add(event("l" + i, "s" + i, "2026-03-01T09:00:00Z", "login"));
+      if (i < 20) {
+        events.add(event("x" + i, "s" + i, "2026-03-1" + (i % 9) + "T12:00:00Z", "cancellation"));
+      }
+    }
+    for (int i = 0; i < 30; i++) {
+      customers.add("n" + i + ",smb,retail,basic,10,2026-03-0" + (1 + i % 9) + ",");
+      events.add(event("m" + i, "n" + i, "2026-03-0" + (1 + i % 9) + "T09:00:00Z", "login"));
+    }
+    write(in.resolve("customers/customers.csv"), customers);
+    write(in.resolve("events/day.jsonl"), events);
+    assertEquals(0, cli("--warehouse", wh, "ingest", "--events", in.resolve("events").toString(), "--customers",
+        in.resolve("customers").toString(), "--date", "2026-03-31").exitCode());
+    for (int run = 0; run < 2; run++) {
+      CliRun r = cli("--warehouse", wh, "retention", "--from", "2026-03-01", "--to", "2026-03-31");
+      assertEquals(0, r.exitCode(), r.err());
+    }
+    Warehouse w = new Warehouse(spark, wh);
+    Row all = w.read(Table.RETENTION_RATES).where("period_type = 'month' AND segment = 'ALL' AND industry = 'ALL'").first();
+    assertEquals(200L, all.<Long>getAs("customers_start"));
+    assertEquals(20L, all.<Long>getAs("customers_lost"));
+    assertEquals(30L, all.<Long>getAs("customers_new"));
+    assertEquals(210L, all.<Long>getAs("customers_end"));
+    assertEquals(0.90, all.<Double>getAs("retention_rate"), 1e-12);
+    assertEquals(0.10, all.<Double>getAs("churn_rate"), 1e-12);
+    // month, quarter and year x (smb/retail, smb/ALL, ALL/retail, ALL/ALL), once each after two runs
+    assertEquals(12, w.read(Table.RETENTION_RATES).count());
+    Row cohort = w.read(Table.COHORT_RETENTION).where(col("cohort_month").equalTo("2026-03-01")
+        .and(col("months_since_signup").equalTo(0))).first();
+    assertEquals(30L, cohort.<Long>getAs("customers"));
+    assertEquals(30L, cohort.<Long>getAs("retained"));
+  }
+}

@@ -1,0 +1,42 @@
+-- Databricks notebook source
+-- MAGIC %md
+-- MAGIC # Model health across versions
+-- MAGIC `churn.model_registry` holds one row per trained version with its out-of-time metrics and the recency-only
+-- MAGIC baseline; `churn.feature_drift` holds each feature's population stability index at every scoring date.
+
+-- COMMAND ----------
+
+-- expect rows
+SELECT model_version, trained_at, as_of_date, validation_date, horizon_days, round(roc_auc, 3) AS roc_auc,
+       round(pr_auc, 3) AS pr_auc, round(log_loss, 4) AS log_loss, round(brier, 4) AS brier,
+       round(top_decile_lift, 2) AS top_decile_lift, round(baseline_roc_auc, 3) AS recency_baseline_auc,
+       round(oracle_roc_auc, 3) AS oracle_auc
+FROM churn.model_registry
+ORDER BY model_version DESC
+
+-- COMMAND ----------
+
+-- MAGIC %md
+-- MAGIC ## Features that drifted most at the latest scoring date (PSI above 0.25 is worth a look)
+
+-- COMMAND ----------
+
+-- expect rows
+SELECT feature, model_version, round(psi, 3) AS psi, status
+FROM churn.feature_drift
+WHERE as_of_date = (SELECT max(as_of_date) FROM churn.feature_drift)
+ORDER BY psi DESC
+LIMIT 15
+
+-- COMMAND ----------
+
+-- MAGIC %md
+-- MAGIC ## Forecast against what happened (once the horizon has passed)
+
+-- COMMAND ----------
+
+SELECT as_of_date, horizon_end, customers_scored, round(expected_churners, 1) AS expected_churners, actual_churners,
+       round(expected_mrr_at_risk, 0) AS expected_mrr_at_risk, actual_mrr_lost
+FROM churn.churn_forecast
+WHERE segment = 'ALL' AND industry = 'ALL'
+ORDER BY as_of_date
