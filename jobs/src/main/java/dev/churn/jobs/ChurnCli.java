@@ -21,7 +21,7 @@ import picocli.CommandLine.ScopeType;
     sortOptions = false, usageHelpAutoWidth = true,
     description = "Predicts which customers will leave and measures how well the business keeps them.",
     subcommands = {DemoCommand.class, GenerateCommand.class, IngestCommand.class, FeaturesCommand.class,
-        TrainCommand.class, ScoreCommand.class, RetentionCommand.class,
+        TrainCommand.class, ScoreCommand.class, RetentionCommand.class, ReportCommand.class,
         SqlCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage or arguments, 3 bad data over the threshold "
         + "or a model that does not fit the features."})

@@ -163,7 +163,8 @@ public final class ChurnTrainer {
       BinaryMetrics.Result quality = BinaryMetrics.compute(scoredValidation, PROBABILITY, Labels.LABEL, true);
       BinaryMetrics.Result baseline = BinaryMetrics.compute(validation, "days_since_last_activity", Labels.LABEL, false);
       double[] tiers = scoredValidation.stat().approxQuantile(PROBABILITY, new double[] {0.9}, 0.001);
-      double decision = f1Threshold(scoredValidation);
+      List<double[]> roc = new ArrayList<>();
+      double decision = f1Threshold(scoredValidation, roc);
       List<String> slots = slotFeatures(scoredValidation, numeric, categorical);
       scoredValidation.unpersist();
       validationVectors.unpersist();
@@ -183,7 +184,7 @@ public final class ChurnTrainer {
           ModelSpec.fingerprint(labelled.schema(), numeric, categorical), slots, Math.log(allWeight), high, medium,
           decision, "high: at or above the validation's 90th percentile score; medium: at or above the validation "
               + "churn rate; decision threshold: maximal F1 on the validation snapshot",
-          bestReg, bestEn, config.seed(), metrics, baseline.metrics(), quality.calibration(), tuning,
+          bestReg, bestEn, config.seed(), metrics, baseline.metrics(), quality.calibration(), roc, tuning,
           reference.edges(), reference.shares(), Map.of());
       return new Outcome(finalModel, spec);
     } finally {
@@ -192,8 +193,11 @@ public final class ChurnTrainer {
     }
   }
 
-  /** The probability cut (among the score's percentiles) with the best F1 on the validation snapshot. */
-  static double f1Threshold(Dataset<Row> scored) {
+  /**
+   * The probability cut (among the score's percentiles) with the best F1 on the validation snapshot; fills
+   * {@code roc} with the (FPR, TPR) point of every cut, from (0, 0) to (1, 1).
+   */
+  static double f1Threshold(Dataset<Row> scored, List<double[]> roc) {
     double[] probs = new double[99];
     for (int i = 0; i < probs.length; i++) {
       probs[i] = (i + 1) / 100.0;
@@ -206,19 +210,26 @@ public final class ChurnTrainer {
       aggs.add(sum(when(predicted, 1).otherwise(0)));
     }
     aggs.add(sum(col(Labels.LABEL)));
+    aggs.add(count(lit(1)));
     Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-    long positives = r.getLong(aggs.size() - 1);
+    long positives = r.getLong(aggs.size() - 2);
+    long negatives = r.getLong(aggs.size() - 1) - positives;
+    roc.add(new double[] {0, 0});
     double best = -1;
     double bestCut = 0.5;
     for (int i = 0; i < cuts.length; i++) {
       long tp = r.getLong(2 * i);
       long predicted = r.getLong(2 * i + 1);
       double f1 = predicted + positives == 0 ? 0 : 2.0 * tp / (predicted + positives);
+      roc.add(new double[] {negatives == 0 ? 0 : (double) (predicted - tp) / negatives,
+          positives == 0 ? 0 : (double) tp / positives});
       if (f1 > best) {
         best = f1;
         bestCut = cuts[i];
       }
     }
+    roc.add(new double[] {1, 1});
+    roc.sort(java.util.Comparator.<double[]>comparingDouble(p -> p[0]).thenComparingDouble(p -> p[1]));
     return bestCut;
   }
 

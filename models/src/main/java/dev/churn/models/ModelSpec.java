@@ -16,7 +16,8 @@ import org.apache.spark.sql.types.StructType;
 /**
  * Everything a fitted churn model needs besides its Spark pipeline: the feature contract (names, types and a
  * schema fingerprint), the calibration offset, the risk-tier thresholds, how it was trained (dates, horizon,
- * seed, chosen regularisation), its metrics, and the training distributions of its features for drift checks.
+ * seed, chosen regularisation), its metrics (with the validation ROC curve as (FPR, TPR) points at the score's
+ * percentiles), and the training distributions of its features for drift checks.
  * Stored as JSON beside the pipeline.
  */
 public record ModelSpec(
@@ -40,6 +41,7 @@ public record ModelSpec(
     Map<String, Double> validationMetrics,
     Map<String, Double> baselineMetrics,
     List<BinaryMetrics.Decile> calibration,
+    List<double[]> roc,
     List<Map<String, Double>> tuning,
     Map<String, double[]> driftEdges,
     Map<String, double[]> driftShares,
@@ -50,7 +52,7 @@ public record ModelSpec(
   public ModelSpec withVersion(int v) {
     return new ModelSpec(v, asOfDate, horizonDays, trainDates, validationDate, numericFeatures, categoricalFeatures,
         fingerprint, slotFeatures, calibrationOffset, thresholdHigh, thresholdMedium, decisionThreshold, thresholdRule,
-        regParam, elasticNetParam, seed, validationMetrics, baselineMetrics, calibration, tuning, driftEdges,
+        regParam, elasticNetParam, seed, validationMetrics, baselineMetrics, calibration, roc, tuning, driftEdges,
         driftShares, environment);
   }
 
@@ -58,7 +60,7 @@ public record ModelSpec(
     return new ModelSpec(version, asOfDate, horizonDays, trainDates, validationDate, numericFeatures,
         categoricalFeatures, fingerprint, slotFeatures, calibrationOffset, thresholdHigh, thresholdMedium,
         decisionThreshold, thresholdRule, regParam, elasticNetParam, seed, metrics, baselineMetrics, calibration,
-        tuning, driftEdges, driftShares, env);
+        roc, tuning, driftEdges, driftShares, env);
   }
 
   public String toJson() {

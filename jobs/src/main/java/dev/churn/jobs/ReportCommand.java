@@ -1,0 +1,33 @@
+package dev.churn.jobs;
+
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "report", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Writes a self-contained HTML report with charts: DIR/index.html plus its PNG images.")
+final class ReportCommand implements Callable<Integer> {
+  @ParentCommand ChurnCli root;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--as-of", required = true, paramLabel = "DATE", description = "Report date (latest scores on or before it).")
+  LocalDate asOf;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
+  Path out;
+
+  @Override
+  public Integer call() {
+    try (ChurnCli.Context ctx = root.open("report")) {
+      ReportJob.Result r = new ReportJob(ctx.warehouse(), asOf, out).run();
+      spec.commandLine().getOut().printf("report written: %s (%d charts, scores of %s, model v%d)%n",
+          r.index().toAbsolutePath(), r.charts().size(), r.scoresDate(), r.modelVersion());
+    }
+    return 0;
+  }
+}
