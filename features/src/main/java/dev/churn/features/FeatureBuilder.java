@@ -25,6 +25,8 @@ public final class FeatureBuilder {
 
   public static final String AS_OF_DATE = "as_of_date";
   public static final String LIFECYCLE_STAGE = "lifecycle_stage";
+  /** Identifies the feature code a snapshot was built with, so stale snapshots are rebuilt, not mixed. */
+  public static final String FEATURE_SET = "feature_set";
   /** Days of rollup read for recency and yearly totals; older activity counts as "none in the lookback". */
   public static final int LOOKBACK_DAYS = 365;
   public static final int[] WINDOWS = {7, 30, 90};
@@ -73,6 +75,8 @@ public final class FeatureBuilder {
     out.add(new Feature("active_days_365d", "days with any event in the last 365 days", "365 days", "days", false));
     out.add(new Feature("payments_365d", "successful payments in the last 365 days", "365 days", "count", false));
     out.add(new Feature("payment_amount_365d", "amount paid in the last 365 days", "365 days", "currency", false));
+    out.add(new Feature("unsubscribes_365d", "newsletter unsubscribes in the last 365 days (an unsubscribe is lasting)",
+        "365 days", "count", false));
     for (String[] r : new String[][] {{"login", "logins"}, {"activity", "events"}, {"ticket", "tickets"},
         {"payment", "payments"}}) {
       out.add(new Feature("days_since_last_" + r[0], "days since the last " + r[0] + " (365 when none in the lookback)",
@@ -90,6 +94,13 @@ public final class FeatureBuilder {
     out.add(new Feature(LIFECYCLE_STAGE, "new / active / declining / lapsed, see the lifecycle rules", "as of",
         "category", true));
     return out;
+  }
+
+  /** A short hash of the catalogue (names, units, windows): changes whenever the feature code's output does. */
+  public static String featureSet() {
+    StringBuilder sb = new StringBuilder();
+    catalogue().forEach(f -> sb.append(f.name()).append('|').append(f.unit()).append('|').append(f.window()).append(';'));
+    return Integer.toHexString(sb.toString().hashCode());
   }
 
   /** The numeric features (the model's inputs besides the categoricals). */
@@ -121,7 +132,8 @@ public final class FeatureBuilder {
   }
 
   /**
-   * The snapshot on {@code asOf}: customer_id, as_of_date, then the {@link #catalogue()} columns.
+   * The snapshot on {@code asOf}: customer_id, as_of_date, the {@link #catalogue()} columns, then
+   * {@link #FEATURE_SET}.
    *
    * @param customers rows of the customers table (all; the active ones are selected here)
    * @param daily rows of daily_activity (all, or at least the {@link #LOOKBACK_DAYS} up to asOf)
@@ -152,6 +164,7 @@ public final class FeatureBuilder {
     aggs.put("active_days_365d", count(when(activeDay, lit(1))));
     aggs.put("payments_365d", sum(col(DailyActivity.Signal.PAYMENTS.column())));
     aggs.put("payment_amount_365d", sum(col(DailyActivity.Signal.PAYMENT_AMOUNT.column())));
+    aggs.put("unsubscribes_365d", sum(col(DailyActivity.Signal.UNSUBSCRIBES.column())));
     aggs.put("_last_login", max(when(col("logins").gt(0), col(DailyActivity.ACTIVITY_DATE))));
     aggs.put("_last_activity", max(when(activeDay, col(DailyActivity.ACTIVITY_DATE))));
     aggs.put("_last_ticket", max(when(col("tickets").gt(0), col(DailyActivity.ACTIVITY_DATE))));
@@ -195,7 +208,7 @@ public final class FeatureBuilder {
       out.add(f.categorical() ? c.cast("string").as(f.name()) : c.cast("double").as(f.name()));
     }
     Dataset<Row> features = joined.select(out.toArray(Column[]::new));
-    return features.withColumn(LIFECYCLE_STAGE, lifecycleStage(rules));
+    return features.withColumn(LIFECYCLE_STAGE, lifecycleStage(rules)).withColumn(FEATURE_SET, lit(featureSet()));
   }
 
   private static Column recency(String lastDate, Column asOf) {

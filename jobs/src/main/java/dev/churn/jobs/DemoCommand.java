@@ -29,6 +29,10 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "7", description = "Random seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--report", defaultValue = "report", paramLabel = "DIR",
+      description = "Where the HTML report goes (default: ${DEFAULT-VALUE}).")
+  java.nio.file.Path report;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -54,6 +58,16 @@ final class DemoCommand implements Callable<Integer> {
       SqlCommand.print(out, ctx.spark().sql("SELECT customer_id, round(churn_probability, 3) AS probability, risk_tier, "
           + "lifecycle_stage, concat_ws('; ', transform(top_reasons, r -> r.phrase)) AS reasons FROM churn.churn_scores "
           + "WHERE as_of_date = DATE'" + end + "' ORDER BY churn_probability DESC LIMIT 5"), 5);
+      RunLog retention = new RunLog(ctx.warehouse(), "retention", end, out);
+      new RetentionJob(ctx.warehouse(), retention, start, end).run();
+      out.println("demo: retention by industry, latest full month, against the yardsticks (annualised):");
+      SqlCommand.print(out, ctx.spark().sql("SELECT industry, customers_start, customers_lost, "
+          + "round(retention_rate, 4) AS monthly_retention, round(retention_rate_annualized, 3) AS annualised, "
+          + "benchmark_retention_rate AS yardstick FROM churn.retention_rates WHERE period_type = 'month' AND NOT "
+          + "is_partial AND segment = 'ALL' AND period_start = (SELECT max(period_start) FROM churn.retention_rates "
+          + "WHERE period_type = 'month' AND NOT is_partial) ORDER BY industry"), 20);
+      ReportJob.Result rep = new ReportJob(ctx.warehouse(), end, report).run();
+      out.printf("demo: report written to %s (%d charts)%n", rep.index().toAbsolutePath(), rep.charts().size());
       out.printf("demo: warehouse at %s; try ./churn --warehouse %s sql \"SELECT reason, count(*) FROM "
           + "events_quarantine GROUP BY reason\"%n", ctx.warehouse().root(), root.warehouse);
     }

@@ -8,6 +8,7 @@ import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -26,6 +27,16 @@ public final class FeaturesJob {
     this.warehouse = warehouse;
     this.runLog = runLog;
     this.asOf = asOf;
+  }
+
+  /** Whether the snapshot of {@code day} exists and was built by the current feature code. */
+  public static boolean current(Warehouse warehouse, LocalDate day) {
+    if (!warehouse.exists(Table.CUSTOMER_FEATURES)) {
+      return false;
+    }
+    Dataset<Row> t = warehouse.read(Table.CUSTOMER_FEATURES);
+    return List.of(t.columns()).contains(FeatureBuilder.FEATURE_SET) && !t.where(col(FeatureBuilder.AS_OF_DATE)
+        .equalTo(lit(Date.valueOf(day))).and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureBuilder.featureSet()))).isEmpty();
   }
 
   public RunLog.StageResult run() {

@@ -92,7 +92,8 @@ public final class ReportJob {
     return new Result(index, charts, scoresDate, model.spec().version());
   }
 
-  static String pct(Object x) {
+  /** A rate as the report prints it, e.g. 0.9 as "90.0%". */
+  public static String pct(Object x) {
     return x == null ? "" : String.format(Locale.ROOT, "%.1f%%", ((Number) x).doubleValue() * 100);
   }
 

@@ -23,7 +23,7 @@ import org.apache.spark.sql.types.StructType;
  * Scores every customer active on a date with the latest registered model (or a given version) into
  * {@code churn_scores} (partitioned by as_of_date; a rerun replaces that date), and writes each numeric
  * feature's drift (PSI against the model's training distribution) to {@code feature_drift}, warning above
- * {@link Drift#WARN_PSI}. Builds the date's feature snapshot when it is missing. Refuses with exit code 3,
+ * {@link Drift#WARN_PSI}. Builds the date's feature snapshot when it is missing or was built by other feature code. Refuses with exit code 3,
  * writing nothing, when the snapshot's features do not match the model's fingerprint.
  */
 public final class ScoreJob {
@@ -53,8 +53,8 @@ public final class ScoreJob {
   public Result run() {
     ModelRegistry.Loaded loaded = new ModelRegistry(warehouse).load(version);
     Date day = Date.valueOf(asOf);
-    if (!warehouse.exists(Table.CUSTOMER_FEATURES) || warehouse.read(Table.CUSTOMER_FEATURES)
-        .where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(day))).isEmpty()) {
+    if (!FeaturesJob.current(warehouse, asOf)) {
+      // Missing, or built by older feature code: (re)built. A model trained on other features is then refused.
       new FeaturesJob(warehouse, runLog, asOf).run();
     }
     Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(day)));

@@ -63,9 +63,7 @@ public final class TrainJob {
     runLog.stage("snapshots", () -> {
       long built = 0;
       for (LocalDate d : split.allDates()) {
-        boolean exists = warehouse.exists(Table.CUSTOMER_FEATURES) && !warehouse.read(Table.CUSTOMER_FEATURES)
-            .where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d)))).isEmpty();
-        if (!exists) {
+        if (!FeaturesJob.current(warehouse, d)) {
           new FeaturesJob(warehouse, runLog, d).run();
           built++;
         }

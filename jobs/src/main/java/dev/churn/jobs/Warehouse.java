@@ -122,8 +122,9 @@ public final class Warehouse {
       create(table, source, partitionColumns);
       return;
     }
+    // mergeSchema: a new feature (or column) joins the table; older slices read it as null.
     source.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", predicate)
-        .save(path(table));
+        .option("mergeSchema", "true").save(path(table));
   }
 
   /** Creates an empty table of {@code schema} when the table does not exist yet. */

@@ -67,7 +67,7 @@ class ModelJobTest extends JobsSuite {
     for (Row r : scores.selectExpr("explode(top_reasons) AS r").selectExpr("r.feature").collectAsList()) {
       assertTrue(names.contains(r.getString(0)), r.getString(0));
     }
-    assertEquals(70, w.read(Table.FEATURE_DRIFT).where(col("as_of_date").equalTo(END)).count());
+    assertEquals(FeatureBuilder.numericFeatures().size(), w.read(Table.FEATURE_DRIFT).where(col("as_of_date").equalTo(END)).count());
     List<Row> before = scores.orderBy("customer_id").collectAsList();
 
     assertEquals(0, cli("--warehouse", wh, "score", "--as-of", END).exitCode());

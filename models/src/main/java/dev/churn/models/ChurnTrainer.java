@@ -16,6 +16,7 @@ import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.AttributeGroup;
 import org.apache.spark.ml.feature.Imputer;
 import org.apache.spark.ml.feature.OneHotEncoder;
+import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.ml.feature.StandardScaler;
 import org.apache.spark.ml.feature.StringIndexer;
 import org.apache.spark.ml.feature.VectorAssembler;
@@ -28,7 +29,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * Trains the churn model: a Spark ML pipeline (median imputation, one-hot categoricals, standard scaling,
+ * Trains the churn model: a Spark ML pipeline (log(1 + x) of counts, median imputation, one-hot categoricals,
+ * standard scaling,
  * class-weighted logistic regression) fitted on labelled snapshots before the validation date, with
  * regularisation (regParam x elasticNetParam) chosen on the out-of-time validation snapshot by PR-AUC, then
  * refitted on every labelled snapshot. Class weights help ranking but inflate probabilities; the weights' prior
@@ -54,16 +56,34 @@ public final class ChurnTrainer {
   /** The refitted pipeline and its spec (version 0 until registered). */
   public record Outcome(PipelineModel model, ModelSpec spec) {}
 
-  /** Imputation, encoding, assembly and scaling: fitted once per training set, shared by every grid point. */
+  /**
+   * Non-negative counts, days, seats and money enter the model as log(1 + x): their effect on the churn odds is
+   * far from linear (the first silent week matters more than the tenth), and heavy tails would dominate a
+   * linear term. Trends, flags and signed changes stay as they are.
+   */
+  static boolean logged(String feature) {
+    return FeatureBuilder.catalogue().stream().anyMatch(f -> f.name().equals(feature) && !f.categorical()
+        && List.of("count", "days", "users", "currency").contains(f.unit()) && !feature.equals("mrr_change_90d")
+        && !feature.equals("days_to_trial_end"));
+  }
+
+  /** Log transform, imputation, encoding, assembly and scaling: fitted once per training set. */
   static List<PipelineStage> preparation(List<String> numeric, List<String> categorical) {
     List<PipelineStage> stages = new ArrayList<>();
+    StringBuilder select = new StringBuilder("SELECT *");
+    for (String f : numeric) {
+      select.append(", ").append(logged(f) ? "log1p(greatest(`" + f + "`, 0D))" : "`" + f + "`").append(" AS `t__")
+          .append(f).append('`');
+    }
+    stages.add(new SQLTransformer().setStatement(select + " FROM __THIS__"));
     String[] idx = categorical.stream().map(c -> "i__" + c).toArray(String[]::new);
     String[] hot = categorical.stream().map(c -> "c__" + c).toArray(String[]::new);
     String[] imputed = numeric.stream().map(c -> "f__" + c).toArray(String[]::new);
     stages.add(new StringIndexer().setInputCols(categorical.toArray(String[]::new)).setOutputCols(idx)
         .setHandleInvalid("keep").setStringOrderType("alphabetAsc"));
     stages.add(new OneHotEncoder().setInputCols(idx).setOutputCols(hot).setHandleInvalid("keep").setDropLast(false));
-    stages.add(new Imputer().setInputCols(numeric.toArray(String[]::new)).setOutputCols(imputed).setStrategy("median"));
+    stages.add(new Imputer().setInputCols(numeric.stream().map(c -> "t__" + c).toArray(String[]::new))
+        .setOutputCols(imputed).setStrategy("median"));
     List<String> assembled = new ArrayList<>(List.of(imputed));
     assembled.addAll(List.of(hot));
     stages.add(new VectorAssembler().setInputCols(assembled.toArray(String[]::new)).setOutputCol(ASSEMBLED)

@@ -78,6 +78,42 @@ class NotebooksTest extends SparkSuite {
   }
 
   @Test
+  void theReportRendersNonEmptyChartsAndShowsTheTablesNumbers() throws Exception {
+    Path report = tempDir("nb-report");
+    churn("--warehouse", wh, "report", "--as-of", "2026-05-30", "--out", report.toString());
+    String html = Files.readString(report.resolve("index.html"));
+    java.util.regex.Matcher img = java.util.regex.Pattern.compile("<img src=\"([^\"]+)\" alt=\"([^\"]*)\"").matcher(html);
+    int images = 0;
+    while (img.find()) {
+      images++;
+      assertFalse(img.group(2).isBlank(), "every chart has a title");
+      java.awt.image.BufferedImage png = javax.imageio.ImageIO.read(report.resolve(img.group(1)).toFile());
+      assertTrue(png.getWidth() >= 400 && png.getHeight() >= 300, img.group(1));
+      java.util.Set<Integer> colours = new java.util.HashSet<>();
+      for (int x = 0; x < png.getWidth(); x += 7) {
+        for (int y = 0; y < png.getHeight(); y += 7) {
+          colours.add(png.getRGB(x, y));
+        }
+      }
+      assertTrue(colours.size() > 5, img.group(1) + " looks blank");
+    }
+    assertEquals(9, images, "retention, churn, MRR churn, cohorts, scores, ROC, lift, calibration... 9 charts");
+    new Warehouse(spark, wh).registerAll();
+    for (org.apache.spark.sql.Row r : spark.sql("SELECT industry, retention_rate FROM churn.retention_rates WHERE "
+        + "period_type = 'month' AND NOT is_partial AND segment = 'ALL' AND industry <> 'ALL' AND period_start = "
+        + "(SELECT max(period_start) FROM churn.retention_rates WHERE period_type = 'month' AND NOT is_partial)")
+        .collectAsList()) {
+      String row = "<td class=\"l\">" + r.getString(0) + "</td>";
+      assertTrue(html.contains(row), r.getString(0));
+      String cells = html.substring(html.indexOf(row), html.indexOf("</tr>", html.indexOf(row)));
+      assertTrue(cells.contains("<td>" + dev.churn.jobs.ReportJob.pct(r.getDouble(1)) + "</td>"), cells);
+    }
+    String top = spark.sql("SELECT customer_id FROM churn.churn_scores WHERE as_of_date = DATE'2026-05-30' "
+        + "ORDER BY churn_probability DESC, customer_id LIMIT 1").first().getString(0);
+    assertTrue(html.contains("<td class=\"l\">" + top + "</td>"), "the top at-risk customer is listed");
+  }
+
+  @Test
   void aNotebookNamingAMissingColumnFails() {
     String broken = "-- Databricks notebook source\n-- COMMAND ----------\n-- expect rows\n"
         + "SELECT customer_id, churn_probabilty FROM churn.churn_scores\n";
