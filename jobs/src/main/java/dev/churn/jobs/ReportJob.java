@@ -152,11 +152,12 @@ public final class ReportJob {
       Double bench = r.getAs("benchmark_retention_rate");
       names.add(r.getAs("industry"));
       own.add(annual == null ? 0 : annual * 100);
-      yard.add(bench == null ? 0 : bench * 100);
+      yard.add(bench == null ? null : bench * 100);
       table.add(List.of(r.getAs("industry"), String.valueOf(r.<Long>getAs("customers_start")),
           String.valueOf(r.<Long>getAs("customers_lost")), pct(r.getAs("retention_rate")), pct(annual), pct(bench),
           r.getAs("gap_to_benchmark") == null ? "" : pct(r.getAs("gap_to_benchmark"))));
     }
+    chart.getStyler().setXAxisLabelRotation(30);
     chart.addSeries("own (annualised)", names, own);
     chart.addSeries("yardstick", names, yard);
     save(chart, "retention_by_industry");
@@ -261,6 +262,7 @@ public final class ReportJob {
         .title("Churn probability of active customers on " + day).xAxisTitle("Churn probability (%)")
         .yAxisTitle("Customers").build();
     hist.getStyler().setLegendVisible(false);
+    hist.getStyler().setXAxisLabelRotation(45);
     hist.addSeries("customers", counts.keySet().stream().map(i -> (i * 5) + "-" + (i * 5 + 5)).toList(),
         new ArrayList<Number>(counts.values()));
     save(hist, "score_distribution");

@@ -72,7 +72,9 @@ public final class RetentionJob {
     Dataset<Row> c = customers.where(col("signup_date").between(lit(Date.valueOf(from.withDayOfMonth(1))), lit(Date.valueOf(to))))
         .select(cohort.as("cohort_month"), col("churn_date"));
     Column monthsAvailable = months_between(trunc(lit(Date.valueOf(to.plusDays(1))), "month"), col("cohort_month")).cast("int");
-    Dataset<Row> grid = c.withColumn("months_since_signup", explode(sequence(lit(0), greatest(monthsAvailable.minus(1), lit(-1)))))
+    // sequence(0, -1) counts down, so cohorts without one full month are filtered out before exploding.
+    Dataset<Row> grid = c.where(monthsAvailable.geq(1))
+        .withColumn("months_since_signup", explode(sequence(lit(0), monthsAvailable.minus(1))))
         .withColumn("_month_end", last_day(add_months(col("cohort_month"), col("months_since_signup"))));
     return grid.groupBy("cohort_month", "months_since_signup")
         .agg(count(lit(1)).as("customers"),

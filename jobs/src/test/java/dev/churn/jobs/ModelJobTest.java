@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** train and score through the CLI on a generated log. */
 class ModelJobTest extends JobsSuite {
-  private static final String END = "2026-05-30";
+  private static final String END = "2026-06-09";
   private static Path out;
   private static String wh;
 
@@ -26,7 +26,7 @@ class ModelJobTest extends JobsSuite {
   static void trainOnAGeneratedLog() {
     out = tempDir("model-gen");
     wh = tempDir("model-wh").toString();
-    assertEquals(0, cli("generate", "--out", out.toString(), "--customers", "300", "--days", "150", "--start",
+    assertEquals(0, cli("generate", "--out", out.toString(), "--customers", "600", "--days", "160", "--start",
         "2026-01-01", "--seed", "5").exitCode());
     assertEquals(0, cli("--warehouse", wh, "ingest", "--events", out.resolve("events").toString(), "--customers",
         out.resolve("customers").toString()).exitCode());
@@ -40,8 +40,8 @@ class ModelJobTest extends JobsSuite {
     Warehouse w = new Warehouse(spark, wh);
     Row r = w.read(Table.MODEL_REGISTRY).first();
     assertEquals(1, r.<Integer>getAs("model_version"));
-    assertEquals("2026-04-30", r.getAs("validation_date").toString(), "validation = as-of minus the horizon");
-    assertEquals("2026-03-31", r.getAs("train_dates"), "one horizon before validation, after the 90-day warm-up");
+    assertEquals("2026-05-10", r.getAs("validation_date").toString(), "validation = as-of minus the horizon");
+    assertEquals("2026-04-10", r.getAs("train_dates"), "one horizon before validation, after the 90-day warm-up");
     for (String metric : List.of("roc_auc", "pr_auc", "log_loss", "brier", "baseline_roc_auc", "oracle_roc_auc")) {
       double v = r.<Double>getAs(metric);
       assertTrue(v >= 0 && v <= 1, metric + " " + v);

@@ -36,14 +36,14 @@ class NotebooksTest extends SparkSuite {
   static void buildWarehouse() {
     Path out = tempDir("nb-gen");
     wh = tempDir("nb-wh").toString();
-    churn("generate", "--out", out.toString(), "--customers", "300", "--days", "150", "--start", "2026-01-01",
+    churn("generate", "--out", out.toString(), "--customers", "600", "--days", "160", "--start", "2026-01-01",
         "--seed", "9");
     churn("--warehouse", wh, "ingest", "--events", out.resolve("events").toString(), "--customers",
         out.resolve("customers").toString());
-    churn("--warehouse", wh, "train", "--as-of", "2026-05-30", "--truth", out.resolve("truth").toString());
-    churn("--warehouse", wh, "score", "--as-of", "2026-04-30");
-    churn("--warehouse", wh, "score", "--as-of", "2026-05-30");
-    churn("--warehouse", wh, "retention", "--from", "2026-01-01", "--to", "2026-05-30");
+    churn("--warehouse", wh, "train", "--as-of", "2026-06-09", "--truth", out.resolve("truth").toString());
+    churn("--warehouse", wh, "score", "--as-of", "2026-05-10");
+    churn("--warehouse", wh, "score", "--as-of", "2026-06-09");
+    churn("--warehouse", wh, "retention", "--from", "2026-01-01", "--to", "2026-06-09");
   }
 
   static List<Path> notebooks() throws IOException {
@@ -80,7 +80,7 @@ class NotebooksTest extends SparkSuite {
   @Test
   void theReportRendersNonEmptyChartsAndShowsTheTablesNumbers() throws Exception {
     Path report = tempDir("nb-report");
-    churn("--warehouse", wh, "report", "--as-of", "2026-05-30", "--out", report.toString());
+    churn("--warehouse", wh, "report", "--as-of", "2026-06-09", "--out", report.toString());
     String html = Files.readString(report.resolve("index.html"));
     java.util.regex.Matcher img = java.util.regex.Pattern.compile("<img src=\"([^\"]+)\" alt=\"([^\"]*)\"").matcher(html);
     int images = 0;
@@ -108,7 +108,7 @@ class NotebooksTest extends SparkSuite {
       String cells = html.substring(html.indexOf(row), html.indexOf("</tr>", html.indexOf(row)));
       assertTrue(cells.contains("<td>" + dev.churn.jobs.ReportJob.pct(r.getDouble(1)) + "</td>"), cells);
     }
-    String top = spark.sql("SELECT customer_id FROM churn.churn_scores WHERE as_of_date = DATE'2026-05-30' "
+    String top = spark.sql("SELECT customer_id FROM churn.churn_scores WHERE as_of_date = DATE'2026-06-09' "
         + "ORDER BY churn_probability DESC, customer_id LIMIT 1").first().getString(0);
     assertTrue(html.contains("<td class=\"l\">" + top + "</td>"), "the top at-risk customer is listed");
   }
