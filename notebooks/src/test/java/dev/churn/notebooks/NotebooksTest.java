@@ -97,7 +97,7 @@ class NotebooksTest extends SparkSuite {
       }
       assertTrue(colours.size() > 5, img.group(1) + " looks blank");
     }
-    assertEquals(9, images, "retention, churn, MRR churn, cohorts, scores, ROC, lift, calibration... 9 charts");
+    assertEquals(8, images, "retention by industry, churn, MRR churn, cohorts, scores, ROC, lift, calibration");
     new Warehouse(spark, wh).registerAll();
     for (org.apache.spark.sql.Row r : spark.sql("SELECT industry, retention_rate FROM churn.retention_rates WHERE "
         + "period_type = 'month' AND NOT is_partial AND segment = 'ALL' AND industry <> 'ALL' AND period_start = "
