@@ -33,20 +33,29 @@ final class TrainCommand implements Callable<Integer> {
       description = "The generator's truth folder: records the oracle ROC-AUC beside the model's (evaluation only).")
   String truth;
 
+  @Option(names = "--snapshot-step-days", defaultValue = "30", paramLabel = "DAYS",
+      description = "Days between training snapshots (default: ${DEFAULT-VALUE}).")
+  int snapshotStepDays;
+
+  @Option(names = "--snapshots", defaultValue = "6", paramLabel = "N",
+      description = "Training snapshots at most (default: ${DEFAULT-VALUE}).")
+  int snapshots;
+
   @Option(names = "--seed", defaultValue = "7", description = "Seed recorded with the model (default: ${DEFAULT-VALUE}).")
   long seed;
 
   @Override
   public Integer call() {
-    if (horizonDays <= 0) {
-      throw new ParameterException(spec.commandLine(), "--horizon-days must be positive");
+    if (horizonDays <= 0 || snapshotStepDays <= 0 || snapshots <= 0) {
+      throw new ParameterException(spec.commandLine(), "--horizon-days, --snapshot-step-days and --snapshots must be positive");
     }
     ChurnTrainer.Config d = ChurnTrainer.Config.defaults();
     try (ChurnCli.Context ctx = root.open("train")) {
       PrintWriter out = spec.commandLine().getOut();
       RunLog log = new RunLog(ctx.warehouse(), "train", asOf, out);
       ModelSpec m = new TrainJob(ctx.warehouse(), log, new TrainJob.Options(asOf, horizonDays, truth,
-          new ChurnTrainer.Config(d.regParams(), d.elasticNetParams(), d.maxIter(), seed))).run();
+          new ChurnTrainer.Config(d.regParams(), d.elasticNetParams(), d.maxIter(), seed), snapshotStepDays,
+          snapshots)).run();
       print(out, m);
     }
     return 0;

@@ -29,7 +29,12 @@ public final class TrainJob {
   /** Days of data before the first usable snapshot: the longest activity window (90 days). */
   public static final int WARM_UP_DAYS = 90;
 
-  public record Options(LocalDate asOf, int horizonDays, String truthPath, ChurnTrainer.Config config) {}
+  public record Options(LocalDate asOf, int horizonDays, String truthPath, ChurnTrainer.Config config,
+      int snapshotStepDays, int snapshots) {
+    public Options(LocalDate asOf, int horizonDays, String truthPath, ChurnTrainer.Config config) {
+      this(asOf, horizonDays, truthPath, config, TimeSplit.DEFAULT_STEP_DAYS, TimeSplit.DEFAULT_SNAPSHOTS);
+    }
+  }
 
   private final Warehouse warehouse;
   private final RunLog runLog;
@@ -54,8 +59,8 @@ public final class TrainJob {
     TimeSplit split;
     try {
       // No snapshot before the longest feature window has filled: earlier ones see truncated history.
-      split = TimeSplit.plan(options.asOf(), horizon, dataStart.plusDays(WARM_UP_DAYS), TimeSplit.DEFAULT_STEP_DAYS,
-          TimeSplit.DEFAULT_SNAPSHOTS);
+      split = TimeSplit.plan(options.asOf(), horizon, dataStart.plusDays(WARM_UP_DAYS), options.snapshotStepDays(),
+          options.snapshots());
     } catch (IllegalArgumentException e) {
       throw ChurnException.usage(e.getMessage());
     }
