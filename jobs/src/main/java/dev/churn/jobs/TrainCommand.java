@@ -33,7 +33,7 @@ final class TrainCommand implements Callable<Integer> {
       description = "The generator's truth folder: records the oracle ROC-AUC beside the model's (evaluation only).")
   String truth;
 
-  @Option(names = "--snapshot-step-days", defaultValue = "30", paramLabel = "DAYS",
+  @Option(names = "--snapshot-step-days", defaultValue = "14", paramLabel = "DAYS",
       description = "Days between training snapshots (default: ${DEFAULT-VALUE}).")
   int snapshotStepDays;
 
