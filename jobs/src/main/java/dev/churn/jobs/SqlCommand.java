@@ -22,8 +22,6 @@ import picocli.CommandLine.Spec;
         + "result as tab-separated text with a header line.",
         "A file is a notebook or script whose cells are split on '-- COMMAND ----------' lines and run in order."})
 final class SqlCommand implements Callable<Integer> {
-  static final String CELL_SEPARATOR = NotebookCells.SEPARATOR;
-
   @ParentCommand ChurnCli root;
   @Spec CommandSpec spec;
 
@@ -46,7 +44,7 @@ final class SqlCommand implements Callable<Integer> {
     List<String> statements;
     if (source.file != null) {
       try {
-        statements = cells(Files.readString(source.file));
+        statements = NotebookCells.statements(Files.readString(source.file));
       } catch (IOException e) {
         throw new ParameterException(spec.commandLine(), "cannot read SQL file " + source.file + ": " + e.getMessage());
       }
@@ -73,11 +71,6 @@ final class SqlCommand implements Callable<Integer> {
       }
     }
     return 0;
-  }
-
-  /** See {@link NotebookCells#statements}. */
-  static List<String> cells(String text) {
-    return NotebookCells.statements(text);
   }
 
   static void print(PrintWriter out, Dataset<Row> result, int maxRows) {

@@ -73,6 +73,6 @@ class CliTest extends JobsSuite {
     String notebook = String.join("\n", "-- Databricks notebook source", "-- MAGIC %md", "-- MAGIC # Title", "",
         "-- COMMAND ----------", "", "SELECT 1 AS a;", "", "-- COMMAND ----------", "-- just a comment", "",
         "-- COMMAND ----------", "SELECT 2 AS b");
-    assertEquals(java.util.List.of("SELECT 1 AS a", "SELECT 2 AS b"), SqlCommand.cells(notebook));
+    assertEquals(java.util.List.of("SELECT 1 AS a", "SELECT 2 AS b"), NotebookCells.statements(notebook));
   }
 }
