@@ -21,10 +21,11 @@ import picocli.CommandLine.ScopeType;
     sortOptions = false, usageHelpAutoWidth = true,
     description = "Predicts which customers will leave and measures how well the business keeps them.",
     subcommands = {DemoCommand.class, GenerateCommand.class, IngestCommand.class, FeaturesCommand.class,
-        TrainCommand.class, ScoreCommand.class, RetentionCommand.class, ReportCommand.class,
+        TrainCommand.class, ScoreCommand.class, RetentionCommand.class, NightlyCommand.class, ReportCommand.class,
         SqlCommand.class},
     footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage or arguments, 3 bad data over the threshold "
-        + "or a model that does not fit the features."})
+        + "or a model that does not fit the features, 4 no input for the date (nothing was changed), 5 another run "
+        + "holds the warehouse (nothing was changed; retry later)."})
 public final class ChurnCli {
 
   @Option(names = "--warehouse", scope = ScopeType.INHERIT, paramLabel = "DIR",
@@ -34,6 +35,19 @@ public final class ChurnCli {
   @Option(names = "--conf", scope = ScopeType.INHERIT, paramLabel = "KEY=VALUE",
       description = "Extra Spark setting (repeatable).")
   Map<String, String> conf = new LinkedHashMap<>();
+
+  @Option(names = "--config", scope = ScopeType.INHERIT, paramLabel = "FILE",
+      description = "Properties file of defaults: an option's name without dashes (horizon-days=30), or prefixed by "
+          + "a command (nightly.horizon-days=30), or a spark.* setting; the command line wins (default: $"
+          + ChurnConfig.ENV + ").")
+  java.nio.file.Path configFile;
+
+  @Option(names = "--lock-wait-minutes", scope = ScopeType.INHERIT, defaultValue = "0", paramLabel = "M",
+      description = "Commands that write wait up to M minutes for another run on the same warehouse to end, "
+          + "then exit 5 (default: ${DEFAULT-VALUE}).")
+  long lockWaitMinutes;
+
+  private ChurnConfig config = ChurnConfig.none();
 
   private final Function<String, SparkSession> sessions;
   private final boolean stopSession;
@@ -52,7 +66,7 @@ public final class ChurnCli {
   public static void main(String[] args) {
     int code;
     try {
-      code = commandLine(new ChurnCli()).execute(args);
+      code = commandLine(new ChurnCli(), args).execute(args);
     } catch (Throwable t) {
       // Errors (a missing class, out of memory) escape picocli's handlers; they still get one line.
       System.err.println("churn: " + oneLine(t));
@@ -61,11 +75,28 @@ public final class ChurnCli {
     System.exit(code);
   }
 
-  /** Builds the command line with the project's converters and one-line error handlers. */
-  public static CommandLine commandLine(ChurnCli root) {
+  /**
+   * Builds the command line for {@code args} with the project's converters, one-line error handlers, and the
+   * defaults of the config file they name (or {@code $CHURN_CONFIG}); a bad config file fails the run with exit 2.
+   */
+  public static CommandLine commandLine(ChurnCli root, String... args) {
     CommandLine cmd = new CommandLine(root);
     cmd.registerConverter(LocalDate.class, ChurnCli::parseDate);
-    cmd.setParameterExceptionHandler((ex, args) -> {
+    String[] configError = {null};
+    try {
+      root.config = ChurnConfig.fromArgs(args, System.getenv());
+      root.config.validate(cmd);
+      cmd.setDefaultValueProvider(root.config);
+    } catch (IllegalArgumentException e) {
+      configError[0] = e.getMessage();
+    }
+    cmd.setExecutionStrategy(parseResult -> {
+      if (configError[0] != null) {
+        throw new CommandLine.ParameterException(cmd, configError[0]);
+      }
+      return new CommandLine.RunLast().execute(parseResult);
+    });
+    cmd.setParameterExceptionHandler((ex, badArgs) -> {
       CommandLine failed = ex.getCommandLine();
       PrintWriter err = failed.getErr();
       err.println("churn: " + ex.getMessage().lines().findFirst().orElse("bad usage")
@@ -89,7 +120,14 @@ public final class ChurnCli {
     }
     Throwable root = ex;
     while (root.getCause() != null && root.getCause() != root) {
+      if (root instanceof io.delta.exceptions.DeltaConcurrentModificationException) {
+        break;
+      }
       root = root.getCause();
+    }
+    if (root instanceof io.delta.exceptions.DeltaConcurrentModificationException) {
+      return "another process changed a table at the same time (" + root.getClass().getSimpleName() + "): nothing "
+          + "of the conflicting write was committed; rerun, as every write is idempotent for its date";
     }
     String msg = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     return "failed: " + msg.lines().findFirst().orElse("") + " [" + root.getClass().getSimpleName() + "]";
@@ -103,21 +141,70 @@ public final class ChurnCli {
     }
   }
 
-  /** Opens the session for a command; close the returned handle to stop it (unless tests own it). */
+  /**
+   * Opens the session for a command that writes to the warehouse, holding the warehouse's lock until the returned
+   * handle is closed (which also stops the session, unless tests own it).
+   */
   Context open(String command) {
-    SparkSession spark = sessions != null ? sessions.apply(command)
-        : SparkSessions.create("churn " + command, conf);
-    Warehouse wh = new Warehouse(spark, warehouse);
-    wh.registerAll();
-    return new Context(spark, wh, stopSession);
+    return open(command, true);
   }
 
-  /** A command's session and warehouse. */
-  record Context(SparkSession spark, Warehouse warehouse, boolean stop) implements AutoCloseable {
+  /** Opens the session for a command that only reads the warehouse (no lock). */
+  Context openReadOnly(String command) {
+    return open(command, false);
+  }
+
+  private Context open(String command, boolean writes) {
+    Map<String, String> sparkConf = new LinkedHashMap<>(config.sparkConf());
+    sparkConf.putAll(conf);
+    SparkSession spark = sessions != null ? sessions.apply(command) : SparkSessions.create("churn " + command, sparkConf);
+    WarehouseLock lock = null;
+    try {
+      Warehouse wh = new Warehouse(spark, warehouse);
+      if (writes) {
+        lock = WarehouseLock.acquire(wh.root(), spark.sparkContext().hadoopConfiguration(), "churn " + command,
+            java.time.Duration.ofMinutes(lockWaitMinutes));
+      }
+      wh.registerAll();
+      return new Context(spark, wh, lock, stopSession);
+    } catch (RuntimeException e) {
+      new Context(spark, null, lock, stopSession).close();
+      throw e;
+    }
+  }
+
+  /**
+   * The settings a command runs with, for its log: every option's value and the Spark settings from the config
+   * file and {@code --conf}, with the values of secret-looking keys masked.
+   */
+  String settings(CommandLine.Model.CommandSpec command) {
+    java.util.List<String> parts = new java.util.ArrayList<>();
+    for (CommandLine.Model.OptionSpec o : command.options()) {
+      Object v = o.getValue();
+      if (o.usageHelp() || o.versionHelp() || v == null || v instanceof Map<?, ?>) {
+        continue; // --conf's map is listed below with the config file's Spark settings
+      }
+      String name = o.longestName().replaceFirst("^-+", "");
+      parts.add(name + "=" + ChurnConfig.mask(name, String.valueOf(v)));
+    }
+    Map<String, String> sparkConf = new java.util.TreeMap<>(config.sparkConf());
+    sparkConf.putAll(conf);
+    sparkConf.forEach((k, v) -> parts.add(k + "=" + ChurnConfig.mask(k, v)));
+    return String.join(", ", parts);
+  }
+
+  /** A command's session and warehouse, and the warehouse lock of a writing command. */
+  record Context(SparkSession spark, Warehouse warehouse, WarehouseLock lock, boolean stop) implements AutoCloseable {
     @Override
     public void close() {
-      if (stop) {
-        spark.stop();
+      try {
+        if (lock != null) {
+          lock.close();
+        }
+      } finally {
+        if (stop) {
+          spark.stop();
+        }
       }
     }
   }

@@ -2,13 +2,16 @@ package dev.churn.jobs;
 
 /**
  * A failure the user can act on, with the exit code a scheduler reads: {@link #BAD_DATA} (3) for bad data over
- * the allowed threshold or a model that does not fit the features, {@link #FAILURE} (1) for anything else.
- * Its message is the one line printed on stderr.
+ * the allowed threshold or a model that does not fit the features, {@link #NO_INPUT} (4) when a date's input is
+ * missing or empty (nothing was changed), {@link #BUSY} (5) when another run holds the warehouse (nothing was
+ * changed; retry later), {@link #FAILURE} (1) for anything else. Its message is the one line printed on stderr.
  */
 public class ChurnException extends RuntimeException {
   public static final int FAILURE = 1;
   public static final int USAGE = 2;
   public static final int BAD_DATA = 3;
+  public static final int NO_INPUT = 4;
+  public static final int BUSY = 5;
 
   private final int exitCode;
   private RunLog.StageResult partialResult;
@@ -25,6 +28,10 @@ public class ChurnException extends RuntimeException {
 
   public static ChurnException badData(String message) {
     return new ChurnException(BAD_DATA, message);
+  }
+
+  public static ChurnException noInput(String message) {
+    return new ChurnException(NO_INPUT, message);
   }
 
   public static ChurnException usage(String message) {

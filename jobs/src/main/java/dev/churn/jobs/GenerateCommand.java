@@ -43,7 +43,7 @@ final class GenerateCommand implements Callable<Integer> {
     if (badFraction < 0 || badFraction > 0.5) {
       throw new ParameterException(spec.commandLine(), "--bad-fraction must be between 0 and 0.5");
     }
-    try (ChurnCli.Context ctx = root.open("generate")) {
+    try (ChurnCli.Context ctx = root.openReadOnly("generate")) {
       GenerateJob.Result r = new GenerateJob(ctx.spark(),
           new GenerateJob.Options(out, customers, days, start, seed, badFraction)).run();
       spec.commandLine().getOut().printf("generated %d customers and %d event records (%d made bad on purpose) under %s%n",

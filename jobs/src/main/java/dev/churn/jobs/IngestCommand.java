@@ -1,15 +1,13 @@
 package dev.churn.jobs;
 
 import dev.churn.features.SourceMapping;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -29,48 +27,19 @@ final class IngestCommand implements Callable<Integer> {
       description = "Customers CSV (with a header). Without it, customers are derived from the events.")
   List<String> customers;
 
-  @Option(names = "--format", paramLabel = "FORMAT", description = "json, csv or parquet (default: the mapping's, else json).")
-  String format;
-
-  @Option(names = "--mapping", paramLabel = "FILE", description = "Mapping file for a foreign log (JSON).")
-  Path mapping;
-
   @Option(names = "--date", paramLabel = "DATE",
       description = "The batch's date: events after the next day are rejected as future (default: the event_date= folder).")
   LocalDate date;
 
-  @Option(names = "--max-bad-fraction", defaultValue = "0.05", paramLabel = "F",
-      description = "Fail with exit 3, committing no events, above this rejected share (default: ${DEFAULT-VALUE}).")
-  double maxBadFraction;
+  @Mixin IngestOptions source;
 
   @Override
   public Integer call() {
-    if (format != null && !List.of("json", "csv", "parquet").contains(format)) {
-      throw new ParameterException(spec.commandLine(), "--format must be json, csv or parquet, not '" + format + "'");
-    }
-    if (maxBadFraction < 0 || maxBadFraction > 1) {
-      throw new ParameterException(spec.commandLine(), "--max-bad-fraction must be between 0 and 1");
-    }
-    SourceMapping m;
-    if (mapping != null) {
-      if (!Files.isRegularFile(mapping)) {
-        throw new ParameterException(spec.commandLine(), "mapping file does not exist: " + mapping);
-      }
-      try {
-        m = SourceMapping.load(mapping);
-      } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "bad mapping file " + mapping + ": " + e.getMessage());
-      }
-    } else {
-      m = SourceMapping.canonical();
-    }
-    if (format != null) {
-      m = m.withFormat(format);
-    }
+    SourceMapping m = source.mapping();
     try (ChurnCli.Context ctx = root.open("ingest")) {
       RunLog log = new RunLog(ctx.warehouse(), "ingest", date, spec.commandLine().getOut());
       IngestJob.Result r = new IngestJob(ctx.warehouse(), log,
-          new IngestJob.Options(events, customers, m, date, maxBadFraction)).run();
+          new IngestJob.Options(events, customers, m, date, source.maxBadFraction)).run();
       print(spec.commandLine().getOut(), r);
     }
     return 0;

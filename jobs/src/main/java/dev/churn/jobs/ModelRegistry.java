@@ -1,6 +1,8 @@
 package dev.churn.jobs;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 
 import dev.churn.models.ModelSpec;
@@ -17,6 +19,7 @@ import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
@@ -24,7 +27,9 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Versioned models under {@code <warehouse>/models/v<N>/} (the fitted pipeline and {@code spec.json}) with one
- * {@code model_registry} row per version. Versions count up from 1; the latest is the default for scoring.
+ * {@code model_registry} row per version. Versions count up from 1. A version is {@link #ACCEPTED} (scoring's
+ * default: the latest accepted) or {@link #REJECTED} (a nightly retrain that validated worse than the model in
+ * use); rows written before statuses existed count as accepted.
  */
 public final class ModelRegistry {
   public static final StructType SCHEMA = new StructType()
@@ -47,7 +52,17 @@ public final class ModelRegistry {
       .add("feature_list", DataTypes.createArrayType(DataTypes.StringType))
       .add("fingerprint", DataTypes.StringType)
       .add("path", DataTypes.StringType)
-      .add("spec_json", DataTypes.StringType);
+      .add("spec_json", DataTypes.StringType)
+      .add("status", DataTypes.StringType)
+      .add("decision", DataTypes.StringType);
+
+  /** A version scoring uses by default. */
+  public static final String ACCEPTED = "accepted";
+  /** A retrained candidate that validated worse than the model in use: kept for audit, used only when named. */
+  public static final String REJECTED = "rejected";
+
+  /** A registered version's date and status. */
+  public record Entry(int version, LocalDate asOf, String status) {}
 
   /** A loaded model version. */
   public record Loaded(PipelineModel model, ModelSpec spec) {}
@@ -62,18 +77,55 @@ public final class ModelRegistry {
     return warehouse.root() + "/models/v" + version;
   }
 
+  /** The latest accepted version, or null. */
   public Integer latestVersion() {
+    Entry e = latest(null, true);
+    return e == null ? null : e.version();
+  }
+
+  /**
+   * The version in use on {@code day}: the latest accepted model trained as of that day or before (a backfill
+   * never scores the past with a model that learnt from its future), or null when there is none.
+   */
+  public Entry inUse(LocalDate day) {
+    return latest(day, true);
+  }
+
+  /** The latest version of any status trained as of {@code day} or before: the last training attempt. */
+  public Entry lastAttempt(LocalDate day) {
+    return latest(day, false);
+  }
+
+  private Entry latest(LocalDate day, boolean acceptedOnly) {
     if (!warehouse.exists(Table.MODEL_REGISTRY)) {
       return null;
     }
-    Row r = warehouse.read(Table.MODEL_REGISTRY).agg(max("model_version")).first();
-    return r.isNullAt(0) ? null : r.getInt(0);
+    Dataset<Row> t = withStatus(warehouse.read(Table.MODEL_REGISTRY));
+    if (day != null) {
+      t = t.where(col("as_of_date").leq(lit(Date.valueOf(day))));
+    }
+    if (acceptedOnly) {
+      t = t.where(col("status").equalTo(ACCEPTED));
+    }
+    List<Row> rows = t.orderBy(col("as_of_date").desc(), col("model_version").desc())
+        .select("model_version", "as_of_date", "status").limit(1).collectAsList();
+    return rows.isEmpty() ? null : new Entry(rows.get(0).getInt(0), rows.get(0).getDate(1).toLocalDate(),
+        rows.get(0).getString(2));
   }
 
-  /** Saves the model as the next version and returns its spec with the version set. */
+  private static Dataset<Row> withStatus(Dataset<Row> registry) {
+    return registry.withColumn("status", List.of(registry.columns()).contains("status")
+        ? coalesce(col("status"), lit(ACCEPTED)) : lit(ACCEPTED));
+  }
+
+  /** Saves the model as the next version, accepted, and returns its spec with the version set. */
   public ModelSpec register(PipelineModel model, ModelSpec spec, Instant trainedAt) {
-    Integer latest = latestVersion();
-    int version = latest == null ? 1 : latest + 1;
+    return register(model, spec, trainedAt, ACCEPTED, "trained on request");
+  }
+
+  /** Saves the model as the next version with a status and the reason for it. */
+  public ModelSpec register(PipelineModel model, ModelSpec spec, Instant trainedAt, String status, String decision) {
+    int version = claimVersion();
     ModelSpec v = spec.withVersion(version);
     try {
       model.write().overwrite().save(dir(version) + "/pipeline");
@@ -91,10 +143,45 @@ public final class ModelRegistry {
         m.get("roc_auc"), m.get("pr_auc"), m.get("log_loss"), m.get("brier"), m.get("top_decile_lift"),
         v.baselineMetrics().get("roc_auc"), v.baselineMetrics().get("pr_auc"), m.get("oracle_roc_auc"),
         v.regParam(), v.elasticNetParam(), scala.jdk.javaapi.CollectionConverters.asScala(
-            ModelSpecs.features(v)).toSeq(), v.fingerprint(), dir(version), v.toJson());
+            ModelSpecs.features(v)).toSeq(), v.fingerprint(), dir(version), v.toJson(), status, decision);
+    if (warehouse.exists(Table.MODEL_REGISTRY)
+        && !List.of(warehouse.read(Table.MODEL_REGISTRY).columns()).contains("status")) {
+      warehouse.spark().sql("ALTER TABLE delta.`" + warehouse.path(Table.MODEL_REGISTRY)
+          + "` ADD COLUMNS (status STRING, decision STRING)");
+    }
     warehouse.upsert(Table.MODEL_REGISTRY, warehouse.spark().createDataFrame(List.of(row), SCHEMA),
         "t.model_version = s.model_version");
     return v;
+  }
+
+  /**
+   * The next free version number, claimed by creating its folder's marker file exclusively, so two trainings at
+   * once never write into the same version.
+   */
+  private int claimVersion() {
+    int version = 1;
+    if (warehouse.exists(Table.MODEL_REGISTRY)) {
+      Row r = warehouse.read(Table.MODEL_REGISTRY).agg(max("model_version")).first();
+      version = r.isNullAt(0) ? 1 : r.getInt(0) + 1;
+    }
+    try {
+      Path models = new Path(warehouse.root() + "/models");
+      FileSystem fs = models.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
+      for (;; version++) {
+        Path marker = new Path(dir(version) + "/_claimed");
+        if (fs.exists(new Path(dir(version)))) {
+          continue;
+        }
+        try (OutputStream out = fs.create(marker, false)) {
+          return version;
+        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+          // Another training claimed it a moment ago: try the next.
+        }
+      }
+    } catch (IOException e) {
+      throw new ChurnException(ChurnException.FAILURE, "cannot create a model folder under " + warehouse.root()
+          + "/models: " + e.getMessage(), e);
+    }
   }
 
   public Loaded load(Integer requested) {

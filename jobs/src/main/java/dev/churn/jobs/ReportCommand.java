@@ -23,7 +23,7 @@ final class ReportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    try (ChurnCli.Context ctx = root.open("report")) {
+    try (ChurnCli.Context ctx = root.openReadOnly("report")) {
       ReportJob.Result r = new ReportJob(ctx.warehouse(), asOf, out).run();
       spec.commandLine().getOut().printf("report written: %s (%d charts, scores of %s, model v%d)%n",
           r.index().toAbsolutePath(), r.charts().size(), r.scoresDate(), r.modelVersion());

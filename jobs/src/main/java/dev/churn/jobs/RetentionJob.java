@@ -23,12 +23,19 @@ public final class RetentionJob {
   private final RunLog runLog;
   private final LocalDate from;
   private final LocalDate to;
+  private final LocalDate cohortsFrom;
 
   public RetentionJob(Warehouse warehouse, RunLog runLog, LocalDate from, LocalDate to) {
+    this(warehouse, runLog, from, to, from);
+  }
+
+  /** With {@code cohortsFrom}: cohorts that signed up from then on are refreshed (older ones age too). */
+  public RetentionJob(Warehouse warehouse, RunLog runLog, LocalDate from, LocalDate to, LocalDate cohortsFrom) {
     this.warehouse = warehouse;
     this.runLog = runLog;
     this.from = from;
     this.to = to;
+    this.cohortsFrom = cohortsFrom;
   }
 
   public Result run() {
@@ -44,9 +51,9 @@ public final class RetentionJob {
       return RunLog.StageResult.of(customers.count(), n[0]);
     });
     runLog.stage("cohort_retention", () -> {
-      Dataset<Row> cohorts = cohorts(customers, from, to);
+      Dataset<Row> cohorts = cohorts(customers, cohortsFrom, to);
       warehouse.replaceWhere(Table.COHORT_RETENTION, cohorts,
-          "cohort_month >= DATE'" + from.withDayOfMonth(1) + "' AND cohort_month <= DATE'" + to + "'");
+          "cohort_month >= DATE'" + cohortsFrom.withDayOfMonth(1) + "' AND cohort_month <= DATE'" + to + "'");
       n[1] = cohorts.count();
       return RunLog.StageResult.of(customers.count(), n[1]);
     });

@@ -83,13 +83,15 @@ public final class RunLog {
     } catch (RuntimeException e) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
-      console.printf(Locale.ROOT, "[%s] %s failed after %.1f s: %s%n", command, stage, ms / 1000.0, why);
+      String status = e instanceof ChurnException ce && ce.exitCode() == ChurnException.NO_INPUT ? "no_input" : "failed";
+      console.printf(Locale.ROOT, "[%s] %s %s after %.1f s: %s%n", command, stage,
+          status.equals("failed") ? "failed" : "stopped", ms / 1000.0, why);
       console.flush();
       try {
         StageResult partial = e instanceof ChurnException ce && ce.partialResult() != null ? ce.partialResult()
             : new StageResult(0, 0, 0, null);
         write(stage, started, ms, new StageResult(partial.rowsIn(), partial.rowsOut(), partial.rowsRejected(), why),
-            "failed");
+            status);
       } catch (RuntimeException logFailure) {
         e.addSuppressed(logFailure);
       }

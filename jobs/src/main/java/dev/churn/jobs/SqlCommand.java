@@ -51,7 +51,7 @@ final class SqlCommand implements Callable<Integer> {
     } else {
       statements = List.of(source.query);
     }
-    try (ChurnCli.Context ctx = root.open("sql")) {
+    try (ChurnCli.Context ctx = root.openReadOnly("sql")) {
       PrintWriter out = spec.commandLine().getOut();
       int n = 0;
       for (String statement : statements) {

@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -25,37 +25,20 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--as-of", required = true, paramLabel = "DATE", description = "Labels are complete up to this date.")
   LocalDate asOf;
 
-  @Option(names = "--horizon-days", defaultValue = "30", paramLabel = "H",
-      description = "Predict churn within H days (default: ${DEFAULT-VALUE}).")
-  int horizonDays;
+  @Mixin TrainingOptions training;
 
   @Option(names = "--truth", paramLabel = "DIR",
       description = "The generator's truth folder: records the oracle ROC-AUC beside the model's (evaluation only).")
   String truth;
 
-  @Option(names = "--snapshot-step-days", defaultValue = "14", paramLabel = "DAYS",
-      description = "Days between training snapshots (default: ${DEFAULT-VALUE}).")
-  int snapshotStepDays;
-
-  @Option(names = "--snapshots", defaultValue = "6", paramLabel = "N",
-      description = "Training snapshots at most (default: ${DEFAULT-VALUE}).")
-  int snapshots;
-
-  @Option(names = "--seed", defaultValue = "7", description = "Seed recorded with the model (default: ${DEFAULT-VALUE}).")
-  long seed;
-
   @Override
   public Integer call() {
-    if (horizonDays <= 0 || snapshotStepDays <= 0 || snapshots <= 0) {
-      throw new ParameterException(spec.commandLine(), "--horizon-days, --snapshot-step-days and --snapshots must be positive");
-    }
-    ChurnTrainer.Config d = ChurnTrainer.Config.defaults();
+    ChurnTrainer.Config config = training.config();
     try (ChurnCli.Context ctx = root.open("train")) {
       PrintWriter out = spec.commandLine().getOut();
       RunLog log = new RunLog(ctx.warehouse(), "train", asOf, out);
-      ModelSpec m = new TrainJob(ctx.warehouse(), log, new TrainJob.Options(asOf, horizonDays, truth,
-          new ChurnTrainer.Config(d.regParams(), d.elasticNetParams(), d.maxIter(), seed), snapshotStepDays,
-          snapshots)).run();
+      ModelSpec m = new TrainJob(ctx.warehouse(), log, new TrainJob.Options(asOf, training.horizonDays, truth, config,
+          training.snapshotStepDays, training.snapshots)).run();
       print(out, m);
     }
     return 0;

@@ -7,6 +7,7 @@ import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.Labels;
 import dev.churn.models.BinaryMetrics;
+import dev.churn.models.ChurnScorer;
 import dev.churn.models.ChurnTrainer;
 import dev.churn.models.ModelSpec;
 import dev.churn.models.TimeSplit;
@@ -14,6 +15,7 @@ import java.sql.Date;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -29,12 +31,25 @@ public final class TrainJob {
   /** Days of data before the first usable snapshot: the longest activity window (90 days). */
   public static final int WARM_UP_DAYS = 90;
 
+  /**
+   * What to train. With {@code incumbent} (a registered version), the new model is registered as accepted only
+   * when its out-of-time validation ROC-AUC is at least the incumbent's on the same snapshot minus
+   * {@code tolerance}; otherwise it is registered as rejected and the incumbent stays in use.
+   */
   public record Options(LocalDate asOf, int horizonDays, String truthPath, ChurnTrainer.Config config,
-      int snapshotStepDays, int snapshots) {
+      int snapshotStepDays, int snapshots, Integer incumbent, double tolerance) {
     public Options(LocalDate asOf, int horizonDays, String truthPath, ChurnTrainer.Config config) {
       this(asOf, horizonDays, truthPath, config, TimeSplit.DEFAULT_STEP_DAYS, TimeSplit.DEFAULT_SNAPSHOTS);
     }
+
+    public Options(LocalDate asOf, int horizonDays, String truthPath, ChurnTrainer.Config config,
+        int snapshotStepDays, int snapshots) {
+      this(asOf, horizonDays, truthPath, config, snapshotStepDays, snapshots, null, 0);
+    }
   }
+
+  /** A registered model and whether it is the one now in use. */
+  public record Trained(ModelSpec spec, boolean accepted, String decision) {}
 
   private final Warehouse warehouse;
   private final RunLog runLog;
@@ -47,6 +62,11 @@ public final class TrainJob {
   }
 
   public ModelSpec run() {
+    return train().spec();
+  }
+
+  /** Trains, challenges the incumbent when there is one, and registers the result with its status. */
+  public Trained train() {
     ChurnDefinition churn = Settings.churn(warehouse);
     int horizon = Labels.horizon(churn, options.horizonDays());
     Row range = warehouse.read(Table.DAILY_ACTIVITY).agg(min(DailyActivity.ACTIVITY_DATE), max(DailyActivity.ACTIVITY_DATE)).first();
@@ -74,7 +94,7 @@ public final class TrainJob {
       }
       return RunLog.StageResult.of(split.allDates().size(), built);
     });
-    ModelSpec[] result = new ModelSpec[1];
+    Trained[] result = new Trained[1];
     runLog.stage("train", () -> {
       Dataset<Row> snapshots = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE)
           .isin(split.allDates().stream().map(Date::valueOf).toArray()));
@@ -90,15 +110,49 @@ public final class TrainJob {
       if (options.truthPath() != null) {
         metrics.put("oracle_roc_auc", oracleAuc(labelled, split));
       }
+      boolean accepted = true;
+      String decision = "accepted: no model to compare with";
+      if (options.incumbent() != null) {
+        Double incumbentAuc = incumbentAuc(labelled, split.validationDate(), options.incumbent());
+        double candidate = metrics.get("roc_auc");
+        if (incumbentAuc == null) {
+          decision = "accepted: model v" + options.incumbent() + " does not fit the current features";
+        } else {
+          metrics.put("incumbent_roc_auc", incumbentAuc);
+          accepted = candidate >= incumbentAuc - options.tolerance();
+          decision = String.format(Locale.ROOT, "%s: validation ROC-AUC %.4f against %.4f for model v%d on the same "
+              + "out-of-time snapshot %s (tolerance %.3f)", accepted ? "accepted" : "rejected", candidate, incumbentAuc,
+              options.incumbent(), split.validationDate(), options.tolerance());
+        }
+      }
       Map<String, String> env = Map.of("spark", warehouse.spark().version(), "churn_definition", churn.encode());
-      result[0] = new ModelRegistry(warehouse).register(outcome.model(), outcome.spec().withMetrics(metrics, env),
-          Instant.now());
+      ModelSpec spec = new ModelRegistry(warehouse).register(outcome.model(), outcome.spec().withMetrics(metrics, env),
+          Instant.now(), accepted ? ModelRegistry.ACCEPTED : ModelRegistry.REJECTED, decision);
+      result[0] = new Trained(spec, accepted, decision);
       long rows = labelled.count();
       labelled.unpersist();
-      return new RunLog.StageResult(rows, 1, 0, "model v" + result[0].version());
+      return new RunLog.StageResult(rows, 1, 0, "model v" + spec.version() + " " + decision);
     });
     warehouse.registerAll();
     return result[0];
+  }
+
+  /**
+   * The incumbent's ROC-AUC on the candidate's validation snapshot, which lies after every label the incumbent
+   * was trained on (it was trained as of an earlier date); null when the incumbent does not fit the features.
+   */
+  private Double incumbentAuc(Dataset<Row> labelled, LocalDate validationDate, int version) {
+    ModelRegistry.Loaded incumbent = new ModelRegistry(warehouse).load(version);
+    Dataset<Row> validation = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(validationDate))));
+    Dataset<Row> scored;
+    try {
+      scored = ChurnScorer.score(validation, incumbent.model(), incumbent.spec(), false);
+    } catch (ChurnScorer.FeatureMismatch e) {
+      return null;
+    }
+    Dataset<Row> joined = scored.select(col("customer_id"), col(ChurnTrainer.PROBABILITY))
+        .join(validation.select(col("customer_id"), col(Labels.LABEL)), "customer_id");
+    return BinaryMetrics.compute(joined, ChurnTrainer.PROBABILITY, Labels.LABEL, true).metrics().get("roc_auc");
   }
 
   /**

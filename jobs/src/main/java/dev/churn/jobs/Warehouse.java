@@ -150,7 +150,7 @@ public final class Warehouse {
   public void registerAll() {
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     for (Table t : Table.values()) {
-      if (exists(t)) {
+      if (!registeredHere(t) && exists(t)) {
         register(t);
       }
     }
@@ -158,9 +158,27 @@ public final class Warehouse {
   }
 
   private void register(Table table) {
+    if (registeredHere(table)) {
+      return; // already in this session's catalog at this location: skip the DDL and its Delta log read
+    }
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     spark.sql("CREATE TABLE IF NOT EXISTS " + table.qualifiedName() + " USING delta LOCATION '"
         + path(table).replace("'", "\\'") + "'");
+  }
+
+  private boolean registeredHere(Table table) {
+    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
+    var catalog = spark.sessionState().catalog();
+    if (!catalog.tableExists(id)) {
+      return false;
+    }
+    try {
+      scala.Option<URI> location = catalog.getTableMetadata(id).storage().locationUri();
+      return location.isDefined() && new org.apache.hadoop.fs.Path(location.get()).toString()
+          .equals(new org.apache.hadoop.fs.Path(path(table)).toString());
+    } catch (Exception e) { // the table or its database vanished meanwhile (checked exceptions from Scala)
+      return false;
+    }
   }
 
   /** SQL literal list of dates for IN predicates. */

@@ -19,7 +19,7 @@ abstract class JobsSuite extends SparkSuite {
   static CliRun cli(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cmd = ChurnCli.commandLine(new ChurnCli(command -> spark, false));
+    CommandLine cmd = ChurnCli.commandLine(new ChurnCli(command -> spark, false), args);
     cmd.setOut(new PrintWriter(out, true));
     cmd.setErr(new PrintWriter(err, true));
     int code = cmd.execute(args);

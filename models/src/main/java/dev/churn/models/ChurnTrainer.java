@@ -47,9 +47,30 @@ public final class ChurnTrainer {
   public static final String RAW_PROBABILITY = "_raw_probability";
   public static final String PROBABILITY = "churn_probability";
 
-  public record Config(List<Double> regParams, List<Double> elasticNetParams, int maxIter, long seed) {
+  /**
+   * The regularisation grid, iterations, seed, and the share of the validation snapshot's customers whose score
+   * sets the high-risk threshold (0.10: the top decile is "high").
+   */
+  public record Config(List<Double> regParams, List<Double> elasticNetParams, int maxIter, long seed,
+      double highRiskShare) {
+    public static final double DEFAULT_HIGH_RISK_SHARE = 0.10;
+
+    public Config(List<Double> regParams, List<Double> elasticNetParams, int maxIter, long seed) {
+      this(regParams, elasticNetParams, maxIter, seed, DEFAULT_HIGH_RISK_SHARE);
+    }
+
+    public Config {
+      if (!(highRiskShare > 0 && highRiskShare < 1)) {
+        throw new IllegalArgumentException("the high-risk share must be between 0 and 1, not " + highRiskShare);
+      }
+    }
+
     public static Config defaults() {
       return new Config(List.of(0.001, 0.01, 0.05), List.of(0.0, 0.5), 50, 7);
+    }
+
+    public Config withSeedAndShare(long newSeed, double share) {
+      return new Config(regParams, elasticNetParams, maxIter, newSeed, share);
     }
   }
 
@@ -182,7 +203,8 @@ public final class ChurnTrainer {
       trainVectors.unpersist();
       BinaryMetrics.Result quality = BinaryMetrics.compute(scoredValidation, PROBABILITY, Labels.LABEL, true);
       BinaryMetrics.Result baseline = BinaryMetrics.compute(validation, "days_since_last_activity", Labels.LABEL, false);
-      double[] tiers = scoredValidation.stat().approxQuantile(PROBABILITY, new double[] {0.9}, 0.001);
+      double[] tiers = scoredValidation.stat().approxQuantile(PROBABILITY,
+          new double[] {1 - config.highRiskShare()}, 0.001);
       List<double[]> roc = new ArrayList<>();
       double decision = f1Threshold(scoredValidation, roc);
       List<String> slots = slotFeatures(scoredValidation, numeric, categorical);
@@ -202,7 +224,7 @@ public final class ChurnTrainer {
           split.horizonDays(), split.trainDates().stream().map(LocalDate::toString).toList(),
           split.validationDate().toString(), numeric, categorical,
           ModelSpec.fingerprint(labelled.schema(), numeric, categorical), slots, Math.log(allWeight), high, medium,
-          decision, "high: at or above the validation's 90th percentile score; medium: at or above the validation "
+          decision, "high: the top " + Math.round(100 * config.highRiskShare()) + "% of the validation's scores; medium: at or above the validation "
               + "churn rate; decision threshold: maximal F1 on the validation snapshot",
           bestReg, bestEn, config.seed(), metrics, baseline.metrics(), quality.calibration(), roc, tuning,
           reference.edges(), reference.shares(), Map.of());

@@ -26,7 +26,7 @@ class NotebooksTest extends SparkSuite {
 
   private static void churn(String... args) {
     StringWriter err = new StringWriter();
-    CommandLine cmd = ChurnCli.commandLine(new ChurnCli(c -> spark, false));
+    CommandLine cmd = ChurnCli.commandLine(new ChurnCli(c -> spark, false), args);
     cmd.setOut(new PrintWriter(new StringWriter(), true));
     cmd.setErr(new PrintWriter(err, true));
     assertEquals(0, cmd.execute(args), String.join(" ", args) + ": " + err);

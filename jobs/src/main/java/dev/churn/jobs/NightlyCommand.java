@@ -1,0 +1,121 @@
+package dev.churn.jobs;
+
+import java.io.PrintWriter;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+@Command(name = "nightly", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"The scheduled run for a logical date: ingests that day's raw files (with --events), rebuilds the "
+        + "feature snapshots the new data touched, trains when there is no model and retrains when the last "
+        + "attempt is --retrain-after-days old, scores the date, and refreshes retention through the end of the data.",
+        "Safe to repeat: a date run twice, or a range run out of order, leaves the same tables as one run in order.",
+        "A missing or empty day changes nothing and exits 4; --from/--to runs every date and exits 4 at the end "
+            + "when some had no input."})
+final class NightlyCommand implements Callable<Integer> {
+  @ParentCommand ChurnCli root;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--date", paramLabel = "DATE", description = "The logical date to run (a scheduler's ds).")
+  LocalDate date;
+
+  @Option(names = "--from", paramLabel = "DATE", description = "First date of a backfill (with --to).")
+  LocalDate from;
+
+  @Option(names = "--to", paramLabel = "DATE", description = "Last date of a backfill (with --from).")
+  LocalDate to;
+
+  @Option(names = "--events", paramLabel = "PATH",
+      description = "The day's raw logs: a folder of event_date=YYYY-MM-DD folders (the day's is read), a path "
+          + "with {date} in it, or (with --date) the day's files themselves. Without it, the day must already be "
+          + "ingested.")
+  String events;
+
+  @Option(names = "--customers", paramLabel = "PATH",
+      description = "Customers CSV to upsert first ({date} is replaced by the date).")
+  String customers;
+
+  @Mixin IngestOptions source;
+
+  @Mixin TrainingOptions training;
+
+  @Option(names = "--retrain-after-days", defaultValue = "30", paramLabel = "DAYS",
+      description = "Retrain when the last training attempt is this old (default: ${DEFAULT-VALUE}).")
+  int retrainAfterDays;
+
+  @Option(names = "--retrain-tolerance", defaultValue = "0.01", paramLabel = "T",
+      description = "A retrained model is used only if its out-of-time validation ROC-AUC is at least the current "
+          + "model's on the same snapshot minus T (default: ${DEFAULT-VALUE}).")
+  double retrainTolerance;
+
+  @Option(names = "--retrain", description = "Retrain tonight, whatever the model's age.")
+  boolean retrain;
+
+  @Override
+  public Integer call() {
+    List<LocalDate> dates = dates();
+    if (retrainAfterDays <= 0 || retrainTolerance < 0) {
+      throw new ParameterException(spec.commandLine(), "--retrain-after-days must be positive and "
+          + "--retrain-tolerance not negative");
+    }
+    var mapping = source.mapping();
+    var config = training.config();
+    PrintWriter out = spec.commandLine().getOut();
+    String what = dates.size() == 1 ? "nightly " + dates.get(0) : "nightly " + from + ".." + to;
+    try (ChurnCli.Context ctx = root.open(what)) {
+      out.printf("[nightly] settings: %s%n", root.settings(spec));
+      out.flush();
+      List<String> missing = new ArrayList<>();
+      for (LocalDate d : dates) {
+        RunLog log = new RunLog(ctx.warehouse(), "nightly", d, out);
+        try {
+          NightlyJob.Result r = new NightlyJob(ctx.warehouse(), log, new NightlyJob.Options(d, events, dates.size() > 1,
+              customers, mapping, source.maxBadFraction, training.horizonDays, config, training.snapshotStepDays,
+              training.snapshots, retrainAfterDays, retrainTolerance, retrain), out).run();
+          print(out, r);
+        } catch (ChurnException e) {
+          if (e.exitCode() != ChurnException.NO_INPUT || dates.size() == 1) {
+            throw e;
+          }
+          missing.add(d.toString());
+        }
+      }
+      if (!missing.isEmpty()) {
+        throw ChurnException.noInput(missing.size() + " of " + dates.size() + " dates had no input and were left as "
+            + "they were: " + String.join(", ", missing));
+      }
+    }
+    return 0;
+  }
+
+  private List<LocalDate> dates() {
+    if ((date == null) == (from == null && to == null) || (date == null && (from == null || to == null))) {
+      throw new ParameterException(spec.commandLine(), "give --date DATE, or --from DATE and --to DATE");
+    }
+    if (date != null) {
+      return List.of(date);
+    }
+    if (to.isBefore(from)) {
+      throw new ParameterException(spec.commandLine(), "--to " + to + " is before --from " + from);
+    }
+    return from.datesUntil(to.plusDays(1)).toList();
+  }
+
+  static void print(PrintWriter out, NightlyJob.Result r) {
+    out.printf(Locale.ROOT, "nightly %s: %s; snapshots rebuilt %s; %s%n", r.date(),
+        r.ingest() == null ? "no new logs" : r.ingest().accepted() + " events accepted, " + r.ingest().rejected()
+            + " rejected, " + r.ingest().replayed() + " already ingested",
+        r.snapshots(), r.modelVersion() == null ? "not scored (" + r.model() + ")"
+            : r.scored() + " customers scored with model v" + r.modelVersion() + ", " + r.high() + " at high risk");
+    out.flush();
+  }
+}

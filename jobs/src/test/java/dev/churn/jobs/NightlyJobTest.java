@@ -1,0 +1,211 @@
+package dev.churn.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The nightly command as a scheduler runs it: three consecutive dates after a history ingest, then the same dates
+ * again out of order, comparing every table's sorted contents (not counts); a missing day; a busy warehouse; the
+ * retrain policy; and settings from a config file with secrets masked.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NightlyJobTest extends JobsSuite {
+  private static final LocalDate FIRST = LocalDate.parse("2026-06-10");
+  private static final List<LocalDate> NIGHTS = List.of(FIRST, FIRST.plusDays(1), FIRST.plusDays(2));
+  private static Path raw;
+  private static String wh;
+  private static Map<String, List<String>> afterFirstPass;
+
+  @BeforeAll
+  static void ingestHistory() {
+    raw = tempDir("nightly-gen");
+    wh = tempDir("nightly-wh").toString();
+    assertEquals(0, cli("generate", "--out", raw.toString(), "--customers", "400", "--days", "165", "--start",
+        "2026-01-01", "--seed", "11", "--bad-fraction", "0.02").exitCode());
+    List<String> history = new ArrayList<>();
+    for (LocalDate d = LocalDate.parse("2026-01-01"); d.isBefore(FIRST); d = d.plusDays(1)) {
+      history.add(raw.resolve("events/event_date=" + d).toString());
+    }
+    CliRun ingest = cli("--warehouse", wh, "ingest", "--events", String.join(",", history), "--customers",
+        raw.resolve("customers").toString());
+    assertEquals(0, ingest.exitCode(), ingest.err());
+  }
+
+  private static CliRun nightly(LocalDate day, String... extra) {
+    List<String> args = new ArrayList<>(List.of("--warehouse", wh, "nightly", "--date", day.toString(), "--events",
+        raw.resolve("events").toString(), "--snapshots", "1"));
+    args.addAll(List.of(extra));
+    CliRun run = cli(args.toArray(String[]::new));
+    System.out.println(run.out());
+    return run;
+  }
+
+  /** Every table but run_log (which records every run by design), each row as text, sorted. */
+  private static Map<String, List<String>> tables() {
+    Warehouse w = new Warehouse(spark, wh);
+    Map<String, List<String>> all = new LinkedHashMap<>();
+    for (Table t : Table.values()) {
+      if (t == Table.RUN_LOG || !w.exists(t)) {
+        continue;
+      }
+      List<String> rows = new ArrayList<>();
+      for (Row r : w.read(t).collectAsList()) {
+        rows.add(r.toString());
+      }
+      rows.sort(null);
+      all.put(t.tableName(), rows);
+    }
+    return all;
+  }
+
+  private static void assertSameTables(Map<String, List<String>> expected, Map<String, List<String>> actual,
+      String when) {
+    assertEquals(expected.keySet(), actual.keySet(), when + ": tables");
+    for (String t : expected.keySet()) {
+      assertEquals(expected.get(t).size(), actual.get(t).size(), when + ": rows of " + t);
+      assertEquals(expected.get(t), actual.get(t), when + ": contents of " + t);
+    }
+  }
+
+  @Test
+  @Order(1)
+  void consecutiveNightsThenTheSameNightsAgainThenOutOfOrderLeaveIdenticalTables() {
+    for (LocalDate d : NIGHTS) {
+      CliRun run = nightly(d);
+      assertEquals(0, run.exitCode(), run.err());
+    }
+    afterFirstPass = tables();
+    Warehouse w = new Warehouse(spark, wh);
+    for (LocalDate d : NIGHTS) {
+      assertFalse(w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(d.toString())).isEmpty(), "scored " + d);
+    }
+    assertEquals(1, w.read(Table.MODEL_REGISTRY).count(), "the first night trained the only model");
+    assertTrue(afterFirstPass.get("events_quarantine").size() > 0, "bad records of the nights are quarantined");
+
+    // The same nights again, out of order: a rerun and a backfill at once.
+    for (LocalDate d : List.of(NIGHTS.get(2), NIGHTS.get(0), NIGHTS.get(1))) {
+      assertEquals(0, nightly(d).exitCode());
+    }
+    assertSameTables(afterFirstPass, tables(), "the same nights again, out of order");
+
+    // Every stage of every run is in run_log, each nightly run with its summary row.
+    List<Row> summaries = w.read(Table.RUN_LOG).where(col("stage").equalTo("nightly")).collectAsList();
+    assertEquals(6, summaries.size());
+    assertTrue(summaries.stream().allMatch(r -> r.<String>getAs("status").equals("ok")));
+  }
+
+  @Test
+  @Order(2)
+  void aMissingOrEmptyDayChangesNothingAndExitsFour() throws Exception {
+    Map<String, List<String>> before = tables();
+    LocalDate missing = FIRST.plusDays(30);
+    CliRun run = nightly(missing);
+    assertEquals(ChurnException.NO_INPUT, run.exitCode(), run.out());
+    assertEquals("churn: no input for " + missing + ": " + raw.resolve("events") + "/event_date=" + missing
+        + " does not exist; nothing was changed", run.err().strip());
+
+    Path empty = Files.createDirectories(raw.resolve("events/event_date=" + missing));
+    Files.writeString(empty.resolve("part-0.json"), "");
+    CliRun emptyRun = nightly(missing);
+    assertEquals(ChurnException.NO_INPUT, emptyRun.exitCode());
+    assertTrue(emptyRun.err().contains("holds only empty files"), emptyRun.err());
+    assertSameTables(before, tables(), "after a missing and an empty day");
+
+    Warehouse w = new Warehouse(spark, wh);
+    List<Row> logged = w.read(Table.RUN_LOG).where(col("run_date").equalTo(missing.toString())
+        .and(col("stage").equalTo("nightly"))).collectAsList();
+    assertEquals(2, logged.size());
+    assertTrue(logged.stream().allMatch(r -> r.<String>getAs("status").equals("no_input")
+        && r.<String>getAs("message").startsWith("no input for " + missing)));
+  }
+
+  @Test
+  @Order(3)
+  void aSecondRunOnTheSameWarehouseWaitsOrFailsWithExitFive() throws Exception {
+    Map<String, List<String>> before = tables();
+    Warehouse w = new Warehouse(spark, wh);
+    try (WarehouseLock held = WarehouseLock.acquire(w.root(), spark.sparkContext().hadoopConfiguration(),
+        "churn nightly (test)", Duration.ZERO)) {
+      CliRun busy = nightly(NIGHTS.get(1));
+      assertEquals(ChurnException.BUSY, busy.exitCode());
+      assertTrue(busy.err().startsWith("churn: another run holds the warehouse ") && busy.err().contains(held.owner()),
+          busy.err());
+    }
+    // Two runs at once (same date, and another date): one runs, the other waits for it, and then runs itself.
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<CliRun> a = pool.submit(() -> nightly(NIGHTS.get(2), "--lock-wait-minutes", "10"));
+      Future<CliRun> b = pool.submit(() -> nightly(NIGHTS.get(2), "--lock-wait-minutes", "10"));
+      Future<CliRun> c = pool.submit(() -> nightly(NIGHTS.get(0), "--lock-wait-minutes", "10"));
+      assertEquals(0, a.get().exitCode(), a.get().err());
+      assertEquals(0, b.get().exitCode(), b.get().err());
+      assertEquals(0, c.get().exitCode(), c.get().err());
+    } finally {
+      pool.shutdownNow();
+    }
+    assertSameTables(before, tables(), "after concurrent runs");
+    assertFalse(Files.exists(Path.of(w.root().replace("file:", "")).resolve(WarehouseLock.FILE)), "lock released");
+  }
+
+  @Test
+  @Order(4)
+  void retrainingOnRequestRegistersTheCandidateWithItsDecisionAndRerunsDoNotRetrain() throws Exception {
+    Path config = tempDir("nightly-conf").resolve("churn.properties");
+    Files.writeString(config, "nightly.retrain-tolerance = 0.5\nsnapshots = 1\n"
+        + "spark.hadoop.fs.s3a.secret.key = hunter2\n");
+    CliRun retrain = nightly(NIGHTS.get(2), "--retrain", "--config", config.toString());
+    assertEquals(0, retrain.exitCode(), retrain.err());
+    assertTrue(retrain.out().contains("retrain-tolerance=0.5"), "the config file's value is in effect");
+    assertTrue(retrain.out().contains("spark.hadoop.fs.s3a.secret.key=****"), "secrets are masked");
+    assertFalse(retrain.out().contains("hunter2"), "a secret is never printed");
+
+    Warehouse w = new Warehouse(spark, wh);
+    Row v2 = w.read(Table.MODEL_REGISTRY).where(col("model_version").equalTo(2)).first();
+    assertEquals(ModelRegistry.ACCEPTED, v2.getAs("status"), "within a tolerance of 0.5 the candidate is accepted");
+    assertTrue(v2.<String>getAs("decision").matches("accepted: validation ROC-AUC 0\\.\\d{4} against 0\\.\\d{4} for "
+        + "model v1 on the same out-of-time snapshot 2026-05-13 \\(tolerance 0\\.500\\)"), v2.<String>getAs("decision"));
+    assertEquals(2, w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(NIGHTS.get(2).toString()))
+        .select("model_version").first().getInt(0), "tonight is scored with the new model");
+    assertEquals(1, w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(NIGHTS.get(0).toString()))
+        .select("model_version").first().getInt(0), "earlier nights keep the model that was in use then");
+
+    assertEquals(0, nightly(NIGHTS.get(2)).exitCode());
+    assertEquals(2, w.read(Table.MODEL_REGISTRY).count(), "a rerun does not retrain");
+
+    // Retraining with no tolerance at all against a model that is better on the same snapshot is refused.
+    CliRun strict = nightly(NIGHTS.get(2), "--retrain", "--retrain-tolerance", "0", "--high-risk-share", "0.2");
+    assertEquals(0, strict.exitCode(), strict.err());
+    Row v3 = w.read(Table.MODEL_REGISTRY).where(col("model_version").equalTo(3)).first();
+    assertTrue(v3.<String>getAs("decision").contains("for model v2 on the same out-of-time snapshot"));
+    int scoredWith = w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(NIGHTS.get(2).toString()))
+        .select("model_version").first().getInt(0);
+    assertEquals(v3.<String>getAs("status").equals(ModelRegistry.ACCEPTED) ? 3 : 2, scoredWith,
+        "the accepted model scores; a rejected one does not");
+    assertTrue(List.of(ModelRegistry.ACCEPTED, ModelRegistry.REJECTED).contains(v3.<String>getAs("status")));
+
+    Files.writeString(config, "retrain-tolerence = 0.5\n");
+    CliRun typo = nightly(NIGHTS.get(2), "--config", config.toString());
+    assertEquals(ChurnException.USAGE, typo.exitCode());
+    assertTrue(typo.err().contains("unknown setting 'retrain-tolerence'"), typo.err());
+  }
+}
