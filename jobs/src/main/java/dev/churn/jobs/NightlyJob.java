@@ -174,6 +174,10 @@ public final class NightlyJob {
     if (!due) {
       return "model v" + inUse.version() + " (trained as of " + inUse.asOf() + ")";
     }
+    console.printf("[nightly] training as of %s: %s%n", day, inUse == null ? "no model is in use on " + day
+        : options.retrain() ? "retraining was requested" : "the last training attempt, model v" + attempt.version()
+            + " as of " + attempt.asOf() + ", is " + (day.toEpochDay() - attempt.asOf().toEpochDay())
+            + " days old (--retrain-after-days " + options.retrainAfterDays() + ")");
     TrainJob.Options train = new TrainJob.Options(day, options.horizonDays(), null, options.trainer(),
         options.snapshotStepDays(), options.snapshots(), inUse == null ? null : inUse.version(),
         options.retrainTolerance());
