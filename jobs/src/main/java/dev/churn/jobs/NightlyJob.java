@@ -104,10 +104,11 @@ public final class NightlyJob {
           + (dataEnd == null ? "before it starts" : "on " + dataEnd) + "): pass that day's logs with --events, or ingest "
           + "them first; nothing was changed");
     }
-    LocalDate firstTouched = ingest == null || ingest.daysTouched().isEmpty() || ingest.daysTouched().get(0).isAfter(day)
-        ? day : ingest.daysTouched().get(0);
+    // The earliest day whose data this night changed (null: nothing new, a rerun or a replayed backfill).
+    LocalDate touched = ingest == null || ingest.daysTouched().isEmpty() ? null : ingest.daysTouched().get(0);
+    LocalDate firstTouched = touched == null || touched.isAfter(day) ? day : touched;
 
-    List<LocalDate> snapshots = snapshotsToRebuild(firstTouched, day);
+    List<LocalDate> snapshots = snapshotsToRebuild(touched, day);
     for (LocalDate d : snapshots) {
       new FeaturesJob(warehouse, runLog, d).run();
     }
@@ -141,9 +142,12 @@ public final class NightlyJob {
     return new Result(day, ingest, snapshots, version, model, scoredRows, high);
   }
 
-  /** D's snapshot plus every stored snapshot on or after the earliest day the new data touched. */
-  private List<LocalDate> snapshotsToRebuild(LocalDate firstTouched, LocalDate day) {
-    TreeSet<LocalDate> dates = new TreeSet<>(storedDates(Table.CUSTOMER_FEATURES, FeatureBuilder.AS_OF_DATE, firstTouched));
+  /** D's snapshot plus every stored snapshot on or after the earliest day the new data touched, if any. */
+  private List<LocalDate> snapshotsToRebuild(LocalDate touched, LocalDate day) {
+    TreeSet<LocalDate> dates = new TreeSet<>();
+    if (touched != null) {
+      dates.addAll(storedDates(Table.CUSTOMER_FEATURES, FeatureBuilder.AS_OF_DATE, touched));
+    }
     dates.add(day);
     return new ArrayList<>(dates);
   }
