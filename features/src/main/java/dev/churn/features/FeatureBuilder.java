@@ -114,7 +114,8 @@ public final class FeatureBuilder {
 
   /**
    * Customers active on {@code asOf}: under cancellation churn, signed up on or before it and not churned on or
-   * before it; under inactivity churn, also with any activity in the {@code N} days up to it.
+   * before it; under inactivity churn, also with any activity in the {@code N} days up to it (with
+   * {@link ChurnDefinition#everActive()}: every customer whose first activity is on or before it).
    *
    * @param daily {@code daily_activity} rows (any range; only those in the activity window are used)
    */
@@ -124,6 +125,9 @@ public final class FeatureBuilder {
     Dataset<Row> signedUp = customers.where(col(Customers.SIGNUP_DATE).leq(d));
     if (!churn.byInactivity()) {
       return signedUp.where(col(Customers.CANCELLED_ON).isNull().or(col(Customers.CANCELLED_ON).gt(d)));
+    }
+    if (churn.everActive()) {
+      return signedUp; // the first activity is the signup: everyone seen on or before the date
     }
     Dataset<Row> recent = daily.where(col(DailyActivity.ACTIVITY_DATE).leq(d)
             .and(col(DailyActivity.ACTIVITY_DATE).gt(date_sub(d, churn.inactivityDays()))))

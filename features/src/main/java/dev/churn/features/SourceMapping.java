@@ -31,7 +31,8 @@ import java.util.Set;
  *   "event_types": {"purchase": "payment"},
  *   "identity": "position",                // event_id (default) | position | content
  *   "customer_constants": {"segment": "consumer", "industry": "retail"},
- *   "churn": {"inactivity_days": 90}       // or {"cancellation_event_types": ["cancellation"]}
+ *   "churn": {"inactivity_days": 90}       // or {"cancellation_event_types": ["cancellation"]}; under
+ *                                          // inactivity, "population": "ever_active" scores lapsed customers too
  * }
  * }</pre>
  *
@@ -144,7 +145,12 @@ public final class SourceMapping implements Serializable {
       if (days <= 0) {
         throw new IllegalArgumentException("mapping churn.inactivity_days must be a positive number of days");
       }
-      churn = ChurnDefinition.inactivity(days);
+      String population = churnNode.path("population").asText("active");
+      if (!List.of("active", ChurnDefinition.EVER_ACTIVE).contains(population)) {
+        throw new IllegalArgumentException("mapping churn.population must be active or " + ChurnDefinition.EVER_ACTIVE
+            + ", not '" + population + "'");
+      }
+      churn = population.equals("active") ? ChurnDefinition.inactivity(days) : ChurnDefinition.inactivityEverActive(days);
     } else if (churnNode.has("cancellation_event_types")) {
       List<String> types = new ArrayList<>();
       churnNode.get("cancellation_event_types").forEach(n -> types.add(n.asText()));

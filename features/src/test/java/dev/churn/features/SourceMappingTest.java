@@ -22,6 +22,15 @@ class SourceMappingTest {
     assertTrue(m.churn().byInactivity());
     assertEquals("cust", m.sourceColumn("customer_id"));
     assertEquals(ChurnDefinition.inactivity(90), ChurnDefinition.decode(m.churn().encode()));
+
+    SourceMapping ever = SourceMapping.parse("{\"format\": \"csv\", \"columns\": {\"customer_id\": \"cust\"},"
+        + " \"churn\": {\"inactivity_days\": 90, \"population\": \"ever_active\"}}");
+    assertEquals("inactivity:90:ever_active", ever.churn().encode());
+    assertEquals(ChurnDefinition.inactivityEverActive(90), ChurnDefinition.decode(ever.churn().encode()));
+    IllegalArgumentException bad = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> SourceMapping.parse("{\"format\": \"csv\", \"columns\": {\"customer_id\": \"c\"}, \"churn\": "
+            + "{\"inactivity_days\": 90, \"population\": \"everyone\"}}"));
+    assertEquals("mapping churn.population must be active or ever_active, not 'everyone'", bad.getMessage());
   }
 
   @Test
