@@ -118,12 +118,7 @@ public final class ModelRegistry {
         ? coalesce(col("status"), lit(ACCEPTED)) : lit(ACCEPTED));
   }
 
-  /** Saves the model as the next version, accepted, and returns its spec with the version set. */
-  public ModelSpec register(PipelineModel model, ModelSpec spec, Instant trainedAt) {
-    return register(model, spec, trainedAt, ACCEPTED, "trained on request");
-  }
-
-  /** Saves the model as the next version with a status and the reason for it. */
+  /** Saves the model as the next version with a status and the reason for it; returns its spec with the version. */
   public ModelSpec register(PipelineModel model, ModelSpec spec, Instant trainedAt, String status, String decision) {
     int version = claimVersion();
     ModelSpec v = spec.withVersion(version);
