@@ -119,10 +119,8 @@ public final class ChurnCli {
       return ex.getMessage();
     }
     Throwable root = ex;
-    while (root.getCause() != null && root.getCause() != root) {
-      if (root instanceof io.delta.exceptions.DeltaConcurrentModificationException) {
-        break;
-      }
+    while (!(root instanceof io.delta.exceptions.DeltaConcurrentModificationException) && root.getCause() != null
+        && root.getCause() != root) {
       root = root.getCause();
     }
     if (root instanceof io.delta.exceptions.DeltaConcurrentModificationException) {
@@ -154,10 +152,16 @@ public final class ChurnCli {
     return open(command, false);
   }
 
+  /** The Spark settings of the config file, overridden by {@code --conf}. */
+  private Map<String, String> sparkSettings() {
+    Map<String, String> merged = new LinkedHashMap<>(config.sparkConf());
+    merged.putAll(conf);
+    return merged;
+  }
+
   private Context open(String command, boolean writes) {
-    Map<String, String> sparkConf = new LinkedHashMap<>(config.sparkConf());
-    sparkConf.putAll(conf);
-    SparkSession spark = sessions != null ? sessions.apply(command) : SparkSessions.create("churn " + command, sparkConf);
+    SparkSession spark = sessions != null ? sessions.apply(command)
+        : SparkSessions.create("churn " + command, sparkSettings());
     WarehouseLock lock = null;
     try {
       Warehouse wh = new Warehouse(spark, warehouse);
@@ -184,12 +188,10 @@ public final class ChurnCli {
       if (o.usageHelp() || o.versionHelp() || v == null || v instanceof Map<?, ?>) {
         continue; // --conf's map is listed below with the config file's Spark settings
       }
-      String name = o.longestName().replaceFirst("^-+", "");
+      String name = ChurnConfig.key(o);
       parts.add(name + "=" + ChurnConfig.mask(name, String.valueOf(v)));
     }
-    Map<String, String> sparkConf = new java.util.TreeMap<>(config.sparkConf());
-    sparkConf.putAll(conf);
-    sparkConf.forEach((k, v) -> parts.add(k + "=" + ChurnConfig.mask(k, v)));
+    sparkSettings().forEach((k, v) -> parts.add(k + "=" + ChurnConfig.mask(k, v)));
     return String.join(", ", parts);
   }
 

@@ -68,10 +68,6 @@ final class ChurnConfig implements CommandLine.IDefaultValueProvider {
     return named == null || named.isBlank() ? none() : load(Path.of(named));
   }
 
-  Path file() {
-    return file;
-  }
-
   /** Fails on a key that is neither a Spark setting nor an option of some command, naming the known ones. */
   void validate(CommandLine root) {
     Set<String> known = new TreeSet<>();
@@ -96,7 +92,8 @@ final class ChurnConfig implements CommandLine.IDefaultValueProvider {
     cmd.getSubcommands().values().forEach(sub -> collect(sub, known));
   }
 
-  private static String key(OptionSpec o) {
+  /** An option's key in the file: its longest name without dashes. */
+  static String key(OptionSpec o) {
     return o.longestName().replaceFirst("^-+", "");
   }
 

@@ -43,9 +43,6 @@ import org.apache.spark.sql.Row;
  * <p>An empty or missing input for D changes nothing and fails with {@link ChurnException#NO_INPUT}.
  */
 public final class NightlyJob {
-  public static final int DEFAULT_RETRAIN_AFTER_DAYS = 30;
-  public static final double DEFAULT_RETRAIN_TOLERANCE = 0.01;
-
   /**
    * What one night runs with. {@code events} is a path template (see {@link #dayInput}), null when the day was
    * ingested by other means; {@code backfill} says the date is one of a range; {@code customers} may hold
@@ -115,7 +112,7 @@ public final class NightlyJob {
     String model = model(day);
 
     ModelRegistry registry = new ModelRegistry(warehouse);
-    List<LocalDate> scored = scoredDates(firstTouched);
+    List<LocalDate> scored = storedDates(Table.CHURN_SCORES, firstTouched);
     long scoredRows = 0;
     long high = 0;
     Integer version = null;
@@ -146,22 +143,20 @@ public final class NightlyJob {
   private List<LocalDate> snapshotsToRebuild(LocalDate touched, LocalDate day) {
     TreeSet<LocalDate> dates = new TreeSet<>();
     if (touched != null) {
-      dates.addAll(storedDates(Table.CUSTOMER_FEATURES, FeatureBuilder.AS_OF_DATE, touched));
+      dates.addAll(storedDates(Table.CUSTOMER_FEATURES, touched));
     }
     dates.add(day);
     return new ArrayList<>(dates);
   }
 
-  private List<LocalDate> scoredDates(LocalDate from) {
-    return storedDates(Table.CHURN_SCORES, FeatureBuilder.AS_OF_DATE, from);
-  }
-
-  private List<LocalDate> storedDates(Table table, String column, LocalDate from) {
+  /** The as-of dates stored in {@code table} (features or scores) on or after {@code from}. */
+  private List<LocalDate> storedDates(Table table, LocalDate from) {
     List<LocalDate> dates = new ArrayList<>();
     if (!warehouse.exists(table)) {
       return dates;
     }
-    for (Row r : warehouse.read(table).where(col(column).geq(lit(Date.valueOf(from)))).select(column).distinct()
+    String asOf = FeatureBuilder.AS_OF_DATE;
+    for (Row r : warehouse.read(table).where(col(asOf).geq(lit(Date.valueOf(from)))).select(asOf).distinct()
         .collectAsList()) {
       dates.add(r.getDate(0).toLocalDate());
     }

@@ -150,6 +150,7 @@ public final class Warehouse {
   public void registerAll() {
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     for (Table t : Table.values()) {
+      // Already in this session's catalog at this location: skip the DDL and the Delta log read of exists().
       if (!registeredHere(t) && exists(t)) {
         register(t);
       }
@@ -158,9 +159,6 @@ public final class Warehouse {
   }
 
   private void register(Table table) {
-    if (registeredHere(table)) {
-      return; // already in this session's catalog at this location: skip the DDL and its Delta log read
-    }
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     spark.sql("CREATE TABLE IF NOT EXISTS " + table.qualifiedName() + " USING delta LOCATION '"
         + path(table).replace("'", "\\'") + "'");
