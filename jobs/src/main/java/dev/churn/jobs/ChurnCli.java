@@ -1,5 +1,8 @@
 package dev.churn.jobs;
 
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.jobs.warehouse.WarehouseLock;
 import java.io.PrintWriter;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
@@ -8,10 +11,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /**
  * The {@code churn} command. Runs the same way under the local launcher ({@code ./churn}) and under

@@ -1,6 +1,13 @@
 package dev.churn.jobs;
 
 import dev.churn.features.SourceMapping;
+import dev.churn.generator.GenerateJob;
+import dev.churn.jobs.report.ReportJob;
+import dev.churn.jobs.stages.IngestJob;
+import dev.churn.jobs.stages.RetentionJob;
+import dev.churn.jobs.stages.ScoreJob;
+import dev.churn.jobs.stages.TrainJob;
+import dev.churn.jobs.warehouse.RunLog;
 import java.io.PrintWriter;
 import java.time.LocalDate;
 import java.util.List;

@@ -1,6 +1,8 @@
 package dev.churn.jobs;
 
 import dev.churn.features.FeatureBuilder;
+import dev.churn.jobs.stages.FeaturesJob;
+import dev.churn.jobs.warehouse.RunLog;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
 package dev.churn.jobs;
 
+import dev.churn.generator.GenerateJob;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

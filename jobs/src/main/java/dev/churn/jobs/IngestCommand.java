@@ -1,12 +1,14 @@
 package dev.churn.jobs;
 
 import dev.churn.features.SourceMapping;
+import dev.churn.jobs.stages.IngestJob;
+import dev.churn.jobs.warehouse.RunLog;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;

@@ -1,5 +1,8 @@
 package dev.churn.jobs;
 
+import dev.churn.jobs.stages.NightlyJob;
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.RunLog;
 import java.io.PrintWriter;
 import java.time.LocalDate;
 import java.util.ArrayList;

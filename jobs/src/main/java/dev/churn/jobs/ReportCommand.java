@@ -1,5 +1,6 @@
 package dev.churn.jobs;
 
+import dev.churn.jobs.report.ReportJob;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;

@@ -1,5 +1,7 @@
 package dev.churn.jobs;
 
+import dev.churn.jobs.stages.ScoreJob;
+import dev.churn.jobs.warehouse.RunLog;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
 package dev.churn.jobs;
 
+import dev.churn.jobs.warehouse.ChurnException;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;

@@ -1,5 +1,7 @@
 package dev.churn.jobs;
 
+import dev.churn.jobs.stages.TrainJob;
+import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.models.ChurnTrainer;
 import dev.churn.models.ModelSpec;
 import java.io.PrintWriter;
@@ -8,8 +10,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;

@@ -9,6 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.features.ChurnDefinition;
 import dev.churn.features.Labels;
+import dev.churn.jobs.warehouse.Settings;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.jobs.warehouse.WarehouseLock;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;

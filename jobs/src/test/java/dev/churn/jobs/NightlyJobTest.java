@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.jobs.warehouse.WarehouseLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

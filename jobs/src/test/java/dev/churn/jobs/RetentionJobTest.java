@@ -3,6 +3,8 @@ package dev.churn.jobs;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.*;
 
@@ -6,6 +6,12 @@ import dev.churn.features.ChurnDefinition;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.Labels;
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Settings;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.BinaryMetrics;
 import dev.churn.models.ChurnScorer;
 import dev.churn.models.ChurnTrainer;

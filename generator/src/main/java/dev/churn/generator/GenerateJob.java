@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.generator;
 
 import static org.apache.spark.sql.functions.*;
 
@@ -106,7 +106,7 @@ public final class GenerateJob {
       FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
       renameIn(fs, root, extension);
     } catch (IOException e) {
-      throw new ChurnException(ChurnException.FAILURE, "cannot rename generated files in " + dir + ": " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException("cannot rename generated files in " + dir + ": " + e.getMessage(), e);
     }
   }
 

@@ -1,10 +1,11 @@
-package dev.churn.jobs;
+package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
 import dev.churn.features.SourceMapping;
+import dev.churn.jobs.warehouse.ChurnException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

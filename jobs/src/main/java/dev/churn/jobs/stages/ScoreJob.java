@@ -1,9 +1,14 @@
-package dev.churn.jobs;
+package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.churn.features.FeatureBuilder;
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.ChurnScorer;
 import dev.churn.models.Drift;
 import java.io.PrintWriter;

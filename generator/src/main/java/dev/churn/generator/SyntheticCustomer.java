@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.generator;
 
 import java.time.DayOfWeek;
 import java.time.LocalDate;

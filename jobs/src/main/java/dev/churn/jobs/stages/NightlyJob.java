@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -8,6 +8,12 @@ import static org.apache.spark.sql.functions.min;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.Labels;
 import dev.churn.features.SourceMapping;
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Settings;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.ChurnTrainer;
 import java.io.IOException;
 import java.io.PrintWriter;

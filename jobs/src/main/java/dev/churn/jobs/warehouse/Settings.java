@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.warehouse;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,11 @@
-package dev.churn.jobs;
+package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.Retention;
+import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import java.sql.Date;
 import java.time.LocalDate;
 import org.apache.spark.sql.Column;

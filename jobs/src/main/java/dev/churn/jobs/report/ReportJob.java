@@ -1,7 +1,11 @@
-package dev.churn.jobs;
+package dev.churn.jobs.report;
 
 import static org.apache.spark.sql.functions.*;
 
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.BinaryMetrics;
 import dev.churn.models.ModelSpec;
 import java.io.IOException;

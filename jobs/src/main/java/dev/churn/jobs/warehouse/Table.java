@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.warehouse;
 
 /** The Delta tables of a warehouse: each lives in {@code <warehouse>/<name>} and is registered as {@code churn.<name>}. */
 public enum Table {

@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.warehouse;
 
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;

@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -6,6 +6,10 @@ import static org.apache.spark.sql.functions.lit;
 import dev.churn.features.ChurnDefinition;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
+import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Settings;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.List;

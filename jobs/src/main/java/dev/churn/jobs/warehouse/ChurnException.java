@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.warehouse;
 
 /**
  * A failure the user can act on, with the exit code a scheduler reads: {@link #BAD_DATA} (3) for bad data over

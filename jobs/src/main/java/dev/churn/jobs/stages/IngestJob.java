@@ -1,4 +1,4 @@
-package dev.churn.jobs;
+package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.*;
 
@@ -9,6 +9,11 @@ import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
 import dev.churn.features.RejectReason;
 import dev.churn.features.SourceMapping;
+import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Settings;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
