@@ -16,6 +16,8 @@ public final class Labels {
   private Labels() {}
 
   public static final String LABEL = "label";
+  /** The label horizon under cancellation churn unless asked otherwise: churn within 30 days. */
+  public static final int DEFAULT_HORIZON_DAYS = 30;
 
   /** Whether a snapshot at {@code asOf} can be labelled: its whole window lies on or before the data's last day. */
   public static boolean labelable(LocalDate asOf, int horizonDays, LocalDate dataEnd) {

@@ -172,4 +172,26 @@ public final class Retention {
         .withColumn("benchmark_retention_rate", yardstick)
         .withColumn("gap_to_benchmark", col("retention_rate_annualized").minus(yardstick));
   }
+
+  /**
+   * Signup month x months since signup (0 = the signup month) for the cohorts that signed up from {@code from}'s
+   * month to {@code to}: the cohort's size and how many were still customers at the end of that month; only
+   * months that have ended by {@code to}.
+   */
+  public static Dataset<Row> cohorts(Dataset<Row> customers, LocalDate from, LocalDate to) {
+    Column cohort = trunc(col(Customers.SIGNUP_DATE), "month");
+    Dataset<Row> c = customers.where(col(Customers.SIGNUP_DATE).between(lit(Date.valueOf(from.withDayOfMonth(1))),
+            lit(Date.valueOf(to))))
+        .select(cohort.as("cohort_month"), col(Customers.CHURN_DATE));
+    Column monthsAvailable = months_between(trunc(lit(Date.valueOf(to.plusDays(1))), "month"), col("cohort_month"))
+        .cast("int");
+    // sequence(0, -1) counts down, so cohorts without one full month are filtered out before exploding.
+    Dataset<Row> grid = c.where(monthsAvailable.geq(1))
+        .withColumn("months_since_signup", explode(sequence(lit(0), monthsAvailable.minus(1))))
+        .withColumn("_month_end", last_day(add_months(col("cohort_month"), col("months_since_signup"))));
+    Column retained = col(Customers.CHURN_DATE).isNull().or(col(Customers.CHURN_DATE).gt(col("_month_end")));
+    return grid.groupBy("cohort_month", "months_since_signup")
+        .agg(count(lit(1)).as("customers"), count(when(retained, lit(1))).as("retained"))
+        .withColumn("retention_rate", col("retained").divide(col("customers")));
+  }
 }

@@ -30,7 +30,30 @@ import org.apache.spark.storage.StorageLevel;
  * arguments give the same files, whatever the cluster.
  */
 public final class GenerateJob {
-  public record Options(String out, int customers, int days, LocalDate start, long seed, double badFraction) {}
+  public static final int DEFAULT_CUSTOMERS = 2000;
+  public static final int DEFAULT_DAYS = 120;
+  public static final String DEFAULT_START = "2026-01-01";
+  public static final long DEFAULT_SEED = 7;
+
+  /**
+   * What to generate: {@code customers} customers over {@code days} days from {@code start}, deterministic for
+   * {@code seed}, with {@code badFraction} (at most 0.5) of the records made bad on purpose.
+   */
+  public record Options(String out, int customers, int days, LocalDate start, long seed, double badFraction) {
+    public Options {
+      if (customers <= 0 || days <= 0) {
+        throw new IllegalArgumentException("--customers and --days must be positive");
+      }
+      if (!(badFraction >= 0 && badFraction <= 0.5)) {
+        throw new IllegalArgumentException("--bad-fraction must be between 0 and 0.5");
+      }
+    }
+
+    /** The same sample written to another folder. */
+    public Options withOut(String folder) {
+      return new Options(folder, customers, days, start, seed, badFraction);
+    }
+  }
 
   public record Result(long events, long customers, long badRecords) {}
 

@@ -1,6 +1,8 @@
 package dev.churn.jobs;
 
+import dev.churn.jobs.stages.StageContext;
 import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.jobs.warehouse.WarehouseLock;
 import java.io.PrintWriter;
@@ -198,8 +200,25 @@ public final class ChurnCli {
     return String.join(", ", parts);
   }
 
+  /**
+   * Builds a job's options with {@code build}; a value the options refuse (IllegalArgumentException) is a usage
+   * error of {@code command}, exit 2, before anything is opened.
+   */
+  static <T> T options(CommandLine.Model.CommandSpec command, java.util.function.Supplier<T> build) {
+    try {
+      return build.get();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(command.commandLine(), e.getMessage());
+    }
+  }
+
   /** A command's session and warehouse, and the warehouse lock of a writing command. */
   record Context(SparkSession spark, Warehouse warehouse, WarehouseLock lock, boolean stop) implements AutoCloseable {
+    /** The collaborators of one run of {@code command} for {@code date}, printing to {@code out}. */
+    StageContext stages(String command, LocalDate date, PrintWriter out) {
+      return StageContext.of(warehouse, new RunLog(warehouse, command, date, out));
+    }
+
     @Override
     public void close() {
       try {

@@ -2,7 +2,6 @@ package dev.churn.jobs;
 
 import dev.churn.features.FeatureBuilder;
 import dev.churn.jobs.stages.FeaturesJob;
-import dev.churn.jobs.warehouse.RunLog;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,9 +36,8 @@ final class FeaturesCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "Missing required option: '--as-of=DATE'");
     }
     try (ChurnCli.Context ctx = root.open("features")) {
-      RunLog log = new RunLog(ctx.warehouse(), "features", asOf, spec.commandLine().getOut());
-      RunLog.StageResult r = new FeaturesJob(ctx.warehouse(), log, asOf).run();
-      spec.commandLine().getOut().printf("customer_features for %s: %d customers, %d features%n", asOf, r.rowsOut(),
+      long rows = new FeaturesJob(ctx.stages("features", asOf, spec.commandLine().getOut()), asOf).run();
+      spec.commandLine().getOut().printf("customer_features for %s: %d customers, %d features%n", asOf, rows,
           FeatureBuilder.catalogue().size());
     }
     return 0;

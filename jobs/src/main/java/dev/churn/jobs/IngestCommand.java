@@ -2,7 +2,6 @@ package dev.churn.jobs;
 
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.stages.IngestJob;
-import dev.churn.jobs.warehouse.RunLog;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -38,10 +37,10 @@ final class IngestCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SourceMapping m = source.mapping();
+    IngestJob.Options options = ChurnCli.options(spec,
+        () -> new IngestJob.Options(events, customers, m, date, source.maxBadFraction));
     try (ChurnCli.Context ctx = root.open("ingest")) {
-      RunLog log = new RunLog(ctx.warehouse(), "ingest", date, spec.commandLine().getOut());
-      IngestJob.Result r = new IngestJob(ctx.warehouse(), log,
-          new IngestJob.Options(events, customers, m, date, source.maxBadFraction)).run();
+      IngestJob.Result r = new IngestJob(ctx.stages("ingest", date, spec.commandLine().getOut()), options).run();
       print(spec.commandLine().getOut(), r);
     }
     return 0;

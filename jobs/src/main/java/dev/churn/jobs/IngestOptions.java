@@ -1,6 +1,7 @@
 package dev.churn.jobs;
 
 import dev.churn.features.SourceMapping;
+import dev.churn.jobs.stages.IngestJob;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +20,7 @@ final class IngestOptions {
   @Option(names = "--mapping", paramLabel = "FILE", description = "Mapping file for a foreign log (JSON).")
   Path mapping;
 
-  @Option(names = "--max-bad-fraction", defaultValue = "0.05", paramLabel = "F",
+  @Option(names = "--max-bad-fraction", defaultValue = "" + IngestJob.DEFAULT_MAX_BAD_FRACTION, paramLabel = "F",
       description = "Fail with exit 3, committing no events, above this rejected share (default: ${DEFAULT-VALUE}).")
   double maxBadFraction;
 
@@ -27,9 +28,6 @@ final class IngestOptions {
   SourceMapping mapping() {
     if (format != null && !List.of("json", "csv", "parquet").contains(format)) {
       throw new ParameterException(spec.commandLine(), "--format must be json, csv or parquet, not '" + format + "'");
-    }
-    if (maxBadFraction < 0 || maxBadFraction > 1) {
-      throw new ParameterException(spec.commandLine(), "--max-bad-fraction must be between 0 and 1");
     }
     SourceMapping m = SourceMapping.canonical();
     if (mapping != null) {

@@ -2,7 +2,6 @@ package dev.churn.jobs;
 
 import dev.churn.jobs.stages.NightlyJob;
 import dev.churn.jobs.warehouse.ChurnException;
-import dev.churn.jobs.warehouse.RunLog;
 import java.io.PrintWriter;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -51,11 +50,11 @@ final class NightlyCommand implements Callable<Integer> {
 
   @Mixin TrainingOptions training;
 
-  @Option(names = "--retrain-after-days", defaultValue = "30", paramLabel = "DAYS",
+  @Option(names = "--retrain-after-days", defaultValue = "" + NightlyJob.Retrain.DEFAULT_AFTER_DAYS, paramLabel = "DAYS",
       description = "Retrain when the last training attempt is this old (default: ${DEFAULT-VALUE}).")
   int retrainAfterDays;
 
-  @Option(names = "--retrain-tolerance", defaultValue = "0.01", paramLabel = "T",
+  @Option(names = "--retrain-tolerance", defaultValue = "" + NightlyJob.Retrain.DEFAULT_TOLERANCE, paramLabel = "T",
       description = "A retrained model is used only if its out-of-time validation ROC-AUC is at least the current "
           + "model's on the same snapshot minus T (default: ${DEFAULT-VALUE}).")
   double retrainTolerance;
@@ -66,12 +65,12 @@ final class NightlyCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<LocalDate> dates = dates();
-    if (retrainAfterDays <= 0 || retrainTolerance < 0) {
-      throw new ParameterException(spec.commandLine(), "--retrain-after-days must be positive and "
-          + "--retrain-tolerance not negative");
-    }
     var mapping = source.mapping();
-    var config = training.config();
+    var train = training.training();
+    NightlyJob.Input input = ChurnCli.options(spec, () -> new NightlyJob.Input(events, customers, dates.size() > 1,
+        mapping, source.maxBadFraction));
+    NightlyJob.Retrain policy = ChurnCli.options(spec, () -> new NightlyJob.Retrain(retrainAfterDays, retrainTolerance,
+        retrain));
     PrintWriter out = spec.commandLine().getOut();
     String what = dates.size() == 1 ? "nightly " + dates.get(0) : "nightly " + from + ".." + to;
     try (ChurnCli.Context ctx = root.open(what)) {
@@ -79,12 +78,9 @@ final class NightlyCommand implements Callable<Integer> {
       out.flush();
       List<String> missing = new ArrayList<>();
       for (LocalDate d : dates) {
-        RunLog log = new RunLog(ctx.warehouse(), "nightly", d, out);
         try {
-          NightlyJob.Result r = new NightlyJob(ctx.warehouse(), log, new NightlyJob.Options(d, events, dates.size() > 1,
-              customers, mapping, source.maxBadFraction, training.horizonDays, config, training.snapshotStepDays,
-              training.snapshots, retrainAfterDays, retrainTolerance, retrain), out).run();
-          print(out, r);
+          print(out, new NightlyJob(ctx.stages("nightly", d, out), new NightlyJob.Options(d, input, train, policy))
+              .run());
         } catch (ChurnException e) {
           if (e.exitCode() != ChurnException.NO_INPUT || dates.size() == 1) {
             throw e;

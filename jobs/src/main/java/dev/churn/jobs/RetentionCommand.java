@@ -1,13 +1,11 @@
 package dev.churn.jobs;
 
 import dev.churn.jobs.stages.RetentionJob;
-import dev.churn.jobs.warehouse.RunLog;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -26,12 +24,9 @@ final class RetentionCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (to.isBefore(from)) {
-      throw new ParameterException(spec.commandLine(), "--to " + to + " is before --from " + from);
-    }
+    RetentionJob.Range range = ChurnCli.options(spec, () -> RetentionJob.Range.of(from, to));
     try (ChurnCli.Context ctx = root.open("retention")) {
-      RunLog log = new RunLog(ctx.warehouse(), "retention", to, spec.commandLine().getOut());
-      RetentionJob.Result r = new RetentionJob(ctx.warehouse(), log, from, to).run();
+      RetentionJob.Result r = new RetentionJob(ctx.stages("retention", to, spec.commandLine().getOut()), range).run();
       spec.commandLine().getOut().printf("retention %s .. %s: %d rate rows, %d cohort cells, %d forecast rows%n",
           from, to, r.rates(), r.cohorts(), r.forecasts());
     }

@@ -1,7 +1,6 @@
 package dev.churn.jobs;
 
 import dev.churn.jobs.stages.ScoreJob;
-import dev.churn.jobs.warehouse.RunLog;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,14 +20,13 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--as-of", required = true, paramLabel = "DATE", description = "The scoring date.")
   LocalDate asOf;
 
-  @Option(names = "--model-version", paramLabel = "V", description = "Model version (default: the latest).")
+  @Option(names = "--model-version", paramLabel = "V", description = "Model version (default: the latest accepted).")
   Integer modelVersion;
 
   @Override
   public Integer call() {
     try (ChurnCli.Context ctx = root.open("score")) {
-      RunLog log = new RunLog(ctx.warehouse(), "score", asOf, spec.commandLine().getOut());
-      ScoreJob.Result r = new ScoreJob(ctx.warehouse(), log, asOf, modelVersion, spec.commandLine().getOut()).run();
+      ScoreJob.Result r = new ScoreJob(ctx.stages("score", asOf, spec.commandLine().getOut()), asOf, modelVersion).run();
       spec.commandLine().getOut().printf("churn_scores for %s: %d customers scored with model v%d, %d high risk%n",
           asOf, r.scored(), r.modelVersion(), r.high());
     }

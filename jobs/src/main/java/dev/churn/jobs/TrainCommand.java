@@ -1,8 +1,6 @@
 package dev.churn.jobs;
 
 import dev.churn.jobs.stages.TrainJob;
-import dev.churn.jobs.warehouse.RunLog;
-import dev.churn.models.ChurnTrainer;
 import dev.churn.models.ModelSpec;
 import java.io.PrintWriter;
 import java.time.LocalDate;
@@ -35,13 +33,10 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ChurnTrainer.Config config = training.config();
+    TrainJob.Options options = TrainJob.Options.first(asOf, training.training(), truth);
     try (ChurnCli.Context ctx = root.open("train")) {
       PrintWriter out = spec.commandLine().getOut();
-      RunLog log = new RunLog(ctx.warehouse(), "train", asOf, out);
-      ModelSpec m = new TrainJob(ctx.warehouse(), log, new TrainJob.Options(asOf, training.horizonDays, truth, config,
-          training.snapshotStepDays, training.snapshots)).run();
-      print(out, m);
+      print(out, new TrainJob(ctx.stages("train", asOf, out), options).run().spec());
     }
     return 0;
   }

@@ -1,43 +1,41 @@
 package dev.churn.jobs;
 
+import dev.churn.features.Labels;
+import dev.churn.jobs.stages.Training;
 import dev.churn.models.ChurnTrainer;
+import dev.churn.models.TimeSplit;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** How a model is trained: the options train and nightly share. */
+/** How a model is trained: the options train and nightly share. Defaults come from the code that uses them. */
 final class TrainingOptions {
   @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
-  @Option(names = "--horizon-days", defaultValue = "30", paramLabel = "H",
+  @Option(names = "--horizon-days", defaultValue = "" + Labels.DEFAULT_HORIZON_DAYS, paramLabel = "H",
       description = "Predict churn within H days (default: ${DEFAULT-VALUE}; under inactivity churn, the mapping's N days).")
   int horizonDays;
 
-  @Option(names = "--snapshot-step-days", defaultValue = "14", paramLabel = "DAYS",
+  @Option(names = "--snapshot-step-days", defaultValue = "" + TimeSplit.DEFAULT_STEP_DAYS, paramLabel = "DAYS",
       description = "Days between training snapshots (default: ${DEFAULT-VALUE}).")
   int snapshotStepDays;
 
-  @Option(names = "--snapshots", defaultValue = "6", paramLabel = "N",
+  @Option(names = "--snapshots", defaultValue = "" + TimeSplit.DEFAULT_SNAPSHOTS, paramLabel = "N",
       description = "Training snapshots at most (default: ${DEFAULT-VALUE}).")
   int snapshots;
 
-  @Option(names = "--high-risk-share", defaultValue = "0.10", paramLabel = "F",
+  @Option(names = "--high-risk-share", defaultValue = "" + ChurnTrainer.Config.DEFAULT_HIGH_RISK_SHARE,
+      paramLabel = "F",
       description = "Share of the validation snapshot's customers above the high-risk threshold (default: ${DEFAULT-VALUE}).")
   double highRiskShare;
 
-  @Option(names = "--seed", defaultValue = "7", description = "Seed recorded with the model (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--seed", defaultValue = "" + ChurnTrainer.Config.DEFAULT_SEED,
+      description = "Seed recorded with the model (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  /** The trainer's configuration; a usage error (exit 2) when a value is out of range. */
-  ChurnTrainer.Config config() {
-    if (horizonDays <= 0 || snapshotStepDays <= 0 || snapshots <= 0) {
-      throw new ParameterException(spec.commandLine(),
-          "--horizon-days, --snapshot-step-days and --snapshots must be positive");
-    }
-    if (!(highRiskShare > 0 && highRiskShare < 1)) {
-      throw new ParameterException(spec.commandLine(), "--high-risk-share must be between 0 and 1");
-    }
-    return ChurnTrainer.Config.defaults().withSeedAndShare(seed, highRiskShare);
+  /** The training settings; a usage error (exit 2) when a value is out of range. */
+  Training training() {
+    return ChurnCli.options(spec, () -> new Training(horizonDays, snapshotStepDays, snapshots,
+        ChurnTrainer.Config.defaults().withSeedAndShare(seed, highRiskShare)));
   }
 }

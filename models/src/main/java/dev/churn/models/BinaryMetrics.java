@@ -2,6 +2,8 @@ package dev.churn.models;
 
 import static org.apache.spark.sql.functions.*;
 
+import java.sql.Date;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,5 +65,23 @@ public final class BinaryMetrics {
       m.put("log_loss_constant", -(baseRate * Math.log(p) + (1 - baseRate) * Math.log(1 - p)));
     }
     return new Result(m, calibration);
+  }
+
+  /**
+   * ROC-AUC of the oracle: ranking {@code labelled} customers by their true churn probability over (D, D + H],
+   * 1 - (1 - h)^H with h the mean true daily hazard over the days the customer was still a customer (a churner's
+   * window ends at its cancellation, so a sum over the window would understate exactly the customers who left).
+   *
+   * @param labelled customer_id and {@code labelCol} on date D
+   * @param hazard the generator's truth: customer_id, date, hazard
+   */
+  public static double oracleRocAuc(Dataset<Row> labelled, String labelCol, Dataset<Row> hazard, LocalDate day,
+      int horizonDays) {
+    Dataset<Row> mean = hazard.where(col("date").gt(lit(Date.valueOf(day)))
+            .and(col("date").leq(lit(Date.valueOf(day.plusDays(horizonDays))))))
+        .groupBy("customer_id").agg(avg(col("hazard")).as("mean_hazard"));
+    Dataset<Row> ranked = labelled.select("customer_id", labelCol).join(mean, "customer_id")
+        .withColumn("oracle", lit(1.0).minus(pow(lit(1.0).minus(col("mean_hazard")), horizonDays)));
+    return compute(ranked, "oracle", labelCol, false).metrics().get("roc_auc");
   }
 }

@@ -54,6 +54,8 @@ public final class ChurnTrainer {
   public record Config(List<Double> regParams, List<Double> elasticNetParams, int maxIter, long seed,
       double highRiskShare) {
     public static final double DEFAULT_HIGH_RISK_SHARE = 0.10;
+    /** The seed recorded with a model unless another is given. */
+    public static final long DEFAULT_SEED = 7;
 
     public Config(List<Double> regParams, List<Double> elasticNetParams, int maxIter, long seed) {
       this(regParams, elasticNetParams, maxIter, seed, DEFAULT_HIGH_RISK_SHARE);
@@ -66,7 +68,7 @@ public final class ChurnTrainer {
     }
 
     public static Config defaults() {
-      return new Config(List.of(0.001, 0.01, 0.05), List.of(0.0, 0.5), 50, 7);
+      return new Config(List.of(0.001, 0.01, 0.05), List.of(0.0, 0.5), 50, DEFAULT_SEED);
     }
 
     public Config withSeedAndShare(long newSeed, double share) {

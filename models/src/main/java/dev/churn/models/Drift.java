@@ -20,7 +20,14 @@ public final class Drift {
   private Drift() {}
 
   public static final double WARN_PSI = 0.25;
+  /** Above this PSI a feature has moved a little ("moderate"); above {@link #WARN_PSI} it has shifted. */
+  public static final double MODERATE_PSI = 0.1;
   private static final double FLOOR = 1e-4;
+
+  /** The reading of a PSI: {@code stable}, {@code moderate} (above 0.1) or {@code shifted} (above 0.25). */
+  public static String status(double psi) {
+    return psi > WARN_PSI ? "shifted" : psi > MODERATE_PSI ? "moderate" : "stable";
+  }
 
   /** Decile edges and the training share of rows in each bin, per feature. */
   public record Reference(Map<String, double[]> edges, Map<String, double[]> shares) {}

@@ -23,13 +23,11 @@ import org.apache.spark.sql.Row;
  * Idempotent: a rerun replaces that date's partition and nothing else.
  */
 public final class FeaturesJob {
-  private final Warehouse warehouse;
-  private final RunLog runLog;
+  private final StageContext ctx;
   private final LocalDate asOf;
 
-  public FeaturesJob(Warehouse warehouse, RunLog runLog, LocalDate asOf) {
-    this.warehouse = warehouse;
-    this.runLog = runLog;
+  public FeaturesJob(StageContext ctx, LocalDate asOf) {
+    this.ctx = ctx;
     this.asOf = asOf;
   }
 
@@ -43,20 +41,19 @@ public final class FeaturesJob {
         .equalTo(lit(Date.valueOf(day))).and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureBuilder.featureSet()))).isEmpty();
   }
 
-  public RunLog.StageResult run() {
+  /** Builds and writes the snapshot; returns the customers in it. */
+  public long run() {
+    Warehouse warehouse = ctx.warehouse();
     ChurnDefinition churn = Settings.churn(warehouse);
-    RunLog.StageResult r = runLog.stage("features " + asOf, () -> {
+    long rows = ctx.runLog().stage("features " + asOf, () -> {
       Dataset<Row> daily = warehouse.read(Table.DAILY_ACTIVITY)
           .where(col(DailyActivity.ACTIVITY_DATE).leq(lit(Date.valueOf(asOf)))
               .and(col(DailyActivity.ACTIVITY_DATE).gt(lit(Date.valueOf(asOf.minusDays(FeatureBuilder.LOOKBACK_DAYS))))));
       Dataset<Row> features = FeatureBuilder.engagementFeatures(daily, warehouse.read(Table.CUSTOMERS), asOf, churn,
           FeatureBuilder.LifecycleRules.defaults(churn));
-      warehouse.replaceWhere(Table.CUSTOMER_FEATURES, features,
-          FeatureBuilder.AS_OF_DATE + " = DATE'" + asOf + "'", FeatureBuilder.AS_OF_DATE);
-      long rows = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(asOf)))).count();
-      return RunLog.StageResult.of(rows, rows);
-    });
+      return warehouse.replaceDates(Table.CUSTOMER_FEATURES, features, List.of(asOf));
+    }, n -> RunLog.StageResult.of(n, n));
     warehouse.registerAll();
-    return r;
+    return rows;
   }
 }

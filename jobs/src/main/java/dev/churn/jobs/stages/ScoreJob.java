@@ -11,7 +11,6 @@ import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.ChurnScorer;
 import dev.churn.models.Drift;
-import java.io.PrintWriter;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -21,81 +20,81 @@ import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
 
 /**
- * Scores every customer active on a date with the latest registered model (or a given version) into
+ * Scores every customer active on a date with the latest accepted model (or a given version) into
  * {@code churn_scores} (partitioned by as_of_date; a rerun replaces that date), and writes each numeric
- * feature's drift (PSI against the model's training distribution) to {@code feature_drift}, warning above
- * {@link Drift#WARN_PSI}. Builds the date's feature snapshot when it is missing or was built by other feature code. Refuses with exit code 3,
- * writing nothing, when the snapshot's features do not match the model's fingerprint.
+ * feature's drift (PSI against the model's training distribution, {@link Drift#status}) to {@code feature_drift},
+ * warning above {@link Drift#WARN_PSI}. Builds the date's feature snapshot when it is missing or was built by other
+ * feature code. Refuses with exit code 3, writing nothing, when the snapshot's features do not match the model's
+ * fingerprint.
  */
 public final class ScoreJob {
-  public static final StructType DRIFT_SCHEMA = new StructType()
-      .add("as_of_date", DataTypes.DateType, false)
-      .add("model_version", DataTypes.IntegerType, false)
-      .add("feature", DataTypes.StringType, false)
-      .add("psi", DataTypes.DoubleType)
-      .add("status", DataTypes.StringType);
-
+  /** What one scoring wrote: the model, customers scored, how many are high risk, and the drifted features. */
   public record Result(int modelVersion, long scored, long high, List<String> drifted) {}
 
-  private final Warehouse warehouse;
-  private final RunLog runLog;
+  private record Scored(long rows, long high) {}
+
+  private final StageContext ctx;
   private final LocalDate asOf;
   private final Integer version;
-  private final PrintWriter console;
 
-  public ScoreJob(Warehouse warehouse, RunLog runLog, LocalDate asOf, Integer version, PrintWriter console) {
-    this.warehouse = warehouse;
-    this.runLog = runLog;
+  /** Scores {@code asOf} with model {@code version}, or with the latest accepted one when it is null. */
+  public ScoreJob(StageContext ctx, LocalDate asOf, Integer version) {
+    this.ctx = ctx;
     this.asOf = asOf;
     this.version = version;
-    this.console = console;
   }
 
   public Result run() {
-    ModelRegistry.Loaded loaded = new ModelRegistry(warehouse).load(version);
-    Date day = Date.valueOf(asOf);
+    Warehouse warehouse = ctx.warehouse();
+    RunLog log = ctx.runLog();
+    ModelRegistry.Loaded loaded = ctx.registry().load(version);
+    int v = loaded.spec().version();
     if (!FeaturesJob.current(warehouse, asOf)) {
       // Missing, or built by older feature code: (re)built. A model trained on other features is then refused.
-      new FeaturesJob(warehouse, runLog, asOf).run();
+      new FeaturesJob(ctx, asOf).run();
     }
-    Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(day)));
-    Result[] out = new Result[1];
-    runLog.stage("score", () -> {
+    Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES)
+        .where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(asOf))));
+    Scored scored = log.stage("score", () -> {
       Dataset<Row> scores;
       try {
-        scores = ChurnScorer.score(features, loaded.model(), loaded.spec(), false);
+        scores = ChurnScorer.score(features, loaded.model(), loaded.spec(), false).persist(StorageLevel.MEMORY_AND_DISK());
       } catch (ChurnScorer.FeatureMismatch e) {
         throw ChurnException.badData(e.getMessage());
       }
-      warehouse.replaceWhere(Table.CHURN_SCORES, scores, "as_of_date = DATE'" + asOf + "'", "as_of_date");
-      Dataset<Row> written = warehouse.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(lit(day)));
-      long n = written.count();
-      long high = written.where(col(ChurnScorer.RISK_TIER).equalTo("high")).count();
-      out[0] = new Result(loaded.spec().version(), n, high, List.of());
-      return new RunLog.StageResult(n, n, 0, "model v" + loaded.spec().version());
-    });
-    List<String> drifted = new ArrayList<>();
-    runLog.stage("drift", () -> {
-      Map<String, Double> psi = Drift.psi(features, loaded.spec().driftEdges(), loaded.spec().driftShares());
-      List<Row> rows = new ArrayList<>();
-      psi.forEach((f, v) -> {
-        String status = v > Drift.WARN_PSI ? "shifted" : v > 0.1 ? "moderate" : "stable";
-        if (v > Drift.WARN_PSI) {
-          drifted.add(f);
-          console.printf(Locale.ROOT, "[score] warning: feature %s drifted (PSI %.2f > %.2f) since model v%d was trained%n",
-              f, v, Drift.WARN_PSI, loaded.spec().version());
-        }
-        rows.add(RowFactory.create(day, loaded.spec().version(), f, v, status));
-      });
-      warehouse.replaceWhere(Table.FEATURE_DRIFT, warehouse.spark().createDataFrame(rows, DRIFT_SCHEMA),
-          "as_of_date = DATE'" + asOf + "'", "as_of_date");
-      return new RunLog.StageResult(psi.size(), rows.size(), 0, drifted.size() + " feature(s) above PSI " + Drift.WARN_PSI);
-    });
+      try {
+        long n = warehouse.replaceDates(Table.CHURN_SCORES, scores, List.of(asOf));
+        return new Scored(n, scores.where(col(ChurnScorer.RISK_TIER).equalTo("high")).count());
+      } finally {
+        scores.unpersist();
+      }
+    }, c -> new RunLog.StageResult(c.rows(), c.rows(), 0, "model v" + v));
+    List<String> drifted = log.stage("drift", () -> drift(features, loaded),
+        d -> new RunLog.StageResult(loaded.spec().driftEdges().size(), loaded.spec().driftEdges().size(), 0,
+            d.size() + " feature(s) above PSI " + Drift.WARN_PSI));
     warehouse.registerAll();
-    return new Result(out[0].modelVersion(), out[0].scored(), out[0].high(), drifted);
+    return new Result(v, scored.rows(), scored.high(), drifted);
+  }
+
+  /** Writes the date's drift rows; returns the features that shifted. */
+  private List<String> drift(Dataset<Row> features, ModelRegistry.Loaded loaded) {
+    int v = loaded.spec().version();
+    Map<String, Double> psi = Drift.psi(features, loaded.spec().driftEdges(), loaded.spec().driftShares());
+    List<Row> rows = new ArrayList<>();
+    List<String> drifted = new ArrayList<>();
+    psi.forEach((f, value) -> {
+      if (value > Drift.WARN_PSI) {
+        drifted.add(f);
+        ctx.console().printf(Locale.ROOT, "[score] warning: feature %s drifted (PSI %.2f > %.2f) since model v%d was "
+            + "trained%n", f, value, Drift.WARN_PSI, v);
+      }
+      rows.add(RowFactory.create(Date.valueOf(asOf), v, f, value, Drift.status(value)));
+    });
+    ctx.warehouse().replaceDates(Table.FEATURE_DRIFT,
+        ctx.warehouse().spark().createDataFrame(rows, Table.FEATURE_DRIFT.schema()), List.of(asOf));
+    return drifted;
   }
 }

@@ -22,8 +22,6 @@ import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Versioned models under {@code <warehouse>/models/v<N>/} (the fitted pipeline and {@code spec.json}) with one
@@ -32,30 +30,6 @@ import org.apache.spark.sql.types.StructType;
  * use); rows written before statuses existed count as accepted.
  */
 public final class ModelRegistry {
-  public static final StructType SCHEMA = new StructType()
-      .add("model_version", DataTypes.IntegerType, false)
-      .add("trained_at", DataTypes.TimestampType)
-      .add("as_of_date", DataTypes.DateType)
-      .add("horizon_days", DataTypes.IntegerType)
-      .add("validation_date", DataTypes.DateType)
-      .add("train_dates", DataTypes.StringType)
-      .add("roc_auc", DataTypes.DoubleType)
-      .add("pr_auc", DataTypes.DoubleType)
-      .add("log_loss", DataTypes.DoubleType)
-      .add("brier", DataTypes.DoubleType)
-      .add("top_decile_lift", DataTypes.DoubleType)
-      .add("baseline_roc_auc", DataTypes.DoubleType)
-      .add("baseline_pr_auc", DataTypes.DoubleType)
-      .add("oracle_roc_auc", DataTypes.DoubleType)
-      .add("reg_param", DataTypes.DoubleType)
-      .add("elastic_net_param", DataTypes.DoubleType)
-      .add("feature_list", DataTypes.createArrayType(DataTypes.StringType))
-      .add("fingerprint", DataTypes.StringType)
-      .add("path", DataTypes.StringType)
-      .add("spec_json", DataTypes.StringType)
-      .add("status", DataTypes.StringType)
-      .add("decision", DataTypes.StringType);
-
   /** A version scoring uses by default. */
   public static final String ACCEPTED = "accepted";
   /** A retrained candidate that validated worse than the model in use: kept for audit, used only when named. */
@@ -144,8 +118,7 @@ public final class ModelRegistry {
       warehouse.spark().sql("ALTER TABLE delta.`" + warehouse.path(Table.MODEL_REGISTRY)
           + "` ADD COLUMNS (status STRING, decision STRING)");
     }
-    warehouse.upsert(Table.MODEL_REGISTRY, warehouse.spark().createDataFrame(List.of(row), SCHEMA),
-        "t.model_version = s.model_version");
+    warehouse.upsert(Table.MODEL_REGISTRY, warehouse.spark().createDataFrame(List.of(row), Table.MODEL_REGISTRY.schema()));
     return v;
   }
 

@@ -8,11 +8,10 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * Runs the stages of one command: prints a console line when each starts and ends, labels its Spark jobs
@@ -20,19 +19,6 @@ import org.apache.spark.sql.types.StructType;
  * also when the stage fails (status {@code failed} and the reason).
  */
 public final class RunLog {
-  public static final StructType SCHEMA = new StructType()
-      .add("run_id", DataTypes.StringType, false)
-      .add("command", DataTypes.StringType, false)
-      .add("run_date", DataTypes.DateType)
-      .add("stage", DataTypes.StringType, false)
-      .add("started_at", DataTypes.TimestampType, false)
-      .add("duration_ms", DataTypes.LongType, false)
-      .add("rows_in", DataTypes.LongType)
-      .add("rows_out", DataTypes.LongType)
-      .add("rows_rejected", DataTypes.LongType)
-      .add("status", DataTypes.StringType, false)
-      .add("message", DataTypes.StringType);
-
   /** What a stage reports: rows read, rows written, rows rejected, and a short free-text note. */
   public record StageResult(long rowsIn, long rowsOut, long rowsRejected, String message) {
     public static StageResult of(long rowsIn, long rowsOut) {
@@ -63,8 +49,22 @@ public final class RunLog {
     return runDate;
   }
 
-  /** Runs {@code body} as stage {@code stage}; its failure is logged and rethrown unchanged. */
+  /** Where the run's progress lines go. */
+  public PrintWriter console() {
+    return console;
+  }
+
+  /** Runs {@code body} as stage {@code stage}, recording the counts it returns. */
   public StageResult stage(String stage, Supplier<StageResult> body) {
+    return stage(stage, body, r -> r);
+  }
+
+  /**
+   * Runs {@code body} as stage {@code stage} and returns its value: prints a line when the stage starts and ends,
+   * labels its Spark jobs, and records {@code counts} of the value in run_log. A failure is logged (with the
+   * partial counts a {@link ChurnException} carries) and rethrown unchanged.
+   */
+  public <T> T stage(String stage, Supplier<T> body, Function<? super T, StageResult> counts) {
     Instant started = Instant.now();
     long t0 = System.nanoTime();
     console.printf("[%s] %s started%n", command, stage);
@@ -72,14 +72,15 @@ public final class RunLog {
     var sc = warehouse.spark().sparkContext();
     sc.setJobGroup(command + ":" + stage, command + " " + stage + (runDate == null ? "" : " " + runDate), false);
     try {
-      StageResult result = body.get();
+      T value = body.get();
+      StageResult result = counts.apply(value);
       long ms = (System.nanoTime() - t0) / 1_000_000;
       console.printf(Locale.ROOT, "[%s] %s done in %.1f s: %d in, %d out, %d rejected%s%n", command, stage,
           ms / 1000.0, result.rowsIn(), result.rowsOut(), result.rowsRejected(),
           result.message() == null ? "" : " (" + result.message() + ")");
       console.flush();
       write(stage, started, ms, result, "ok");
-      return result;
+      return value;
     } catch (RuntimeException e) {
       long ms = (System.nanoTime() - t0) / 1_000_000;
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
@@ -105,7 +106,7 @@ public final class RunLog {
   public void write(String stage, Instant started, long durationMs, StageResult r, String status) {
     Row row = RowFactory.create(runId, command, runDate == null ? null : Date.valueOf(runDate), stage,
         Timestamp.from(started), durationMs, r.rowsIn(), r.rowsOut(), r.rowsRejected(), status, r.message());
-    var frame = warehouse.spark().createDataFrame(List.of(row), SCHEMA);
+    var frame = warehouse.spark().createDataFrame(List.of(row), Table.Schemas.RUN_LOG);
     // (run_id, stage) is new for every stage of every run, so an append cannot duplicate a row.
     warehouse.append(Table.RUN_LOG, frame);
   }

@@ -5,8 +5,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /** Facts about the warehouse's source that later stages need, kept in the {@code source_settings} table. */
 public final class Settings {
@@ -15,14 +13,10 @@ public final class Settings {
   public static final String CHURN_DEFINITION = "churn_definition";
   public static final String SOURCE_NAME = "source_name";
 
-  public static final StructType SCHEMA = new StructType()
-      .add("key", DataTypes.StringType, false)
-      .add("value", DataTypes.StringType);
-
   public static void write(Warehouse warehouse, Map<String, String> values) {
     List<Row> rows = new ArrayList<>();
     values.forEach((k, v) -> rows.add(RowFactory.create(k, v)));
-    warehouse.upsert(Table.SOURCE_SETTINGS, warehouse.spark().createDataFrame(rows, SCHEMA), "t.key = s.key");
+    warehouse.upsert(Table.SOURCE_SETTINGS, warehouse.spark().createDataFrame(rows, Table.SOURCE_SETTINGS.schema()));
   }
 
   public static dev.churn.features.ChurnDefinition churn(Warehouse warehouse) {

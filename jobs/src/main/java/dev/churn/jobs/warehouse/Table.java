@@ -1,27 +1,51 @@
 package dev.churn.jobs.warehouse;
 
-/** The Delta tables of a warehouse: each lives in {@code <warehouse>/<name>} and is registered as {@code churn.<name>}. */
+import dev.churn.features.Customers;
+import dev.churn.features.DailyActivity;
+import dev.churn.features.Events;
+import dev.churn.features.FeatureBuilder;
+import java.util.List;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The table contract: every Delta table of a warehouse, declared once with its schema, its partition column and
+ * its key. Each lives in {@code <warehouse>/<name>} and is registered as {@code churn.<name>}. The
+ * {@link Warehouse} builds every write (replace a date, replace a range, merge on the key, insert the new) from
+ * this declaration, so no caller spells a partition column or a merge condition.
+ *
+ * <p>A null schema means the table holds what its transform computes (the feature snapshot, scores, retention):
+ * the transform is the one place its columns are defined, and the first write creates the table.
+ */
 public enum Table {
-  EVENTS("events"),
-  EVENTS_QUARANTINE("events_quarantine"),
-  CUSTOMERS("customers"),
-  DAILY_ACTIVITY("daily_activity"),
-  CUSTOMER_FEATURES("customer_features"),
-  MODEL_REGISTRY("model_registry"),
-  CHURN_SCORES("churn_scores"),
-  FEATURE_DRIFT("feature_drift"),
-  RETENTION_RATES("retention_rates"),
-  COHORT_RETENTION("cohort_retention"),
-  CHURN_FORECAST("churn_forecast"),
-  RUN_LOG("run_log"),
-  SOURCE_SETTINGS("source_settings");
+  EVENTS("events", Events.TABLE_SCHEMA, Events.EVENT_DATE, Events.EVENT_DATE, Events.EVENT_KEY),
+  EVENTS_QUARANTINE("events_quarantine", Events.QUARANTINE_SCHEMA, null, Events.SOURCE_FILE, Events.SOURCE_POSITION),
+  CUSTOMERS("customers", Customers.TABLE_SCHEMA, null, Customers.CUSTOMER_ID),
+  DAILY_ACTIVITY("daily_activity", null, DailyActivity.ACTIVITY_DATE, DailyActivity.CUSTOMER_ID,
+      DailyActivity.ACTIVITY_DATE),
+  CUSTOMER_FEATURES("customer_features", null, FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID,
+      FeatureBuilder.AS_OF_DATE),
+  MODEL_REGISTRY("model_registry", Schemas.MODEL_REGISTRY, null, "model_version"),
+  CHURN_SCORES("churn_scores", null, FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID, FeatureBuilder.AS_OF_DATE),
+  FEATURE_DRIFT("feature_drift", Schemas.FEATURE_DRIFT, FeatureBuilder.AS_OF_DATE, FeatureBuilder.AS_OF_DATE, "feature"),
+  RETENTION_RATES("retention_rates", null, null, "period_type", "period_start", "segment", "industry"),
+  COHORT_RETENTION("cohort_retention", null, null, "cohort_month", "months_since_signup"),
+  CHURN_FORECAST("churn_forecast", null, null, FeatureBuilder.AS_OF_DATE, "segment", "industry"),
+  RUN_LOG("run_log", Schemas.RUN_LOG, null, "run_id", "stage"),
+  SOURCE_SETTINGS("source_settings", Schemas.SOURCE_SETTINGS, null, "key");
 
   public static final String DATABASE = "churn";
 
   private final String tableName;
+  private final StructType schema;
+  private final String partitionColumn;
+  private final List<String> key;
 
-  Table(String tableName) {
+  Table(String tableName, StructType schema, String partitionColumn, String... key) {
     this.tableName = tableName;
+    this.schema = schema;
+    this.partitionColumn = partitionColumn;
+    this.key = List.of(key);
   }
 
   public String tableName() {
@@ -30,5 +54,78 @@ public enum Table {
 
   public String qualifiedName() {
     return DATABASE + "." + tableName;
+  }
+
+  /** The declared schema, or null when the table holds what its transform computes. */
+  public StructType schema() {
+    return schema;
+  }
+
+  /** The partition column, or null for an unpartitioned table. */
+  public String partitionColumn() {
+    return partitionColumn;
+  }
+
+  /** The columns that identify a row: what merges match on. */
+  public List<String> key() {
+    return key;
+  }
+
+  /** The merge condition on the key, over aliases {@code t} (the table) and {@code s} (the source). */
+  String keyCondition() {
+    return String.join(" AND ", key.stream().map(c -> "t." + c + " = s." + c).toList());
+  }
+
+  /** The schemas of the tables only the jobs write (the others are defined beside their transforms). */
+  public static final class Schemas {
+    private Schemas() {}
+
+    public static final StructType MODEL_REGISTRY = new StructType()
+        .add("model_version", DataTypes.IntegerType, false)
+        .add("trained_at", DataTypes.TimestampType)
+        .add("as_of_date", DataTypes.DateType)
+        .add("horizon_days", DataTypes.IntegerType)
+        .add("validation_date", DataTypes.DateType)
+        .add("train_dates", DataTypes.StringType)
+        .add("roc_auc", DataTypes.DoubleType)
+        .add("pr_auc", DataTypes.DoubleType)
+        .add("log_loss", DataTypes.DoubleType)
+        .add("brier", DataTypes.DoubleType)
+        .add("top_decile_lift", DataTypes.DoubleType)
+        .add("baseline_roc_auc", DataTypes.DoubleType)
+        .add("baseline_pr_auc", DataTypes.DoubleType)
+        .add("oracle_roc_auc", DataTypes.DoubleType)
+        .add("reg_param", DataTypes.DoubleType)
+        .add("elastic_net_param", DataTypes.DoubleType)
+        .add("feature_list", DataTypes.createArrayType(DataTypes.StringType))
+        .add("fingerprint", DataTypes.StringType)
+        .add("path", DataTypes.StringType)
+        .add("spec_json", DataTypes.StringType)
+        .add("status", DataTypes.StringType)
+        .add("decision", DataTypes.StringType);
+
+    public static final StructType FEATURE_DRIFT = new StructType()
+        .add("as_of_date", DataTypes.DateType, false)
+        .add("model_version", DataTypes.IntegerType, false)
+        .add("feature", DataTypes.StringType, false)
+        .add("psi", DataTypes.DoubleType)
+        .add("status", DataTypes.StringType);
+
+    public static final StructType RUN_LOG = new StructType()
+        .add("run_id", DataTypes.StringType, false)
+        .add("command", DataTypes.StringType, false)
+        .add("run_date", DataTypes.DateType)
+        .add("stage", DataTypes.StringType, false)
+        .add("started_at", DataTypes.TimestampType, false)
+        .add("duration_ms", DataTypes.LongType, false)
+        .add("rows_in", DataTypes.LongType)
+        .add("rows_out", DataTypes.LongType)
+        .add("rows_rejected", DataTypes.LongType)
+        .add("status", DataTypes.StringType, false)
+        .add("message", DataTypes.StringType);
+
+    public static final StructType SOURCE_SETTINGS = new StructType()
+        .add("key", DataTypes.StringType, false)
+        .add("value", DataTypes.StringType);
   }
 }

@@ -1,17 +1,23 @@
 package dev.churn.jobs.warehouse;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
 
 import io.delta.tables.DeltaTable;
+import dev.churn.features.DailyActivity;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * The Delta tables under one root folder or URI, and the only writes the jobs make to them. Every write is
@@ -71,19 +77,58 @@ public final class Warehouse {
     return spark.read().format("delta").option("versionAsOf", version).load(path(table));
   }
 
-  /** The table's rows, or an empty frame of {@code schema} when it has never been written. */
-  public Dataset<Row> readOrEmpty(Table table, StructType schema) {
-    return exists(table) ? read(table) : spark.createDataFrame(List.of(), schema);
+  /** Rows one write stored, from Delta's own operation metrics (never by reading the table back). */
+  public record Written(long inserted, long updated, long deleted) {
+    /** Rows inserted or updated: what the write stored. */
+    public long rows() {
+      return inserted + updated;
+    }
   }
 
-  /** Inserts the rows of {@code source} whose key ({@code condition} on aliases t and s) is not in the table. */
-  public void insertNew(Table table, Dataset<Row> source, String condition, String... partitionColumns) {
-    if (!exists(table)) {
-      create(table, source, partitionColumns);
-      return;
+  /** The first and last day of {@code daily_activity}: where the data starts and ends. */
+  public record DataRange(LocalDate first, LocalDate last) {}
+
+  /** The days the warehouse holds activity for, or null before anything was ingested. */
+  public DataRange dataRange() {
+    if (!exists(Table.DAILY_ACTIVITY)) {
+      return null;
     }
-    DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), condition)
-        .whenNotMatched().insertAll().execute();
+    String day = DailyActivity.ACTIVITY_DATE;
+    Row r = read(Table.DAILY_ACTIVITY).agg(min(day), max(day)).first();
+    return r.isNullAt(0) ? null : new DataRange(r.getDate(0).toLocalDate(), r.getDate(1).toLocalDate());
+  }
+
+  /** Inserts the rows whose key is not in the table yet. */
+  public Written insertNew(Table table, Dataset<Row> source) {
+    if (!exists(table)) {
+      return new Written(create(table, source), 0, 0);
+    }
+    return merged(DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition())
+        .whenNotMatched().insertAll().execute());
+  }
+
+  /** Updates the rows whose key matches with the source's values and inserts the rest. */
+  public Written upsert(Table table, Dataset<Row> source) {
+    if (!exists(table)) {
+      return new Written(create(table, source), 0, 0);
+    }
+    return merged(DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition())
+        .whenMatched().updateAll().whenNotMatched().insertAll().execute());
+  }
+
+  /**
+   * MERGE on the key with explicit SQL expressions over aliases t (table) and s (source): {@code updates} for
+   * matched rows, {@code inserts} for new ones. The table must exist ({@link #ensure}).
+   */
+  public Written merge(Table table, Dataset<Row> source, Map<String, String> updates, Map<String, String> inserts) {
+    return merged(DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition())
+        .whenMatched().updateExpr(updates).whenNotMatched().insertExpr(inserts).execute());
+  }
+
+  /** Sets columns of every row of the table (column -> expression over its row); returns the rows updated. */
+  public long updateAll(Table table, Map<String, Column> updates) {
+    DeltaTable.forPath(spark, path(table)).update(updates);
+    return lastMetric(table, "numUpdatedRows");
   }
 
   /** Appends rows whose key is new by construction (run ids): only for audit tables such as run_log. */
@@ -95,55 +140,55 @@ public final class Warehouse {
     rows.write().format("delta").mode(SaveMode.Append).save(path(table));
   }
 
-  /** Updates matching rows with the source's values and inserts the rest. */
-  public void upsert(Table table, Dataset<Row> source, String condition, String... partitionColumns) {
-    if (!exists(table)) {
-      create(table, source, partitionColumns);
-      return;
+  /** Replaces the partitions of {@code dates} with {@code source}, whose rows must lie in them; returns rows written. */
+  public long replaceDates(Table table, Dataset<Row> source, Collection<LocalDate> dates) {
+    if (table.partitionColumn() == null) {
+      throw new IllegalArgumentException(table.tableName() + " is not partitioned by date");
     }
-    DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), condition)
-        .whenMatched().updateAll().whenNotMatched().insertAll().execute();
+    String in = String.join(", ", dates.stream().sorted().map(d -> "DATE'" + d + "'").toList());
+    return replaceWhere(table, source, table.partitionColumn() + " IN (" + in + ")");
   }
 
-  /** Upsert with explicit update expressions (column -> SQL over t and s). */
-  public void upsert(Table table, Dataset<Row> source, String condition, Map<String, String> updates,
-      String... partitionColumns) {
+  /** Replaces exactly the rows matching {@code predicate} (SQL) with {@code source}; returns rows written. */
+  public long replaceWhere(Table table, Dataset<Row> source, String predicate) {
     if (!exists(table)) {
-      create(table, source, partitionColumns);
-      return;
-    }
-    DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), condition)
-        .whenMatched().updateExpr(updates).whenNotMatched().insertAll().execute();
-  }
-
-  /** Replaces exactly the rows matching {@code predicate} (SQL) with {@code source}, whose rows must match it. */
-  public void replaceWhere(Table table, Dataset<Row> source, String predicate, String... partitionColumns) {
-    if (!exists(table)) {
-      create(table, source, partitionColumns);
-      return;
+      return create(table, source);
     }
     // mergeSchema: a new feature (or column) joins the table; older slices read it as null.
     source.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", predicate)
         .option("mergeSchema", "true").save(path(table));
+    return lastMetric(table, "numOutputRows");
   }
 
-  /** Creates an empty table of {@code schema} when the table does not exist yet. */
-  public void ensure(Table table, StructType schema, String... partitionColumns) {
+  /** Creates the table empty, with its declared schema, when it does not exist yet. */
+  public void ensure(Table table) {
     if (!exists(table)) {
-      create(table, spark.createDataFrame(List.of(), schema), partitionColumns);
+      create(table, spark.createDataFrame(List.of(), table.schema()));
     }
   }
 
-  /** MERGE with explicit SQL expressions over aliases t (table) and s (source) for updates and inserts. */
-  public void merge(Table table, Dataset<Row> source, String condition, Map<String, String> updates,
-      Map<String, String> inserts) {
-    DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), condition)
-        .whenMatched().updateExpr(updates).whenNotMatched().insertExpr(inserts).execute();
+  private long create(Table table, Dataset<Row> source) {
+    DataFrameWriter<Row> writer = source.write().format("delta").mode(SaveMode.Append);
+    if (table.partitionColumn() != null) {
+      writer = writer.partitionBy(table.partitionColumn());
+    }
+    writer.save(path(table));
+    register(table);
+    return lastMetric(table, "numOutputRows");
   }
 
-  private void create(Table table, Dataset<Row> source, String... partitionColumns) {
-    source.write().format("delta").mode(SaveMode.Append).partitionBy(partitionColumns).save(path(table));
-    register(table);
+  private static Written merged(Dataset<Row> metrics) {
+    Row m = metrics.first();
+    return new Written(m.<Long>getAs("num_inserted_rows"), m.<Long>getAs("num_updated_rows"),
+        m.<Long>getAs("num_deleted_rows"));
+  }
+
+  /** A metric of the table's latest commit (this run's, as it holds the warehouse lock); 0 when absent. */
+  private long lastMetric(Table table, String metric) {
+    Map<String, String> metrics = DeltaTable.forPath(spark, path(table)).history(1).select("operationMetrics")
+        .first().getJavaMap(0);
+    String v = metrics == null ? null : metrics.get(metric);
+    return v == null ? 0 : Long.parseLong(v);
   }
 
   /** Makes every existing table queryable as {@code churn.<name>} (and by bare name) in this session. */
@@ -177,11 +222,6 @@ public final class Warehouse {
     } catch (Exception e) { // the table or its database vanished meanwhile (checked exceptions from Scala)
       return false;
     }
-  }
-
-  /** SQL literal list of dates for IN predicates. */
-  public static String dateList(List<java.time.LocalDate> dates) {
-    return String.join(", ", dates.stream().map(d -> "DATE'" + d + "'").toList());
   }
 
   /** The single string value of key {@code key} in {@code source_settings}, or null. */
