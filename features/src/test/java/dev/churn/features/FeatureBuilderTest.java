@@ -1,6 +1,5 @@
 package dev.churn.features;
 
-import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -115,13 +114,13 @@ class FeatureBuilderTest extends SparkSuite {
 
   @Test
   void atLeastThirtyNumericFeaturesAndTheCatalogueDocIsCurrent() throws Exception {
-    assertTrue(FeatureBuilder.numericFeatures().size() >= 30);
+    assertTrue(FeatureCatalogue.numeric().size() >= 30);
     List<String> columns = List.of(features(DAILY).columns());
-    for (FeatureBuilder.Feature f : FeatureBuilder.catalogue()) {
+    for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
       assertTrue(columns.contains(f.name()), f.name());
     }
     String doc = Files.readString(repoRoot().resolve("docs/features.md"));
-    assertEquals(FeatureBuilder.catalogueMarkdown(), doc,
+    assertEquals(FeatureCatalogue.markdown(), doc,
         "docs/features.md is stale: regenerate it with ./churn features --catalog > docs/features.md");
   }
 

@@ -1,10 +1,12 @@
 package dev.churn.generator;
 
+import dev.churn.features.Retention;
 import java.time.DayOfWeek;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -18,8 +20,9 @@ final class SyntheticCustomer {
   static final String[] SEGMENTS = {"smb", "mid-market", "enterprise"};
   static final String[] INDUSTRIES = {"retail", "banking", "telecom", "it", "insurance", "professional services",
       "media", "healthcare", "education", "manufacturing"};
-  /** Yearly retention per industry: DOMAIN.md's yardsticks for the first seven, plausible values for the rest. */
-  static final double[] INDUSTRY_RETENTION = {0.63, 0.75, 0.78, 0.81, 0.83, 0.84, 0.84, 0.80, 0.77, 0.82};
+  /** Yearly retention of the industries DOMAIN.md gives no yardstick for: plausible values. */
+  static final Map<String, Double> OTHER_RETENTION = Map.of("healthcare", 0.80, "education", 0.77,
+      "manufacturing", 0.82);
   static final String[] PLANS = {"free", "basic", "pro", "enterprise"};
   static final double[] PLAN_MRR = {0, 49, 199, 999};
   static final double[] PLAN_HAZARD = {1.4, 1.1, 0.85, 0.6};
@@ -30,6 +33,12 @@ final class SyntheticCustomer {
    * so the hazard is divided by this to land yearly retention near DOMAIN.md's figures.
    */
   static final double HAZARD_CALIBRATION = 2.0;
+
+  /** DOMAIN.md's yearly retention yardstick of {@code industry}, or a plausible value where it gives none. */
+  static double yearlyRetention(String industry) {
+    Double yardstick = Retention.YARDSTICKS.get(industry);
+    return yardstick != null ? yardstick : OTHER_RETENTION.get(industry);
+  }
 
   /** One output line: kind (event, customer, truth, bad), the folder date, a sort key and the text. */
   record Line(String kind, LocalDate date, String sortKey, String text) {}
@@ -83,8 +92,7 @@ final class SyntheticCustomer {
   List<Line> simulate(LocalDate start, int days, double badFraction) {
     List<Line> out = new ArrayList<>();
     out.add(new Line("customer", null, id, customerCsv()));
-    int industryIndex = java.util.Arrays.asList(INDUSTRIES).indexOf(industry);
-    double baseHazard = -Math.log(INDUSTRY_RETENTION[industryIndex]) / 365.0;
+    double baseHazard = -Math.log(yearlyRetention(industry)) / 365.0;
     double level = 0.3 + 0.6 * rng.nextDouble();
     double engagement = signup.isBefore(start) ? clamp(level + 0.15 * rng.nextGaussian()) : 0.65;
     boolean unsubscribed = false;
@@ -194,66 +202,7 @@ final class SyntheticCustomer {
 
   private void emit(List<Line> out, LocalDate d, String[] e, int seq, double badFraction) {
     e[0] = String.format(Locale.ROOT, "E%d-%s-%06d", seed, id, seq);
-    LocalDate folder = d;
-    if (badFraction > 0 && rng.nextDouble() < badFraction) {
-      int kind = rng.nextInt(8);
-      String reason = switch (kind) {
-        case 0 -> "malformed";
-        case 1 -> "missing_customer_id";
-        case 2 -> "bad_timestamp";
-        case 3 -> "future_timestamp";
-        case 4 -> "unknown_event_type";
-        case 5 -> "negative_amount";
-        case 6 -> "duplicate";
-        default -> "late";
-      };
-      String[] bad = e.clone();
-      switch (kind) {
-        case 1 -> bad[1] = rng.nextBoolean() ? "" : null;
-        case 2 -> bad[2] = rng.nextBoolean() ? "yesterday" : d + "T25:61:00Z";
-        case 3 -> bad[2] = "2099" + e[2].substring(4);
-        case 4 -> bad[3] = "teleport";
-        case 5 -> bad[5] = "-" + (1 + rng.nextInt(500)) + ".0";
-        case 7 -> folder = d.plusDays(1 + rng.nextInt(3));
-        default -> { }
-      }
-      String text = json(bad);
-      if (kind == 0) {
-        text = text.substring(0, text.length() / 2);
-      }
-      if (kind == 6) {
-        out.add(new Line("event", folder, e[2] + e[0], json(e)));
-      }
-      out.add(new Line("event", folder, e[2] + e[0] + "~", text));
-      out.add(new Line("bad", folder, e[0], e[0] + "," + folder + "," + reason));
-      return;
-    }
-    out.add(new Line("event", folder, e[2] + e[0], json(e)));
-  }
-
-  private static final String[] KEYS = {"event_id", "customer_id", "event_time", "event_type", "user_id", "amount",
-      "severity", "plan", "mrr"};
-  private static final boolean[] NUMERIC = {false, false, false, false, false, true, false, false, true};
-
-  private static String json(String[] values) {
-    StringBuilder sb = new StringBuilder("{");
-    for (int i = 0; i < KEYS.length; i++) {
-      if (values[i] == null && i != 1) {
-        continue;
-      }
-      if (sb.length() > 1) {
-        sb.append(',');
-      }
-      sb.append('"').append(KEYS[i]).append("\":");
-      if (values[i] == null) {
-        sb.append("null");
-      } else if (NUMERIC[i]) {
-        sb.append(values[i]);
-      } else {
-        sb.append('"').append(values[i]).append('"');
-      }
-    }
-    return sb.append('}').toString();
+    EventLines.emit(out, rng, d, e, badFraction);
   }
 
   private int poisson(double lambda) {

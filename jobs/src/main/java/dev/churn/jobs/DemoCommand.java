@@ -3,6 +3,7 @@ package dev.churn.jobs;
 import dev.churn.features.SourceMapping;
 import dev.churn.generator.GenerateJob;
 import dev.churn.jobs.report.ReportJob;
+import dev.churn.jobs.warehouse.ModelRegistry;
 import dev.churn.jobs.stages.IngestJob;
 import dev.churn.jobs.stages.RetentionJob;
 import dev.churn.jobs.stages.ScoreJob;
@@ -70,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
           + "benchmark_retention_rate AS yardstick FROM churn.retention_rates WHERE period_type = 'month' AND NOT "
           + "is_partial AND segment = 'ALL' AND period_start = (SELECT max(period_start) FROM churn.retention_rates "
           + "WHERE period_type = 'month' AND NOT is_partial) ORDER BY industry"), 20);
-      ReportJob.Result rep = new ReportJob(ctx.warehouse(), end, report).run();
+      ReportJob.Result rep = new ReportJob(ctx.warehouse(), new ModelRegistry(ctx.warehouse()), end, report).run();
       out.printf("demo: report written to %s (%d charts)%n", rep.index().toAbsolutePath(), rep.charts().size());
       out.printf("demo: warehouse at %s; try ./churn --warehouse %s sql \"SELECT reason, count(*) FROM "
           + "events_quarantine GROUP BY reason\"%n", ctx.warehouse().root(), root.warehouse);

@@ -1,6 +1,6 @@
 package dev.churn.jobs;
 
-import dev.churn.features.FeatureBuilder;
+import dev.churn.features.FeatureCatalogue;
 import dev.churn.jobs.stages.FeaturesJob;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
@@ -28,7 +28,7 @@ final class FeaturesCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (catalog) {
-      spec.commandLine().getOut().print(FeatureBuilder.catalogueMarkdown());
+      spec.commandLine().getOut().print(FeatureCatalogue.markdown());
       spec.commandLine().getOut().flush();
       return 0;
     }
@@ -38,7 +38,7 @@ final class FeaturesCommand implements Callable<Integer> {
     try (ChurnCli.Context ctx = root.open("features")) {
       long rows = new FeaturesJob(ctx.stages("features", asOf, spec.commandLine().getOut()), asOf).run();
       spec.commandLine().getOut().printf("customer_features for %s: %d customers, %d features%n", asOf, rows,
-          FeatureBuilder.catalogue().size());
+          FeatureCatalogue.features().size());
     }
     return 0;
   }

@@ -1,6 +1,7 @@
 package dev.churn.jobs;
 
 import dev.churn.jobs.report.ReportJob;
+import dev.churn.jobs.warehouse.ModelRegistry;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
@@ -25,7 +26,7 @@ final class ReportCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (ChurnCli.Context ctx = root.openReadOnly("report")) {
-      ReportJob.Result r = new ReportJob(ctx.warehouse(), asOf, out).run();
+      ReportJob.Result r = new ReportJob(ctx.warehouse(), new ModelRegistry(ctx.warehouse()), asOf, out).run();
       spec.commandLine().getOut().printf("report written: %s (%d charts, scores of %s, model v%d)%n",
           r.index().toAbsolutePath(), r.charts().size(), r.scoresDate(), r.modelVersion());
     }

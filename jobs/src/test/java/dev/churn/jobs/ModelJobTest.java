@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.churn.features.FeatureBuilder;
+import dev.churn.features.FeatureCatalogue;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.nio.file.Files;
@@ -49,7 +49,7 @@ class ModelJobTest extends JobsSuite {
       assertTrue(v >= 0 && v <= 1, metric + " " + v);
     }
     assertTrue(Files.isDirectory(Path.of(w.root().replace("file:", "")).resolve("models/v1/pipeline")));
-    assertEquals(FeatureBuilder.catalogue().size(), r.getList(r.fieldIndex("feature_list")).size());
+    assertEquals(FeatureCatalogue.features().size(), r.getList(r.fieldIndex("feature_list")).size());
   }
 
   @Test
@@ -65,11 +65,11 @@ class ModelJobTest extends JobsSuite {
     Set<String> tiers = scores.select("risk_tier").distinct().collectAsList().stream().map(x -> x.getString(0))
         .collect(Collectors.toSet());
     assertTrue(Set.of("high", "medium", "low").containsAll(tiers), tiers.toString());
-    Set<String> names = FeatureBuilder.catalogue().stream().map(FeatureBuilder.Feature::name).collect(Collectors.toSet());
+    Set<String> names = FeatureCatalogue.features().stream().map(FeatureCatalogue.Feature::name).collect(Collectors.toSet());
     for (Row r : scores.selectExpr("explode(top_reasons) AS r").selectExpr("r.feature").collectAsList()) {
       assertTrue(names.contains(r.getString(0)), r.getString(0));
     }
-    assertEquals(FeatureBuilder.numericFeatures().size(), w.read(Table.FEATURE_DRIFT).where(col("as_of_date").equalTo(END)).count());
+    assertEquals(FeatureCatalogue.numeric().size(), w.read(Table.FEATURE_DRIFT).where(col("as_of_date").equalTo(END)).count());
     List<Row> before = scores.orderBy("customer_id").collectAsList();
 
     assertEquals(0, cli("--warehouse", wh, "score", "--as-of", END).exitCode());

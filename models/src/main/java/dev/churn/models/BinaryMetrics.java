@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
@@ -83,5 +84,45 @@ public final class BinaryMetrics {
     Dataset<Row> ranked = labelled.select("customer_id", labelCol).join(mean, "customer_id")
         .withColumn("oracle", lit(1.0).minus(pow(lit(1.0).minus(col("mean_hazard")), horizonDays)));
     return compute(ranked, "oracle", labelCol, false).metrics().get("roc_auc");
+  }
+
+  /**
+   * The probability cut (among the score's percentiles) with the best F1 on the validation snapshot; fills
+   * {@code roc} with the (FPR, TPR) point of every cut, from (0, 0) to (1, 1).
+   */
+  public static double f1Threshold(Dataset<Row> scored, String scoreCol, String labelCol, List<double[]> roc) {
+    double[] probs = new double[99];
+    for (int i = 0; i < probs.length; i++) {
+      probs[i] = (i + 1) / 100.0;
+    }
+    double[] cuts = scored.stat().approxQuantile(scoreCol, probs, 0.001);
+    List<Column> aggs = new ArrayList<>();
+    for (double c : cuts) {
+      Column predicted = col(scoreCol).geq(c);
+      aggs.add(sum(when(predicted.and(col(labelCol).equalTo(1)), 1).otherwise(0)));
+      aggs.add(sum(when(predicted, 1).otherwise(0)));
+    }
+    aggs.add(sum(col(labelCol)));
+    aggs.add(count(lit(1)));
+    Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
+    long positives = r.getLong(aggs.size() - 2);
+    long negatives = r.getLong(aggs.size() - 1) - positives;
+    roc.add(new double[] {0, 0});
+    double best = -1;
+    double bestCut = 0.5;
+    for (int i = 0; i < cuts.length; i++) {
+      long tp = r.getLong(2 * i);
+      long predicted = r.getLong(2 * i + 1);
+      double f1 = predicted + positives == 0 ? 0 : 2.0 * tp / (predicted + positives);
+      roc.add(new double[] {negatives == 0 ? 0 : (double) (predicted - tp) / negatives,
+          positives == 0 ? 0 : (double) tp / positives});
+      if (f1 > best) {
+        best = f1;
+        bestCut = cuts[i];
+      }
+    }
+    roc.add(new double[] {1, 1});
+    roc.sort(java.util.Comparator.<double[]>comparingDouble(p -> p[0]).thenComparingDouble(p -> p[1]));
+    return bestCut;
   }
 }

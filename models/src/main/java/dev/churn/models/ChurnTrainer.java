@@ -3,6 +3,7 @@ package dev.churn.models;
 import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.FeatureBuilder;
+import dev.churn.features.FeatureCatalogue;
 import dev.churn.features.Labels;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -12,14 +13,6 @@ import java.util.Map;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
-import org.apache.spark.ml.attribute.Attribute;
-import org.apache.spark.ml.attribute.AttributeGroup;
-import org.apache.spark.ml.feature.Imputer;
-import org.apache.spark.ml.feature.OneHotEncoder;
-import org.apache.spark.ml.feature.SQLTransformer;
-import org.apache.spark.ml.feature.StandardScaler;
-import org.apache.spark.ml.feature.StringIndexer;
-import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.ml.functions;
@@ -79,42 +72,6 @@ public final class ChurnTrainer {
   /** The refitted pipeline and its spec (version 0 until registered). */
   public record Outcome(PipelineModel model, ModelSpec spec) {}
 
-  /**
-   * Non-negative counts, days, seats and money enter the model as log(1 + x): their effect on the churn odds is
-   * far from linear (the first silent week matters more than the tenth), and heavy tails would dominate a
-   * linear term. Trends, flags and signed changes stay as they are.
-   */
-  static boolean logged(String feature) {
-    return FeatureBuilder.catalogue().stream().anyMatch(f -> f.name().equals(feature) && !f.categorical()
-        && List.of("count", "days", "users", "currency").contains(f.unit()) && !feature.equals("mrr_change_90d")
-        && !feature.equals("days_to_trial_end"));
-  }
-
-  /** Log transform, imputation, encoding, assembly and scaling: fitted once per training set. */
-  static List<PipelineStage> preparation(List<String> numeric, List<String> categorical) {
-    List<PipelineStage> stages = new ArrayList<>();
-    StringBuilder select = new StringBuilder("SELECT *");
-    for (String f : numeric) {
-      select.append(", ").append(logged(f) ? "log1p(greatest(`" + f + "`, 0D))" : "`" + f + "`").append(" AS `t__")
-          .append(f).append('`');
-    }
-    stages.add(new SQLTransformer().setStatement(select + " FROM __THIS__"));
-    String[] idx = categorical.stream().map(c -> "i__" + c).toArray(String[]::new);
-    String[] hot = categorical.stream().map(c -> "c__" + c).toArray(String[]::new);
-    String[] imputed = numeric.stream().map(c -> "f__" + c).toArray(String[]::new);
-    stages.add(new StringIndexer().setInputCols(categorical.toArray(String[]::new)).setOutputCols(idx)
-        .setHandleInvalid("keep").setStringOrderType("alphabetAsc"));
-    stages.add(new OneHotEncoder().setInputCols(idx).setOutputCols(hot).setHandleInvalid("keep").setDropLast(false));
-    stages.add(new Imputer().setInputCols(numeric.stream().map(c -> "t__" + c).toArray(String[]::new))
-        .setOutputCols(imputed).setStrategy("median"));
-    List<String> assembled = new ArrayList<>(List.of(imputed));
-    assembled.addAll(List.of(hot));
-    stages.add(new VectorAssembler().setInputCols(assembled.toArray(String[]::new)).setOutputCol(ASSEMBLED)
-        .setHandleInvalid("keep"));
-    stages.add(new StandardScaler().setInputCol(ASSEMBLED).setOutputCol(SCALED).setWithMean(true).setWithStd(true));
-    return stages;
-  }
-
   static LogisticRegression logisticRegression(double regParam, double elasticNet, Config config) {
     return new LogisticRegression().setFeaturesCol(SCALED).setLabelCol(Labels.LABEL).setWeightCol(WEIGHT)
         .setRegParam(regParam).setElasticNetParam(elasticNet).setMaxIter(config.maxIter()).setStandardization(false)
@@ -124,7 +81,7 @@ public final class ChurnTrainer {
 
   static Pipeline pipeline(List<String> numeric, List<String> categorical, double regParam, double elasticNet,
       Config config) {
-    List<PipelineStage> stages = preparation(numeric, categorical);
+    List<PipelineStage> stages = Preparation.stages(numeric, categorical);
     stages.add(logisticRegression(regParam, elasticNet, config));
     return new Pipeline().setStages(stages.toArray(PipelineStage[]::new));
   }
@@ -157,8 +114,8 @@ public final class ChurnTrainer {
    * @param labelled snapshots of every date in {@code split.allDates()}: features plus {@link Labels#LABEL}
    */
   public static Outcome train(Dataset<Row> labelled, TimeSplit split, Config config) {
-    List<String> numeric = FeatureBuilder.numericFeatures();
-    List<String> categorical = FeatureBuilder.categoricalFeatures();
+    List<String> numeric = FeatureCatalogue.numeric();
+    List<String> categorical = FeatureCatalogue.categorical();
     Column asOf = col(FeatureBuilder.AS_OF_DATE);
     Column inTrain = asOf.isin(split.trainDates().stream().map(java.sql.Date::valueOf).toArray());
     Dataset<Row> train = labelled.where(inTrain).persist(StorageLevel.MEMORY_AND_DISK());
@@ -171,7 +128,7 @@ public final class ChurnTrainer {
 
       // Regularisation chosen on the out-of-time snapshot by PR-AUC; the preparation stages do not depend on
       // it, so they are fitted once and every grid point reads the same cached vectors.
-      PipelineModel prep = new Pipeline().setStages(preparation(numeric, categorical).toArray(PipelineStage[]::new))
+      PipelineModel prep = new Pipeline().setStages(Preparation.stages(numeric, categorical).toArray(PipelineStage[]::new))
           .fit(weightedTrain);
       Dataset<Row> trainVectors = prep.transform(weightedTrain).select(SCALED, Labels.LABEL, WEIGHT)
           .persist(StorageLevel.MEMORY_AND_DISK());
@@ -208,8 +165,8 @@ public final class ChurnTrainer {
       double[] tiers = scoredValidation.stat().approxQuantile(PROBABILITY,
           new double[] {1 - config.highRiskShare()}, 0.001);
       List<double[]> roc = new ArrayList<>();
-      double decision = f1Threshold(scoredValidation, roc);
-      List<String> slots = slotFeatures(scoredValidation, numeric, categorical);
+      double decision = BinaryMetrics.f1Threshold(scoredValidation, PROBABILITY, Labels.LABEL, roc);
+      List<String> slots = Preparation.slotFeatures(scoredValidation, numeric, categorical);
       scoredValidation.unpersist();
       validationVectors.unpersist();
 
@@ -237,68 +194,4 @@ public final class ChurnTrainer {
     }
   }
 
-  /**
-   * The probability cut (among the score's percentiles) with the best F1 on the validation snapshot; fills
-   * {@code roc} with the (FPR, TPR) point of every cut, from (0, 0) to (1, 1).
-   */
-  static double f1Threshold(Dataset<Row> scored, List<double[]> roc) {
-    double[] probs = new double[99];
-    for (int i = 0; i < probs.length; i++) {
-      probs[i] = (i + 1) / 100.0;
-    }
-    double[] cuts = scored.stat().approxQuantile(PROBABILITY, probs, 0.001);
-    List<Column> aggs = new ArrayList<>();
-    for (double c : cuts) {
-      Column predicted = col(PROBABILITY).geq(c);
-      aggs.add(sum(when(predicted.and(col(Labels.LABEL).equalTo(1)), 1).otherwise(0)));
-      aggs.add(sum(when(predicted, 1).otherwise(0)));
-    }
-    aggs.add(sum(col(Labels.LABEL)));
-    aggs.add(count(lit(1)));
-    Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-    long positives = r.getLong(aggs.size() - 2);
-    long negatives = r.getLong(aggs.size() - 1) - positives;
-    roc.add(new double[] {0, 0});
-    double best = -1;
-    double bestCut = 0.5;
-    for (int i = 0; i < cuts.length; i++) {
-      long tp = r.getLong(2 * i);
-      long predicted = r.getLong(2 * i + 1);
-      double f1 = predicted + positives == 0 ? 0 : 2.0 * tp / (predicted + positives);
-      roc.add(new double[] {negatives == 0 ? 0 : (double) (predicted - tp) / negatives,
-          positives == 0 ? 0 : (double) tp / positives});
-      if (f1 > best) {
-        best = f1;
-        bestCut = cuts[i];
-      }
-    }
-    roc.add(new double[] {1, 1});
-    roc.sort(java.util.Comparator.<double[]>comparingDouble(p -> p[0]).thenComparingDouble(p -> p[1]));
-    return bestCut;
-  }
-
-  /** For each slot of the model's input vector, the feature it belongs to (a categorical has one slot per value). */
-  static List<String> slotFeatures(Dataset<Row> transformed, List<String> numeric, List<String> categorical) {
-    AttributeGroup group = AttributeGroup.fromStructField(transformed.schema().apply(ASSEMBLED));
-    Attribute[] attrs = group.attributes().get();
-    List<String> out = new ArrayList<>();
-    for (Attribute a : attrs) {
-      String name = a.name().get();
-      String feature = null;
-      if (name.startsWith("f__")) {
-        feature = name.substring(3);
-      } else if (name.startsWith("c__")) {
-        for (String c : categorical) {
-          if (name.startsWith("c__" + c + "_") && (feature == null || c.length() > feature.length())) {
-            feature = c;
-          }
-        }
-      }
-      if (feature == null || !(numeric.contains(feature) || categorical.contains(feature))) {
-        throw new IllegalStateException("cannot map model input slot '" + name + "' to a feature");
-      }
-      out.add(feature);
-    }
-    return out;
-  }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.features.FeatureBuilder;
+import dev.churn.features.FeatureCatalogue;
 import dev.churn.features.Labels;
 import dev.churn.testing.SparkSuite;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ class ChurnModelTest extends SparkSuite {
     for (LocalDate d : SPLIT.allDates()) {
       List<Column> cols = new ArrayList<>(List.of(concat(lit("C"), col("id").cast("string")).as("customer_id"),
           lit(java.sql.Date.valueOf(d)).as(FeatureBuilder.AS_OF_DATE)));
-      for (String f : FeatureBuilder.numericFeatures()) {
+      for (String f : FeatureCatalogue.numeric()) {
         cols.add(floor(rand(++seed).multiply(20)).cast("double").as(f));
       }
       cols.add(when(rand(++seed).lt(0.5), "basic").otherwise("pro").as("plan"));
@@ -111,7 +112,7 @@ class ChurnModelTest extends SparkSuite {
       double previous = Double.MAX_VALUE;
       for (Row reason : reasons) {
         String feature = reason.getString(0);
-        assertTrue(FeatureBuilder.catalogue().stream().anyMatch(f -> f.name().equals(feature)), feature);
+        assertTrue(FeatureCatalogue.features().stream().anyMatch(f -> f.name().equals(feature)), feature);
         assertEquals(contributions.get(feature), reason.getDouble(2), 1e-12);
         assertTrue(reason.getDouble(2) > 0 && reason.getDouble(2) <= previous);
         previous = reason.getDouble(2);

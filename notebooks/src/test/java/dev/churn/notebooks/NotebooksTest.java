@@ -106,7 +106,7 @@ class NotebooksTest extends SparkSuite {
       String row = "<td class=\"l\">" + r.getString(0) + "</td>";
       assertTrue(html.contains(row), r.getString(0));
       String cells = html.substring(html.indexOf(row), html.indexOf("</tr>", html.indexOf(row)));
-      assertTrue(cells.contains("<td>" + dev.churn.jobs.report.ReportJob.pct(r.getDouble(1)) + "</td>"), cells);
+      assertTrue(cells.contains("<td>" + dev.churn.jobs.report.Page.pct(r.getDouble(1)) + "</td>"), cells);
     }
     String top = spark.sql("SELECT customer_id FROM churn.churn_scores WHERE as_of_date = DATE'2026-06-09' "
         + "ORDER BY churn_probability DESC, customer_id LIMIT 1").first().getString(0);

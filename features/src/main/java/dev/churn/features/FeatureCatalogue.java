@@ -1,0 +1,220 @@
+package dev.churn.features;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.DoubleFunction;
+import java.util.function.Function;
+import org.apache.spark.sql.Column;
+
+/**
+ * The feature catalogue: every feature of the snapshot declared once, with what it means, its window and unit,
+ * how it is computed, whether the model takes its logarithm, and how a reason names it. The snapshot
+ * ({@link FeatureBuilder}), the model's preprocessing, the reasons and {@code docs/features.md} all read it.
+ */
+public final class FeatureCatalogue {
+  private FeatureCatalogue() {}
+
+  public static final int[] WINDOWS = {7, 30, 90};
+
+  /** Signals counted over 7, 30 and 90 days. */
+  private static final DailyActivity.Signal[] WINDOWED = {
+      DailyActivity.Signal.EVENTS, DailyActivity.Signal.LOGINS, DailyActivity.Signal.SESSIONS,
+      DailyActivity.Signal.FEATURE_USES, DailyActivity.Signal.EMAIL_OPENS, DailyActivity.Signal.EMAIL_CLICKS,
+      DailyActivity.Signal.UNSUBSCRIBES, DailyActivity.Signal.TICKETS, DailyActivity.Signal.TICKETS_HIGH,
+      DailyActivity.Signal.PAYMENTS, DailyActivity.Signal.PAYMENT_AMOUNT, DailyActivity.Signal.FAILED_PAYMENTS,
+      DailyActivity.Signal.UPGRADES, DailyActivity.Signal.DOWNGRADES};
+  /** Signals whose trend is reported. */
+  private static final String[] TRENDED = {"events", "logins", "sessions", "feature_uses", "active_days"};
+
+  /**
+   * What a feature's expressions see: the as-of date, each rollup row's age in days on it, and whether the row's
+   * day had any event. Aggregates are over {@code daily_activity} rows; values over the aggregated row joined
+   * to the customer's row.
+   */
+  public record Inputs(Column asOf, Column age, Column activeDay) {}
+
+  /**
+   * One feature. {@code aggregates} are the per-customer aggregations over the lookback it needs (by column name;
+   * features may share one), {@code value} computes it from them and the customer's row; a categorical feature's
+   * value is text. {@code logScaled}: the model sees log(1 + x), as for non-negative counts, days and money whose
+   * effect on the odds is far from linear. {@code phrase} words a numeric value in a reason.
+   */
+  public record Feature(String name, String meaning, String window, String unit, boolean categorical,
+      boolean logScaled, Map<String, Function<Inputs, Column>> aggregates, Function<Inputs, Column> value,
+      DoubleFunction<String> phrase) {}
+
+  private static final List<Feature> FEATURES = build();
+
+  /** Every feature of the snapshot, in column order after customer_id and as_of_date. */
+  public static List<Feature> features() {
+    return FEATURES;
+  }
+
+  /** The feature called {@code name}, or null. */
+  public static Feature named(String name) {
+    return FEATURES.stream().filter(f -> f.name().equals(name)).findFirst().orElse(null);
+  }
+
+  /** The numeric features (the model's inputs besides the categoricals). */
+  public static List<String> numeric() {
+    return FEATURES.stream().filter(f -> !f.categorical()).map(Feature::name).toList();
+  }
+
+  public static List<String> categorical() {
+    return FEATURES.stream().filter(Feature::categorical).map(Feature::name).toList();
+  }
+
+  /** A short hash of the catalogue (names, units, windows): changes whenever the feature code's output does. */
+  public static String featureSet() {
+    StringBuilder sb = new StringBuilder();
+    FEATURES.forEach(f -> sb.append(f.name()).append('|').append(f.unit()).append('|').append(f.window()).append(';'));
+    return Integer.toHexString(sb.toString().hashCode());
+  }
+
+  /** The catalogue as a Markdown table (docs/features.md is generated from this). */
+  public static String markdown() {
+    StringBuilder sb = new StringBuilder("# Feature catalogue\n\nGenerated from `FeatureCatalogue.features()`; "
+        + "do not edit by hand. Every feature is computed from `daily_activity` and `customers` dated on or before "
+        + "the as-of date.\n\n| feature | meaning | window | unit |\n|---|---|---|---|\n");
+    for (Feature f : FEATURES) {
+      sb.append("| `").append(f.name()).append("` | ").append(f.meaning()).append(" | ").append(f.window())
+          .append(" | ").append(f.unit()).append(" |\n");
+    }
+    return sb.toString();
+  }
+
+  private static List<Feature> build() {
+    List<Feature> out = new ArrayList<>();
+    for (int w : WINDOWS) {
+      for (DailyActivity.Signal s : WINDOWED) {
+        String name = s.column() + "_" + w + "d";
+        out.add(aggregate(name, s.meaning() + " in the last " + w + " days", w + " days",
+            s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", in -> sum(when(in.age().lt(w), col(s.column())))));
+      }
+      out.add(aggregate("active_days_" + w + "d", "days with any event in the last " + w + " days", w + " days",
+          "days", in -> count(when(in.age().lt(w).and(in.activeDay()), lit(1)))));
+      out.add(aggregate("seats_max_" + w + "d", "most distinct active users (seats) on one day in the last " + w
+          + " days", w + " days", "users", in -> max(when(in.age().lt(w), col(DailyActivity.Signal.ACTIVE_USERS.column())))));
+    }
+    for (String t : TRENDED) {
+      out.add(trend(t, 7, 28, "the previous 4 weeks", t.replace('_', ' ') + ": daily rate of the last 7 days "
+          + "against the 28 before, as (recent - prior) / (recent + prior); -1 = stopped, 0 = flat or none, +1 = new"));
+      out.add(trend(t, 30, 60, "the previous 2 months", t.replace('_', ' ') + ": daily rate of the last 30 days "
+          + "against the 60 before, same scale"));
+    }
+    out.add(aggregate("active_days_365d", "days with any event in the last 365 days", "365 days", "days",
+        in -> count(when(in.activeDay(), lit(1)))));
+    for (DailyActivity.Signal s : new DailyActivity.Signal[] {DailyActivity.Signal.PAYMENTS,
+        DailyActivity.Signal.PAYMENT_AMOUNT, DailyActivity.Signal.UNSUBSCRIBES}) {
+      String meaning = switch (s) {
+        case PAYMENTS -> "successful payments in the last 365 days";
+        case PAYMENT_AMOUNT -> "amount paid in the last 365 days";
+        default -> "newsletter unsubscribes in the last 365 days (an unsubscribe is lasting)";
+      };
+      out.add(aggregate(s.column() + "_365d", meaning, "365 days",
+          s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", in -> sum(col(s.column()))));
+    }
+    for (String[] r : new String[][] {{"login", "logins"}, {"activity", "events"}, {"ticket", "tickets"},
+        {"payment", "payments"}}) {
+      out.add(recency(r[0], r[1]));
+    }
+    addAccountFeatures(out);
+    return List.copyOf(out);
+  }
+
+  /** Plan, money, trial and tenure from the customer's row and the rollup's plan changes; then the categories. */
+  private static void addAccountFeatures(List<Feature> out) {
+    Map<String, Function<Inputs, Column>> mrrNow = Map.of("_mrr_now", in -> lastChange(DailyActivity.MRR_END, lit(true), in));
+    Column signupMrr = coalesce(col(Customers.SIGNUP_MRR), lit(0.0));
+    Map<String, Function<Inputs, Column>> mrrThen = new LinkedHashMap<>(mrrNow);
+    mrrThen.put("_mrr_90", in -> lastChange(DailyActivity.MRR_END, in.age().geq(90), in));
+    out.add(new Feature("mrr", "monthly recurring revenue on the as-of date", "as of", "currency", false, true, mrrNow,
+        in -> coalesce(col("_mrr_now"), signupMrr), x -> String.format(Locale.ROOT, "MRR %.0f", x)));
+    out.add(new Feature("mrr_change_90d", "MRR on the as-of date minus MRR 90 days earlier", "90 days", "currency",
+        false, false, mrrThen, in -> coalesce(col("_mrr_now"), signupMrr).minus(coalesce(col("_mrr_90"), signupMrr)),
+        x -> String.format(Locale.ROOT, "MRR %s by %.0f in 90 days", x < 0 ? "down" : "up", Math.abs(x))));
+    Column trialEnd = col(Customers.TRIAL_END_DATE);
+    out.add(new Feature("in_trial", "1 when a free trial is running on the as-of date", "as of", "flag", false, false,
+        Map.of(), in -> when(trialEnd.gt(in.asOf()), lit(1)).otherwise(lit(0)),
+        x -> x > 0 ? "in a free trial" : "not in a trial"));
+    out.add(new Feature("days_to_trial_end", "days until the trial ends (0 when not in trial)", "as of", "days", false,
+        false, Map.of(), in -> when(trialEnd.gt(in.asOf()), datediff(trialEnd, in.asOf())).otherwise(lit(0)),
+        x -> String.format(Locale.ROOT, "trial ends in %.0f days", x)));
+    out.add(new Feature("tenure_days", "days since signup", "as of", "days", false, true, Map.of(),
+        in -> datediff(in.asOf(), col(Customers.SIGNUP_DATE)), x -> String.format(Locale.ROOT, "customer for %.0f days", x)));
+    out.add(category("plan", "plan on the as-of date", "as of",
+        Map.of("_plan_now", in -> lastChange(DailyActivity.PLAN_END, lit(true), in)),
+        in -> coalesce(col("_plan_now"), col(Customers.SIGNUP_PLAN), lit(Customers.UNKNOWN))));
+    out.add(category("segment", "customer segment (company size)", "static", Map.of(),
+        in -> coalesce(col(Customers.SEGMENT), lit(Customers.UNKNOWN))));
+    out.add(category("industry", "customer industry", "static", Map.of(),
+        in -> coalesce(col(Customers.INDUSTRY), lit(Customers.UNKNOWN))));
+    // Computed from other features once they exist (FeatureBuilder.lifecycleStage).
+    out.add(category(FeatureBuilder.LIFECYCLE_STAGE, "new / active / declining / lapsed, see the lifecycle rules",
+        "as of", Map.of(), in -> lit(null).cast("string")));
+  }
+
+  /** A count, sum or maximum over the window; 0 for a customer with no row in it. */
+  private static Feature aggregate(String name, String meaning, String window, String unit,
+      Function<Inputs, Column> agg) {
+    return new Feature(name, meaning, window, unit, false, true, Map.of(name, agg),
+        in -> coalesce(col(name), lit(0)), x -> String.format(Locale.ROOT, "%s %s", x == Math.rint(x)
+            ? String.format(Locale.ROOT, "%.0f", x) : String.format(Locale.ROOT, "%.2f", x), meaning));
+  }
+
+  /** (recent - prior) / (recent + prior) on daily rates over the last {@code recent} and the {@code prior} before. */
+  private static Feature trend(String signal, int recent, int prior, String span, String meaning) {
+    String r = "_" + signal + "_r" + recent;
+    String p = "_" + signal + "_p" + prior;
+    Function<Inputs, Column> value = in -> signal.equals("active_days")
+        ? when(in.activeDay(), lit(1)).otherwise(lit(0)) : col(signal);
+    Map<String, Function<Inputs, Column>> aggs = new LinkedHashMap<>();
+    aggs.put(r, in -> sum(when(in.age().lt(recent), value.apply(in))));
+    aggs.put(p, in -> sum(when(in.age().geq(recent).and(in.age().lt(recent + prior)), value.apply(in))));
+    String words = signal.replace('_', ' ');
+    return new Feature(signal + "_trend_" + recent + "v" + prior, meaning, recent + " vs " + prior + " days",
+        "ratio in [-1, 1]", false, false, aggs, in -> {
+          Column rate = coalesce(col(r), lit(0)).divide((double) recent);
+          Column before = coalesce(col(p), lit(0)).divide((double) prior);
+          return when(rate.plus(before).equalTo(0), lit(0.0)).otherwise(rate.minus(before).divide(rate.plus(before)));
+        }, x -> {
+          if (x <= -1) {
+            return words + " stopped vs " + span;
+          }
+          if (x >= 1) {
+            return words + " started vs " + span;
+          }
+          double change = (1 + x) / (1 - x) - 1; // rate ratio recent / prior, from (r - p) / (r + p)
+          return String.format(Locale.ROOT, "%s %s %.0f%% vs %s", words, change < 0 ? "down" : "up",
+              Math.abs(change) * 100, span);
+        });
+  }
+
+  /** Days since the last day with {@code signal} (the lookback's length when none). */
+  private static Feature recency(String what, String signal) {
+    String last = "_last_" + what;
+    return new Feature("days_since_last_" + what, "days since the last " + what + " (365 when none in the lookback)",
+        "365 days", "days", false, true,
+        Map.of(last, in -> max(when(what.equals("activity") ? in.activeDay() : col(signal).gt(0),
+            col(DailyActivity.ACTIVITY_DATE)))),
+        in -> coalesce(datediff(in.asOf(), col(last)), lit(FeatureBuilder.LOOKBACK_DAYS)),
+        x -> x >= FeatureBuilder.LOOKBACK_DAYS ? "no " + what + " in the last year"
+            : String.format(Locale.ROOT, "no %s for %.0f days", what, x));
+  }
+
+  private static Feature category(String name, String meaning, String window,
+      Map<String, Function<Inputs, Column>> aggs, Function<Inputs, Column> value) {
+    return new Feature(name, meaning, window, "category", true, false, aggs, value, null);
+  }
+
+  /** The value of {@code column} after the last plan change on a day matching {@code when}. */
+  private static Column lastChange(String column, Column when, Inputs in) {
+    Column changed = col(DailyActivity.MRR_END).isNotNull().and(when);
+    return max_by(when(changed, col(column)), when(changed, col(DailyActivity.ACTIVITY_DATE)));
+  }
+}

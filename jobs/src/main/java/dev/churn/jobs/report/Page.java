@@ -1,0 +1,83 @@
+package dev.churn.jobs.report;
+
+import dev.churn.jobs.warehouse.ChurnException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.internal.chartpart.Chart;
+
+/**
+ * One report page being written: its HTML and the PNG charts saved beside it in {@code out}. A new page per
+ * report, so writing a report twice never doubles it.
+ */
+public final class Page {
+  private final Path out;
+  private final StringBuilder html = new StringBuilder();
+  private final List<Path> charts = new ArrayList<>();
+
+  Page(Path out) {
+    this.out = out;
+  }
+
+  /** Appends raw HTML (callers escape text with {@link #escape}). */
+  Page append(Object text) {
+    html.append(text);
+    return this;
+  }
+
+  /** Draws {@code chart} as {@code name.png} beside the page and shows it. */
+  void chart(Chart<?, ?> chart, String name) {
+    Path png = out.resolve(name + ".png");
+    try {
+      BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    } catch (IOException e) {
+      throw new ChurnException(ChurnException.FAILURE, "cannot draw chart " + png + ": " + e.getMessage(), e);
+    }
+    charts.add(png);
+    html.append("<p><img src=\"").append(name).append(".png\" alt=\"").append(escape(chart.getTitle())).append("\"></p>");
+  }
+
+  /** A table of the numbers beside a chart: the first column left-aligned, the others right-aligned. */
+  void table(List<String> header, List<List<String>> rows) {
+    html.append("<table><tr>");
+    header.forEach(h -> html.append("<th>").append(escape(h)).append("</th>"));
+    html.append("</tr>");
+    for (List<String> r : rows) {
+      html.append("<tr>");
+      for (int i = 0; i < r.size(); i++) {
+        html.append(i == 0 ? "<td class=\"l\">" : "<td>").append(escape(r.get(i))).append("</td>");
+      }
+      html.append("</tr>");
+    }
+    html.append("</table>");
+  }
+
+  List<Path> charts() {
+    return List.copyOf(charts);
+  }
+
+  /** Writes {@code out/index.html}. */
+  Path write() {
+    Path index = out.resolve("index.html");
+    try {
+      Files.writeString(index, html.toString(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ChurnException(ChurnException.FAILURE, "cannot write " + index + ": " + e.getMessage(), e);
+    }
+    return index;
+  }
+
+  static String escape(String s) {
+    return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+  }
+
+  /** A rate as the report prints it, e.g. 0.9 as "90.0%". */
+  public static String pct(Object x) {
+    return x == null ? "" : String.format(Locale.ROOT, "%.1f%%", ((Number) x).doubleValue() * 100);
+  }
+}

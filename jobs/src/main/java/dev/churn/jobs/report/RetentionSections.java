@@ -1,0 +1,154 @@
+package dev.churn.jobs.report;
+
+import static org.apache.spark.sql.functions.*;
+
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
+import java.sql.Date;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.apache.spark.sql.Row;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** The report's retention sections: retention by industry against the yardsticks, churn over time, cohorts. */
+final class RetentionSections {
+  private final Warehouse warehouse;
+  private final Page page;
+
+  RetentionSections(Warehouse warehouse, Page page) {
+    this.warehouse = warehouse;
+    this.page = page;
+  }
+
+  /** Latest full month, all segments: each industry's annualised retention against its yardstick. */
+  void retentionByIndustry() {
+    page.append("<h2>Retention by industry against the yardsticks</h2>");
+    Row latest = warehouse.read(Table.RETENTION_RATES).where("period_type = 'month' AND NOT is_partial")
+        .agg(max("period_start")).first();
+    if (latest.isNullAt(0)) {
+      page.append("<p>No full month in retention_rates yet.</p>");
+      return;
+    }
+    List<Row> rows = warehouse.read(Table.RETENTION_RATES)
+        .where(col("period_type").equalTo("month").and(col("period_start").equalTo(latest.get(0)))
+            .and(col("segment").equalTo("ALL")).and(col("industry").notEqual("ALL")))
+        .orderBy("industry").collectAsList();
+    page.append("<p>Month starting ").append(latest.get(0)).append("; monthly retention annualised as r^12 to "
+        + "compare with the yearly yardsticks (DOMAIN.md).</p>");
+    CategoryChart chart = new CategoryChartBuilder().width(900).height(420)
+        .title("Annualised retention by industry vs yardstick").xAxisTitle("Industry").yAxisTitle("Retention (%)").build();
+    List<String> names = new ArrayList<>();
+    List<Number> own = new ArrayList<>();
+    List<Number> yard = new ArrayList<>();
+    List<List<String>> table = new ArrayList<>();
+    for (Row r : rows) {
+      Double annual = r.getAs("retention_rate_annualized");
+      Double bench = r.getAs("benchmark_retention_rate");
+      names.add(r.getAs("industry"));
+      own.add(annual == null ? 0 : annual * 100);
+      yard.add(bench == null ? null : bench * 100);
+      table.add(List.of(r.getAs("industry"), String.valueOf(r.<Long>getAs("customers_start")),
+          String.valueOf(r.<Long>getAs("customers_lost")), Page.pct(r.getAs("retention_rate")), Page.pct(annual), Page.pct(bench),
+          r.getAs("gap_to_benchmark") == null ? "" : Page.pct(r.getAs("gap_to_benchmark"))));
+    }
+    chart.getStyler().setXAxisLabelRotation(30);
+    chart.addSeries("own (annualised)", names, own);
+    chart.addSeries("yardstick", names, yard);
+    page.chart(chart, "retention_by_industry");
+    page.table(List.of("industry", "customers at start", "lost", "monthly retention", "annualised", "yardstick", "gap"), table);
+  }
+
+  void churnOverTime() {
+    page.append("<h2>Churn and MRR churn over time, by segment</h2>");
+    List<Row> rows = warehouse.read(Table.RETENTION_RATES)
+        .where("period_type = 'month' AND NOT is_partial AND industry = 'ALL'").orderBy("period_start", "segment")
+        .collectAsList();
+    Map<String, List<Row>> bySegment = new TreeMap<>();
+    rows.forEach(r -> bySegment.computeIfAbsent(r.getAs("segment"), k -> new ArrayList<>()).add(r));
+    XYChart churn = new XYChartBuilder().width(900).height(400).title("Monthly customer churn rate by segment")
+        .xAxisTitle("Month").yAxisTitle("Churn rate (% of customers at start)").build();
+    XYChart mrr = new XYChartBuilder().width(900).height(400).title("Monthly MRR churn rate by segment")
+        .xAxisTitle("Month").yAxisTitle("MRR churn rate (% of MRR at start)").build();
+    churn.getStyler().setDatePattern("yyyy-MM");
+    mrr.getStyler().setDatePattern("yyyy-MM");
+    List<List<String>> table = new ArrayList<>();
+    for (Map.Entry<String, List<Row>> e : bySegment.entrySet()) {
+      List<java.util.Date> x = new ArrayList<>();
+      List<Number> y = new ArrayList<>();
+      List<Number> m = new ArrayList<>();
+      for (Row r : e.getValue()) {
+        x.add(new java.util.Date(((Date) r.getAs("period_start")).getTime()));
+        y.add(r.getAs("churn_rate") == null ? 0 : r.<Double>getAs("churn_rate") * 100);
+        m.add(r.getAs("mrr_churn_rate") == null ? 0 : r.<Double>getAs("mrr_churn_rate") * 100);
+        table.add(List.of(e.getKey(), r.getAs("period_start").toString(), String.valueOf(r.<Long>getAs("customers_lost")),
+            Page.pct(r.getAs("churn_rate")), String.format(Locale.ROOT, "%.0f", r.<Double>getAs("mrr_lost")),
+            Page.pct(r.getAs("mrr_churn_rate")), String.format(Locale.ROOT, "%.0f", r.<Double>getAs("mrr_contraction"))));
+      }
+      if (!x.isEmpty()) {
+        churn.addSeries(e.getKey(), x, y).setMarker(SeriesMarkers.CIRCLE);
+        mrr.addSeries(e.getKey(), x, m).setMarker(SeriesMarkers.CIRCLE);
+      }
+    }
+    if (table.isEmpty()) {
+      page.append("<p>No full month yet.</p>");
+      return;
+    }
+    page.chart(churn, "churn_by_segment");
+    page.chart(mrr, "mrr_churn_by_segment");
+    page.table(List.of("segment", "month", "customers lost", "churn rate", "MRR lost", "MRR churn rate",
+        "MRR lost to downgrades"), table);
+  }
+
+  void cohorts() {
+    page.append("<h2>Cohort retention</h2>");
+    if (!warehouse.exists(Table.COHORT_RETENTION)) {
+      page.append("<p>No cohorts yet.</p>");
+      return;
+    }
+    List<Row> rows = warehouse.read(Table.COHORT_RETENTION).orderBy("cohort_month", "months_since_signup").collectAsList();
+    if (rows.isEmpty()) {
+      page.append("<p>No cohorts yet.</p>");
+      return;
+    }
+    TreeSet<String> cohorts = new TreeSet<>();
+    int maxMonth = 0;
+    for (Row r : rows) {
+      cohorts.add(r.getAs("cohort_month").toString().substring(0, 7));
+      maxMonth = Math.max(maxMonth, r.<Integer>getAs("months_since_signup"));
+    }
+    List<String> ys = new ArrayList<>(cohorts);
+    List<Integer> xs = new ArrayList<>();
+    for (int i = 0; i <= maxMonth; i++) {
+      xs.add(i);
+    }
+    List<Number[]> heat = new ArrayList<>();
+    List<List<String>> table = new ArrayList<>();
+    for (Row r : rows) {
+      int x = r.getAs("months_since_signup");
+      int y = ys.indexOf(r.getAs("cohort_month").toString().substring(0, 7));
+      heat.add(new Number[] {x, y, Math.round(r.<Double>getAs("retention_rate") * 1000) / 10.0});
+      table.add(List.of(r.getAs("cohort_month").toString().substring(0, 7), String.valueOf(x),
+          String.valueOf(r.<Long>getAs("customers")), String.valueOf(r.<Long>getAs("retained")),
+          Page.pct(r.getAs("retention_rate"))));
+    }
+    HeatMapChart chart = new HeatMapChartBuilder().width(900).height(Math.max(300, 60 + 30 * ys.size()))
+        .title("Cohort retention (% still customers at month end)").xAxisTitle("Months since signup")
+        .yAxisTitle("Signup month").build();
+    chart.getStyler().setShowValue(true);
+    chart.getStyler().setMin(0);
+    chart.getStyler().setMax(100);
+    chart.addSeries("retention %", xs, ys, heat);
+    page.chart(chart, "cohort_retention");
+    page.table(List.of("cohort", "months since signup", "customers", "retained", "retention"), table);
+  }
+}
