@@ -3,6 +3,7 @@ package dev.churn.features;
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.churn.testing.DomainExample;
 import dev.churn.testing.SparkSuite;
 import java.sql.Date;
 import java.time.LocalDate;
@@ -44,12 +45,7 @@ class RetentionTest extends SparkSuite {
     Dataset<Row> rates = Retention.rates(spark.createDataFrame(rows, Customers.TABLE_SCHEMA), noDaily(),
         Retention.periods(spark, LocalDate.parse("2026-03-01"), LocalDate.parse("2026-03-31")));
     Row all = rate(rates, "month", "2026-03-01", Retention.ALL, Retention.ALL);
-    assertEquals(200L, all.<Long>getAs("customers_start"));
-    assertEquals(210L, all.<Long>getAs("customers_end"));
-    assertEquals(30L, all.<Long>getAs("customers_new"));
-    assertEquals(20L, all.<Long>getAs("customers_lost"));
-    assertEquals(0.90, all.<Double>getAs("retention_rate"), 1e-12);
-    assertEquals(0.10, all.<Double>getAs("churn_rate"), 1e-12);
+    DomainExample.assertWorkedExample(all);
     assertEquals(0.10, all.<Double>getAs("mrr_churn_rate"), 1e-12);
     assertEquals(false, all.<Boolean>getAs("is_partial"));
     Row retail = rate(rates, "month", "2026-03-01", "smb", "retail");
@@ -91,5 +87,25 @@ class RetentionTest extends SparkSuite {
     Row banking = rate(rates, "quarter", "2026-01-01", Retention.ALL, "banking");
     assertEquals(3L, banking.<Long>getAs("customers_start"));
     assertEquals(2L, banking.<Long>getAs("customers_lost"));
+  }
+
+  @Test
+  void cohortsCountWhoIsStillACustomerAtEachFullMonthEnd() {
+    Dataset<Row> customers = spark.createDataFrame(List.of(
+        customer("jan-stays", "retail", "2026-01-05", null, 10),
+        customer("jan-leaves-feb", "retail", "2026-01-20", "2026-02-10", 10),
+        customer("jan-leaves-jan", "retail", "2026-01-25", "2026-01-31", 10),
+        customer("feb", "retail", "2026-02-03", null, 10),
+        customer("mar-too-young", "retail", "2026-03-02", null, 10),
+        customer("dec-before", "retail", "2025-12-20", null, 10)), Customers.TABLE_SCHEMA);
+    StructType out = new StructType().add("cohort_month", DataTypes.DateType)
+        .add("months_since_signup", DataTypes.IntegerType).add("customers", DataTypes.LongType)
+        .add("retained", DataTypes.LongType);
+    Date jan = Date.valueOf("2026-01-01");
+    Date feb = Date.valueOf("2026-02-01");
+    assertRows(List.of(RowFactory.create(jan, 0, 3L, 2L), RowFactory.create(jan, 1, 3L, 1L),
+            RowFactory.create(feb, 0, 1L, 1L)), out,
+        Retention.cohorts(customers, LocalDate.parse("2026-01-15"), LocalDate.parse("2026-03-15"))
+            .select("cohort_month", "months_since_signup", "customers", "retained"));
   }
 }

@@ -5,10 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.features.Events;
+import dev.churn.features.SourceMapping;
+import dev.churn.jobs.stages.IngestJob;
+import dev.churn.jobs.stages.StageContext;
+import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -141,5 +151,42 @@ class IngestJobTest extends JobsSuite {
     Row log = w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest")).first();
     assertEquals("failed", log.getAs("status"));
     assertEquals(11L, (long) log.<Long>getAs("rows_in"));
+  }
+
+  /**
+   * The ingest stage built in a test with its collaborators passed in: a warehouse, a run log printing to a
+   * buffer, and a foreign-log mapping given as text (semicolon-separated purchases, no event ids, dd/MM/yyyy
+   * dates), no command line involved.
+   */
+  @Test
+  void theIngestStageRunsWithItsCollaboratorsPassedIn() {
+    Path in = tempDir("stage-in");
+    Path wh = tempDir("stage-wh");
+    Path log = write(in.resolve("shop/purchases.txt"), List.of("buyer;day;paid", "k1;01/03/2026;12.5",
+        "k2;01/03/2026;7", "k1;02/03/2026;-3", ";02/03/2026;4"));
+    SourceMapping mapping = SourceMapping.parse("{\"name\": \"shop\", \"format\": \"csv\", \"delimiter\": \";\", "
+        + "\"header\": true, \"columns\": {\"customer_id\": \"buyer\", \"event_time\": \"day\", \"amount\": \"paid\"}, "
+        + "\"timestamp_format\": \"dd/MM/yyyy\", \"constants\": {\"event_type\": \"payment\"}, "
+        + "\"churn\": {\"inactivity_days\": 30}}");
+    StringWriter console = new StringWriter();
+    Warehouse warehouse = new Warehouse(spark, wh.toString());
+    RunLog runLog = new RunLog(warehouse, "ingest", LocalDate.parse("2026-03-02"), new PrintWriter(console, true));
+    StageContext ctx = new StageContext(warehouse, new ModelRegistry(warehouse), runLog, runLog.console());
+
+    IngestJob.Result r = new IngestJob(ctx, new IngestJob.Options(List.of(log.toString()), List.of(), mapping,
+        LocalDate.parse("2026-03-02"), 0.9)).run();
+
+    assertEquals(4, r.rowsIn());
+    assertEquals(2, r.accepted());
+    assertEquals(Map.of("missing_customer_id", 1L, "negative_amount", 1L), r.rejectedByReason());
+    assertEquals(List.of(LocalDate.parse("2026-03-01")), r.daysTouched());
+    assertRows(List.of(RowFactory.create("k1", "12.5"), RowFactory.create("k2", "7.0")), KEY_REASON,
+        warehouse.read(Table.EVENTS).select(col(Events.CUSTOMER_ID).as("key"), col(Events.AMOUNT).cast("string").as("reason")));
+    assertEquals(Settings.churn(warehouse).encode(), mapping.churn().encode());
+    assertTrue(console.toString().contains("[ingest] ingest done"), console.toString());
+    assertRows(List.of(RowFactory.create("ingest", "4"), RowFactory.create("daily_activity", "1"),
+            RowFactory.create("inactivity_churn", "0")), KEY_REASON,
+        warehouse.read(Table.RUN_LOG).where(col("run_id").equalTo(r.runId()))
+            .select(col("stage").as("key"), col("rows_in").cast("string").as("reason")));
   }
 }

@@ -20,6 +20,9 @@ import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -163,5 +166,36 @@ class ChurnModelTest extends SparkSuite {
     assertEquals("no login for 12 days", Reasons.phrase("days_since_last_login", "12.0"));
     assertEquals("3 support tickets in the last 30 days", Reasons.phrase("tickets_30d", "3.0"));
     assertEquals("plan is free", Reasons.phrase("plan", "free"));
+  }
+
+  @Test
+  void theForecastSumsProbabilitiesAndCountsActualChurnOnlyOnceTheHorizonHasEnded() {
+    java.sql.Date early = java.sql.Date.valueOf("2026-03-01");
+    java.sql.Date late = java.sql.Date.valueOf("2026-03-20");
+    StructType scoreSchema = new StructType().add("customer_id", DataTypes.StringType)
+        .add("as_of_date", DataTypes.DateType).add("churn_probability", DataTypes.DoubleType)
+        .add("model_version", DataTypes.IntegerType).add("horizon_days", DataTypes.IntegerType);
+    Dataset<Row> scores = spark.createDataFrame(List.of(RowFactory.create("a", early, 0.5, 1, 14),
+        RowFactory.create("b", early, 0.25, 1, 14), RowFactory.create("a", late, 0.75, 1, 14)), scoreSchema);
+    StructType mrrSchema = new StructType().add("customer_id", DataTypes.StringType)
+        .add("as_of_date", DataTypes.DateType).add("mrr", DataTypes.DoubleType);
+    Dataset<Row> mrr = spark.createDataFrame(List.of(RowFactory.create("a", early, 100.0),
+        RowFactory.create("b", early, 40.0), RowFactory.create("a", late, 100.0)), mrrSchema);
+    StructType customerSchema = new StructType().add("customer_id", DataTypes.StringType)
+        .add("segment", DataTypes.StringType).add("industry", DataTypes.StringType)
+        .add("churn_date", DataTypes.DateType);
+    Dataset<Row> customers = spark.createDataFrame(List.of(
+        RowFactory.create("a", "smb", "retail", java.sql.Date.valueOf("2026-03-10")),
+        RowFactory.create("b", "smb", "retail", null)), customerSchema);
+    StructType out = new StructType().add("as_of_date", DataTypes.DateType).add("segment", DataTypes.StringType)
+        .add("industry", DataTypes.StringType).add("customers_scored", DataTypes.LongType)
+        .add("expected_churners", DataTypes.DoubleType).add("expected_mrr_at_risk", DataTypes.DoubleType)
+        .add("actual_churners", DataTypes.LongType).add("actual_mrr_lost", DataTypes.DoubleType);
+    List<Row> expected = new ArrayList<>();
+    for (String[] g : new String[][] {{"smb", "retail"}, {"smb", "ALL"}, {"ALL", "retail"}, {"ALL", "ALL"}}) {
+      expected.add(RowFactory.create(early, g[0], g[1], 2L, 0.75, 60.0, 1L, 100.0));
+      expected.add(RowFactory.create(late, g[0], g[1], 1L, 0.75, 75.0, null, null));
+    }
+    assertRows(expected, out, Forecast.expectedVsActual(scores, mrr, customers, java.time.LocalDate.parse("2026-03-25")));
   }
 }

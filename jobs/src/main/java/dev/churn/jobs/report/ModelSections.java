@@ -21,15 +21,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** The report's model sections: the score distribution and tiers, the model's quality, the customers most at risk. */
-final class ModelSections {
-  private final Warehouse warehouse;
-  private final Page page;
-
-  ModelSections(Warehouse warehouse, Page page) {
-    this.warehouse = warehouse;
-    this.page = page;
-  }
-
+record ModelSections(Warehouse warehouse, Page page) {
   void scores(LocalDate day) {
     page.append("<h2>Score distribution and risk tiers</h2>");
     var scores = warehouse.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(lit(Date.valueOf(day))));

@@ -21,15 +21,7 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** The report's retention sections: retention by industry against the yardsticks, churn over time, cohorts. */
-final class RetentionSections {
-  private final Warehouse warehouse;
-  private final Page page;
-
-  RetentionSections(Warehouse warehouse, Page page) {
-    this.warehouse = warehouse;
-    this.page = page;
-  }
-
+record RetentionSections(Warehouse warehouse, Page page) {
   /** Latest full month, all segments: each industry's annualised retention against its yardstick. */
   void retentionByIndustry() {
     page.append("<h2>Retention by industry against the yardsticks</h2>");

@@ -86,10 +86,18 @@ public final class TrainJob {
       throw ChurnException.usage("training as of " + options.asOf() + " needs labels through that date, but the data "
           + "ends on " + data.last() + ": use --as-of " + data.last() + " or earlier");
     }
+    // No snapshot before the longest feature window has filled: earlier ones see truncated history.
+    LocalDate firstSnapshot = data.first().plusDays(WARM_UP_DAYS);
+    LocalDate firstTrainable = firstSnapshot.plusDays(2L * horizon);
+    if (options.asOf().isBefore(firstTrainable)) {
+      throw ChurnException.usage("not enough history to train as of " + options.asOf() + ": the data starts on "
+          + data.first() + ", a training snapshot needs " + WARM_UP_DAYS + " days of history before it and two "
+          + horizon + "-day horizons after it (its labels, then the validation's), so the first date a model can be "
+          + "trained as of is " + firstTrainable + (churn.byInactivity() ? "" : "; a shorter --horizon-days trains sooner"));
+    }
     TimeSplit split;
     try {
-      // No snapshot before the longest feature window has filled: earlier ones see truncated history.
-      split = TimeSplit.plan(options.asOf(), horizon, data.first().plusDays(WARM_UP_DAYS),
+      split = TimeSplit.plan(options.asOf(), horizon, firstSnapshot,
           options.training().snapshotStepDays(), options.training().snapshots());
     } catch (IllegalArgumentException e) {
       throw ChurnException.usage(e.getMessage());
