@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
-import picocli.CommandLine;
 
 /**
  * The {@code churn} command. Runs the same way under the local launcher ({@code ./churn}) and under

@@ -4,8 +4,8 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
-import io.delta.tables.DeltaTable;
 import dev.churn.features.DailyActivity;
+import io.delta.tables.DeltaTable;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.LocalDate;
