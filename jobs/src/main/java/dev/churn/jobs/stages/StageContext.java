@@ -17,8 +17,4 @@ public record StageContext(Warehouse warehouse, ModelRegistry registry, RunLog r
     return new StageContext(warehouse, new ModelRegistry(warehouse), runLog, runLog.console());
   }
 
-  /** The same collaborators for another run (a date of a backfill). */
-  public StageContext withRunLog(RunLog other) {
-    return new StageContext(warehouse, registry, other, console);
-  }
 }
