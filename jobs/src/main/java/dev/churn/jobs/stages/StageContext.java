@@ -16,5 +16,4 @@ public record StageContext(Warehouse warehouse, ModelRegistry registry, RunLog r
   public static StageContext of(Warehouse warehouse, RunLog runLog) {
     return new StageContext(warehouse, new ModelRegistry(warehouse), runLog, runLog.console());
   }
-
 }
