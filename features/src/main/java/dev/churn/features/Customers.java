@@ -2,9 +2,11 @@ package dev.churn.features;
 
 import static org.apache.spark.sql.functions.*;
 
+import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -79,6 +81,32 @@ public final class Customers {
         when(bad, lit(RejectReason.BAD_CUSTOMER_RECORD.code())).as(Events.REASON),
         when(bad, lit(RejectReason.BAD_CUSTOMER_RECORD.description())).as(Events.DETAIL),
         lit(null).cast(DataTypes.StringType).as(Events.EVENT_KEY));
+  }
+
+  /**
+   * Checks a customers file read as text (the {@link #FILE_SCHEMA} columns it has, a missing one read as null,
+   * lineage and the reader's {@link EventValidation#MALFORMED} flag): {@link #validateFile} on every row,
+   * {@code malformed} for a line
+   * without the header's number of fields, and {@code duplicate} for a customer id already given earlier in the
+   * files (by file and position). Rejected rows carry {@link Events#REASON} and {@link Events#DETAIL}.
+   */
+  public static Dataset<Row> checkFile(Dataset<Row> file) {
+    for (String c : FILE_SCHEMA.fieldNames()) {
+      if (!List.of(file.columns()).contains(c)) {
+        file = file.withColumn(c, lit(null).cast(DataTypes.StringType));
+      }
+    }
+    Dataset<Row> checked = validateFile(file.where(not(col(EventValidation.MALFORMED))))
+        .unionByName(validateFile(file.where(col(EventValidation.MALFORMED)))
+            .withColumn(Events.REASON, lit(RejectReason.MALFORMED.code()))
+            .withColumn(Events.DETAIL, lit("customers line does not have the header's number of fields")));
+    var first = Window.partitionBy(col(CUSTOMER_ID)).orderBy(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION));
+    Column later = col("_rank").gt(1);
+    return checked.withColumn("_rank", when(col(Events.REASON).isNull(), row_number().over(first)))
+        .withColumn(Events.DETAIL, when(later, lit("customer_id already given earlier in the file"))
+            .otherwise(col(Events.DETAIL)))
+        .withColumn(Events.REASON, when(later, lit(RejectReason.DUPLICATE.code())).otherwise(col(Events.REASON)))
+        .drop("_rank");
   }
 
   /**

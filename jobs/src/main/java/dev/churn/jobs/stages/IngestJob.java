@@ -8,7 +8,6 @@ import dev.churn.features.Customers;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
-import dev.churn.features.RejectReason;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.RunLog;
@@ -24,8 +23,6 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -202,23 +199,8 @@ public final class IngestJob {
   }
 
   private FileCounts ingestCustomerFile(RawLogReader reader) {
-    Dataset<Row> file = reader.readCustomers(options.customers());
-    for (String c : Customers.FILE_SCHEMA.fieldNames()) {
-      if (!List.of(file.columns()).contains(c)) {
-        file = file.withColumn(c, lit(null).cast(DataTypes.StringType));
-      }
-    }
-    Dataset<Row> checked = Customers.validateFile(file.where(not(col(EventValidation.MALFORMED))))
-        .unionByName(Customers.validateFile(file.where(col(EventValidation.MALFORMED)))
-            .withColumn(Events.REASON, lit(RejectReason.MALFORMED.code()))
-            .withColumn(Events.DETAIL, lit("customers line does not have the header's number of fields")));
-    var first = Window.partitionBy(col(Customers.CUSTOMER_ID)).orderBy(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION));
-    checked = checked.withColumn("_rank", when(col(Events.REASON).isNull(), row_number().over(first)))
-        .withColumn(Events.DETAIL, when(col("_rank").gt(1), lit("customer_id already given earlier in the file"))
-            .otherwise(col(Events.DETAIL)))
-        .withColumn(Events.REASON, when(col("_rank").gt(1), lit(RejectReason.DUPLICATE.code()))
-            .otherwise(col(Events.REASON)))
-        .drop("_rank").persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> checked = Customers.checkFile(reader.readCustomers(options.customers()))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       long total = checked.count();
       Dataset<Row> bad = checked.where(col(Events.REASON).isNotNull());
