@@ -42,10 +42,10 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   static void print(PrintWriter out, ModelSpec m) {
-    Map<String, Double> v = m.validationMetrics();
-    Map<String, Double> b = m.baselineMetrics();
+    Map<String, Double> v = m.quality().validation();
+    Map<String, Double> b = m.quality().baseline();
     out.printf(Locale.ROOT, "model v%d: horizon %d days, trained on %s, validated out of time on %s (%.0f customers, "
-            + "churn rate %.3f)%n", m.version(), m.horizonDays(), m.trainDates(), m.validationDate(), v.get("customers"),
+            + "churn rate %.3f)%n", m.version(), m.split().horizonDays(), m.split().trainDates(), m.split().validationDate(), v.get("customers"),
         v.get("base_rate"));
     out.printf(Locale.ROOT, "  ROC-AUC %.3f  PR-AUC %.3f  log loss %.4f (constant %.4f)  Brier %.4f  top-decile lift %.2f, "
             + "capture %.2f%n", v.get("roc_auc"), v.get("pr_auc"), v.get("log_loss"), v.get("log_loss_constant"),
@@ -57,8 +57,8 @@ final class TrainCommand implements Callable<Integer> {
           v.get("roc_auc") / v.get("oracle_roc_auc"));
     }
     out.printf(Locale.ROOT, "  regParam %s, elasticNetParam %s (chosen by validation PR-AUC); tiers: high >= %.3f, "
-        + "medium >= %.3f; decision threshold %.3f%n", m.regParam(), m.elasticNetParam(), m.thresholdHigh(),
-        m.thresholdMedium(), m.decisionThreshold());
+        + "medium >= %.3f; decision threshold %.3f%n", m.fit().regParam(), m.fit().elasticNetParam(), m.tiers().high(),
+        m.tiers().medium(), m.tiers().decision());
     out.flush();
   }
 }

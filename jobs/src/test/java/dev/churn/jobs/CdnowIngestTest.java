@@ -100,8 +100,8 @@ class CdnowIngestTest extends JobsSuite {
     Row model = w.read(Table.MODEL_REGISTRY).first();
     assertEquals("1998-03-31", model.getAs("validation_date").toString());
     dev.churn.models.ModelSpec spec = dev.churn.models.ModelSpec.fromJson(model.getAs("spec_json"));
-    assertEquals(23_570, spec.validationMetrics().get("customers"), 0.5, "every CDNOW customer is in the population");
-    assertEquals(0.86, spec.validationMetrics().get("base_rate"), 0.01, "86 % churn, as in DOMAIN.md");
+    assertEquals(23_570, spec.quality().validation().get("customers"), 0.5, "every CDNOW customer is in the population");
+    assertEquals(0.86, spec.quality().validation().get("base_rate"), 0.01, "86 % churn, as in DOMAIN.md");
     double recency = model.<Double>getAs("baseline_roc_auc");
     double auc = model.<Double>getAs("roc_auc");
     assertEquals(0.828, recency, 0.01, "recency alone, as in DOMAIN.md");

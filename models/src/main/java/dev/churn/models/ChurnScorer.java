@@ -68,9 +68,9 @@ public final class ChurnScorer {
           + "): rebuild them with this version's feature code, or retrain");
     }
     double[] coefficients = lr(model).coefficients().toArray();
-    List<String> slots = spec.slotFeatures();
+    List<String> slots = spec.inputs().slots();
     List<Column> values = new ArrayList<>();
-    for (String f : ModelSpec.concat(spec.numericFeatures(), spec.categoricalFeatures())) {
+    for (String f : spec.inputs().all()) {
       values.add(lit(f));
       values.add(col(f).cast("string"));
     }
@@ -78,15 +78,15 @@ public final class ChurnScorer {
         DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType));
     UserDefinedFunction reasons = udf(new TopReasons(), DataTypes.createArrayType(REASON));
     Dataset<Row> scored = model.transform(features)
-        .withColumn(ChurnTrainer.PROBABILITY, ChurnTrainer.calibrated(spec.calibrationOffset()))
+        .withColumn(ChurnTrainer.PROBABILITY, ChurnTrainer.calibrated(spec.fit().calibrationOffset()))
         .withColumn(CONTRIBUTIONS, contributions.apply(col(ChurnTrainer.SCALED), map(values.toArray(Column[]::new))))
         .withColumn("_values", map(values.toArray(Column[]::new)));
     List<Column> out = new ArrayList<>(List.of(
         col("customer_id"),
         col(FeatureBuilder.AS_OF_DATE),
         col(ChurnTrainer.PROBABILITY),
-        when(col(ChurnTrainer.PROBABILITY).geq(spec.thresholdHigh()), lit("high"))
-            .when(col(ChurnTrainer.PROBABILITY).geq(spec.thresholdMedium()), lit("medium"))
+        when(col(ChurnTrainer.PROBABILITY).geq(spec.tiers().high()), lit("high"))
+            .when(col(ChurnTrainer.PROBABILITY).geq(spec.tiers().medium()), lit("medium"))
             .otherwise(lit("low")).as(RISK_TIER),
         col(FeatureBuilder.LIFECYCLE_STAGE),
         reasons.apply(col(CONTRIBUTIONS), col("_values")).as(TOP_REASONS),

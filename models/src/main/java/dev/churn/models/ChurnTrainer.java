@@ -179,14 +179,16 @@ public final class ChurnTrainer {
       Map<String, Double> metrics = new LinkedHashMap<>(quality.metrics());
       double high = tiers[0];
       double medium = Math.min(quality.metrics().get("base_rate"), high);
-      ModelSpec spec = new ModelSpec(0, split.validationDate().plusDays(split.horizonDays()).toString(),
-          split.horizonDays(), split.trainDates().stream().map(LocalDate::toString).toList(),
-          split.validationDate().toString(), numeric, categorical,
-          ModelSpec.fingerprint(labelled.schema(), numeric, categorical), slots, Math.log(allWeight), high, medium,
-          decision, "high: the top " + Math.round(100 * config.highRiskShare()) + "% of the validation's scores; medium: at or above the validation "
-              + "churn rate; decision threshold: maximal F1 on the validation snapshot",
-          bestReg, bestEn, config.seed(), metrics, baseline.metrics(), quality.calibration(), roc, tuning,
-          reference.edges(), reference.shares(), Map.of());
+      ModelSpec spec = new ModelSpec(0,
+          new ModelSpec.Split(split.validationDate().plusDays(split.horizonDays()).toString(), split.horizonDays(),
+              split.trainDates().stream().map(LocalDate::toString).toList(), split.validationDate().toString()),
+          new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(labelled.schema(), numeric, categorical),
+              slots),
+          new ModelSpec.Fit(bestReg, bestEn, config.seed(), tuning, Math.log(allWeight)),
+          new ModelSpec.Tiers(high, medium, decision, "high: the top " + Math.round(100 * config.highRiskShare())
+              + "% of the validation's scores; medium: at or above the validation churn rate; decision threshold: "
+              + "maximal F1 on the validation snapshot"),
+          new ModelSpec.Quality(metrics, baseline.metrics(), quality.calibration(), roc), reference, Map.of());
       return new Outcome(finalModel, spec);
     } finally {
       train.unpersist();

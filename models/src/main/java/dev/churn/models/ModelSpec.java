@@ -1,7 +1,9 @@
 package dev.churn.models;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -14,53 +16,51 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Everything a fitted churn model needs besides its Spark pipeline: the feature contract (names, types and a
- * schema fingerprint), the calibration offset, the risk-tier thresholds, how it was trained (dates, horizon,
- * seed, chosen regularisation), its metrics (with the validation ROC curve as (FPR, TPR) points at the score's
- * percentiles), and the training distributions of its features for drift checks.
- * Stored as JSON beside the pipeline.
+ * Everything a fitted churn model needs besides its Spark pipeline, in a few small parts: the {@link Split} it
+ * learnt and was validated on, the {@link Inputs} contract (features, types fingerprint, vector slots), how it
+ * was {@link Fit} (regularisation, seed, tuning table, calibration offset), its risk {@link Tiers}, its
+ * out-of-time {@link Quality} (metrics, calibration by decile, ROC points at the score's percentiles), and the
+ * training distributions for drift. Stored as JSON beside the pipeline; specs written before these parts existed
+ * (one flat object) are still read.
  */
-public record ModelSpec(
-    int version,
-    String asOfDate,
-    int horizonDays,
-    List<String> trainDates,
-    String validationDate,
-    List<String> numericFeatures,
-    List<String> categoricalFeatures,
-    String fingerprint,
-    List<String> slotFeatures,
-    double calibrationOffset,
-    double thresholdHigh,
-    double thresholdMedium,
-    double decisionThreshold,
-    String thresholdRule,
-    double regParam,
-    double elasticNetParam,
-    long seed,
-    Map<String, Double> validationMetrics,
-    Map<String, Double> baselineMetrics,
-    List<BinaryMetrics.Decile> calibration,
-    List<double[]> roc,
-    List<Map<String, Double>> tuning,
-    Map<String, double[]> driftEdges,
-    Map<String, double[]> driftShares,
-    Map<String, String> environment) {
+public record ModelSpec(int version, Split split, Inputs inputs, Fit fit, Tiers tiers, Quality quality,
+    Drift.Reference drift, Map<String, String> environment) {
+
+  /** The as-of date and horizon it was trained for, its training snapshots and its validation snapshot. */
+  public record Split(String asOfDate, int horizonDays, List<String> trainDates, String validationDate) {}
+
+  /**
+   * The feature contract: numeric and categorical inputs, the fingerprint of their names and types, and the
+   * feature each slot of the model's input vector belongs to.
+   */
+  public record Inputs(List<String> numeric, List<String> categorical, String fingerprint, List<String> slots) {
+    /** Every input, numeric then categorical. */
+    public List<String> all() {
+      return concat(numeric, categorical);
+    }
+  }
+
+  /** The chosen regularisation, the seed, the tuning table, and the logit offset that calibrates probabilities. */
+  public record Fit(double regParam, double elasticNetParam, long seed, List<Map<String, Double>> tuning,
+      double calibrationOffset) {}
+
+  /** Risk-tier thresholds on the probability, the decision threshold, and the rule that set them. */
+  public record Tiers(double high, double medium, double decision, String rule) {}
+
+  /** Out-of-time quality: the model's and the recency baseline's metrics, calibration by decile, ROC points. */
+  public record Quality(Map<String, Double> validation, Map<String, Double> baseline,
+      List<BinaryMetrics.Decile> calibration, List<double[]> roc) {}
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public ModelSpec withVersion(int v) {
-    return new ModelSpec(v, asOfDate, horizonDays, trainDates, validationDate, numericFeatures, categoricalFeatures,
-        fingerprint, slotFeatures, calibrationOffset, thresholdHigh, thresholdMedium, decisionThreshold, thresholdRule,
-        regParam, elasticNetParam, seed, validationMetrics, baselineMetrics, calibration, roc, tuning, driftEdges,
-        driftShares, environment);
+    return new ModelSpec(v, split, inputs, fit, tiers, quality, drift, environment);
   }
 
+  /** The same model with its validation metrics replaced and the environment it was trained in. */
   public ModelSpec withMetrics(Map<String, Double> metrics, Map<String, String> env) {
-    return new ModelSpec(version, asOfDate, horizonDays, trainDates, validationDate, numericFeatures,
-        categoricalFeatures, fingerprint, slotFeatures, calibrationOffset, thresholdHigh, thresholdMedium,
-        decisionThreshold, thresholdRule, regParam, elasticNetParam, seed, metrics, baselineMetrics, calibration,
-        roc, tuning, driftEdges, driftShares, env);
+    return new ModelSpec(version, split, inputs, fit, tiers,
+        new Quality(metrics, quality.baseline(), quality.calibration(), quality.roc()), drift, env);
   }
 
   public String toJson() {
@@ -73,10 +73,39 @@ public record ModelSpec(
 
   public static ModelSpec fromJson(String json) {
     try {
-      return JSON.readValue(json, ModelSpec.class);
-    } catch (IOException e) {
+      JsonNode tree = JSON.readTree(json);
+      return JSON.treeToValue(tree.has("split") ? tree : nest((ObjectNode) tree), ModelSpec.class);
+    } catch (IOException | ClassCastException e) {
       throw new IllegalArgumentException("model metadata is not readable: " + e.getMessage(), e);
     }
+  }
+
+  /** A spec written as one flat object (before the parts existed), regrouped into the parts. */
+  private static ObjectNode nest(ObjectNode flat) {
+    ObjectNode out = JSON.createObjectNode();
+    out.set("version", flat.get("version"));
+    out.set("split", part(flat, "asOfDate", "asOfDate", "horizonDays", "horizonDays", "trainDates", "trainDates",
+        "validationDate", "validationDate"));
+    out.set("inputs", part(flat, "numericFeatures", "numeric", "categoricalFeatures", "categorical",
+        "fingerprint", "fingerprint", "slotFeatures", "slots"));
+    out.set("fit", part(flat, "regParam", "regParam", "elasticNetParam", "elasticNetParam", "seed", "seed",
+        "tuning", "tuning", "calibrationOffset", "calibrationOffset"));
+    out.set("tiers", part(flat, "thresholdHigh", "high", "thresholdMedium", "medium", "decisionThreshold", "decision",
+        "thresholdRule", "rule"));
+    out.set("quality", part(flat, "validationMetrics", "validation", "baselineMetrics", "baseline",
+        "calibration", "calibration", "roc", "roc"));
+    out.set("drift", part(flat, "driftEdges", "edges", "driftShares", "shares"));
+    out.set("environment", flat.get("environment"));
+    return out;
+  }
+
+  /** The fields {@code oldName, newName, ...} of {@code flat} as one object under their new names. */
+  private static ObjectNode part(ObjectNode flat, String... oldAndNew) {
+    ObjectNode part = JSON.createObjectNode();
+    for (int i = 0; i < oldAndNew.length; i += 2) {
+      part.set(oldAndNew[i + 1], flat.get(oldAndNew[i]));
+    }
+    return part;
   }
 
   /** SHA-256 over "name:type" of the model's input columns, in order, as they appear in {@code schema}. */
@@ -99,19 +128,19 @@ public record ModelSpec(
    * one line.
    */
   public String mismatch(StructType schema) {
-    if (fingerprint(schema, numericFeatures, categoricalFeatures).equals(fingerprint)) {
+    if (fingerprint(schema, inputs.numeric(), inputs.categorical()).equals(inputs.fingerprint())) {
       return null;
     }
     List<String> missing = new ArrayList<>();
     List<String> retyped = new ArrayList<>();
-    for (String name : numericFeatures) {
+    for (String name : inputs.numeric()) {
       if (schema.getFieldIndex(name).isEmpty()) {
         missing.add(name);
       } else if (!schema.apply(name).dataType().simpleString().equals("double")) {
         retyped.add(name + " is " + schema.apply(name).dataType().simpleString() + ", not double");
       }
     }
-    for (String name : categoricalFeatures) {
+    for (String name : inputs.categorical()) {
       if (schema.getFieldIndex(name).isEmpty()) {
         missing.add(name);
       } else if (!schema.apply(name).dataType().simpleString().equals("string")) {

@@ -80,20 +80,20 @@ class ChurnModelTest extends SparkSuite {
   void theSameDataAndSeedGiveTheSameModel() {
     ChurnTrainer.Outcome again = ChurnTrainer.train(labelled, SPLIT, CONFIG);
     assertArrayEquals(coefficients(outcome.model()), coefficients(again.model()), 1e-9);
-    outcome.spec().validationMetrics().forEach((k, v) ->
-        assertEquals(v, again.spec().validationMetrics().get(k), 1e-9, k));
+    outcome.spec().quality().validation().forEach((k, v) ->
+        assertEquals(v, again.spec().quality().validation().get(k), 1e-9, k));
   }
 
   @Test
   void itLearnsTheSignalAndBeatsTheRecencyBaselineHonestly() {
-    Map<String, Double> m = outcome.spec().validationMetrics();
+    Map<String, Double> m = outcome.spec().quality().validation();
     // The fixture's true logit is linear in the raw counts while the model sees log(1 + count), so the
     // fit is not perfect; what matters is that it finds the signal and beats one feature alone.
     assertTrue(m.get("roc_auc") > 0.7, "roc_auc " + m.get("roc_auc"));
-    double baseline = outcome.spec().baselineMetrics().get("roc_auc");
+    double baseline = outcome.spec().quality().baseline().get("roc_auc");
     assertTrue(m.get("roc_auc") > baseline + 0.05, "model " + m.get("roc_auc") + " vs recency alone " + baseline);
     assertTrue(m.get("log_loss") < m.get("log_loss_constant"), "calibrated: " + m);
-    assertEquals(10, outcome.spec().calibration().size());
+    assertEquals(10, outcome.spec().quality().calibration().size());
   }
 
   @Test
@@ -109,7 +109,7 @@ class ChurnModelTest extends SparkSuite {
       Map<String, Double> contributions = scala.jdk.javaapi.CollectionConverters.asJava(
           r.<scala.collection.Map<String, Double>>getAs(ChurnScorer.CONTRIBUTIONS));
       double sum = intercept + contributions.values().stream().mapToDouble(Double::doubleValue).sum();
-      assertEquals(Math.log(p / (1 - p)) + spec.calibrationOffset(), sum, 1e-6, "intercept + contributions = raw logit");
+      assertEquals(Math.log(p / (1 - p)) + spec.fit().calibrationOffset(), sum, 1e-6, "intercept + contributions = raw logit");
       List<Row> reasons = r.getList(r.fieldIndex(ChurnScorer.TOP_REASONS));
       assertTrue(reasons.size() <= 3);
       double previous = Double.MAX_VALUE;
@@ -147,8 +147,8 @@ class ChurnModelTest extends SparkSuite {
 
   @Test
   void noValidationSnapshotPrecedesATrainingLabelWindow() {
-    for (String d : outcome.spec().trainDates()) {
-      assertTrue(!LocalDate.parse(d).plusDays(outcome.spec().horizonDays()).isAfter(LocalDate.parse(outcome.spec().validationDate())));
+    for (String d : outcome.spec().split().trainDates()) {
+      assertTrue(!LocalDate.parse(d).plusDays(outcome.spec().split().horizonDays()).isAfter(LocalDate.parse(outcome.spec().split().validationDate())));
     }
     TimeSplit planned = TimeSplit.plan(LocalDate.parse("2026-06-30"), 30, LocalDate.parse("2026-01-01"), 30, 6);
     assertEquals(LocalDate.parse("2026-05-31"), planned.validationDate());

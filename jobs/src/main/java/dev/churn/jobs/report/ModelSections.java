@@ -49,9 +49,9 @@ record ModelSections(Warehouse warehouse, Page page) {
   }
 
   void modelQuality(ModelSpec spec) {
-    page.append("<h2>Model v").append(spec.version()).append(": out-of-time quality on ").append(spec.validationDate())
+    page.append("<h2>Model v").append(spec.version()).append(": out-of-time quality on ").append(spec.split().validationDate())
         .append("</h2>");
-    Map<String, Double> m = spec.validationMetrics();
+    Map<String, Double> m = spec.quality().validation();
     List<List<String>> metrics = new ArrayList<>();
     for (String k : List.of("roc_auc", "pr_auc", "log_loss", "log_loss_constant", "brier", "top_decile_lift",
         "top_decile_capture", "oracle_roc_auc")) {
@@ -60,15 +60,15 @@ record ModelSections(Warehouse warehouse, Page page) {
       }
     }
     metrics.add(List.of("baseline roc_auc (days since last activity)",
-        String.format(Locale.ROOT, "%.4f", spec.baselineMetrics().get("roc_auc"))));
+        String.format(Locale.ROOT, "%.4f", spec.quality().baseline().get("roc_auc"))));
     page.table(List.of("metric", "value"), metrics);
     XYChart roc = new XYChartBuilder().width(450).height(420).title("ROC curve (validation)")
         .xAxisTitle("False positive rate").yAxisTitle("True positive rate").build();
-    roc.addSeries("model", spec.roc().stream().map(p -> p[0]).toList(), spec.roc().stream().map(p -> p[1]).toList())
+    roc.addSeries("model", spec.quality().roc().stream().map(p -> p[0]).toList(), spec.quality().roc().stream().map(p -> p[1]).toList())
         .setMarker(SeriesMarkers.NONE);
     roc.addSeries("random", List.of(0.0, 1.0), List.of(0.0, 1.0)).setMarker(SeriesMarkers.NONE);
     page.chart(roc, "roc");
-    List<BinaryMetrics.Decile> deciles = spec.calibration();
+    List<BinaryMetrics.Decile> deciles = spec.quality().calibration();
     double base = m.get("base_rate");
     List<String> labels = deciles.stream().map(d -> String.valueOf(d.decile())).toList();
     CategoryChart lift = new CategoryChartBuilder().width(450).height(420).title("Lift by score decile (validation)")

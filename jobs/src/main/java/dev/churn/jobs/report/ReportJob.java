@@ -62,7 +62,7 @@ public final class ReportJob {
             + "th{background:#f3f3f3}td.l{text-align:left}img{max-width:100%}</style></head><body>")
         .append("<h1>Churn and retention report, as of ").append(asOf).append("</h1>")
         .append("<p>Scores of ").append(scoresDate).append(" by model v").append(model.spec().version())
-        .append(" (horizon ").append(model.spec().horizonDays()).append(" days).</p>");
+        .append(" (horizon ").append(model.spec().split().horizonDays()).append(" days).</p>");
     RetentionSections retention = new RetentionSections(warehouse, page);
     retention.retentionByIndustry();
     retention.churnOverTime();

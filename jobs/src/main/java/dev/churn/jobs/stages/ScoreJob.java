@@ -73,7 +73,7 @@ public final class ScoreJob {
       }
     }, c -> new RunLog.StageResult(c.rows(), c.rows(), 0, "model v" + v));
     List<String> drifted = log.stage("drift", () -> drift(features, loaded),
-        d -> new RunLog.StageResult(loaded.spec().driftEdges().size(), loaded.spec().driftEdges().size(), 0,
+        d -> new RunLog.StageResult(loaded.spec().drift().edges().size(), loaded.spec().drift().edges().size(), 0,
             d.size() + " feature(s) above PSI " + Drift.WARN_PSI));
     warehouse.registerAll();
     return new Result(v, scored.rows(), scored.high(), drifted);
@@ -82,7 +82,7 @@ public final class ScoreJob {
   /** Writes the date's drift rows; returns the features that shifted. */
   private List<String> drift(Dataset<Row> features, ModelRegistry.Loaded loaded) {
     int v = loaded.spec().version();
-    Map<String, Double> psi = Drift.psi(features, loaded.spec().driftEdges(), loaded.spec().driftShares());
+    Map<String, Double> psi = Drift.psi(features, loaded.spec().drift().edges(), loaded.spec().drift().shares());
     List<Row> rows = new ArrayList<>();
     List<String> drifted = new ArrayList<>();
     psi.forEach((f, value) -> {

@@ -134,7 +134,7 @@ public final class TrainJob {
     } catch (IllegalArgumentException e) {
       throw ChurnException.badData("cannot train: " + e.getMessage());
     }
-    Map<String, Double> metrics = new LinkedHashMap<>(outcome.spec().validationMetrics());
+    Map<String, Double> metrics = new LinkedHashMap<>(outcome.spec().quality().validation());
     Dataset<Row> validation = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(split.validationDate()))));
     if (options.truthPath() != null) {
       metrics.put("oracle_roc_auc", BinaryMetrics.oracleRocAuc(validation, Labels.LABEL,

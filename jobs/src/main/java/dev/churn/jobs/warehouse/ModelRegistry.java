@@ -106,13 +106,14 @@ public final class ModelRegistry {
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot save model v" + version + ": " + e.getMessage(), e);
     }
-    Map<String, Double> m = v.validationMetrics();
-    Row row = RowFactory.create(version, Timestamp.from(trainedAt), Date.valueOf(LocalDate.parse(v.asOfDate())),
-        v.horizonDays(), Date.valueOf(LocalDate.parse(v.validationDate())), String.join(",", v.trainDates()),
+    Map<String, Double> m = v.quality().validation();
+    ModelSpec.Split split = v.split();
+    Row row = RowFactory.create(version, Timestamp.from(trainedAt), Date.valueOf(LocalDate.parse(split.asOfDate())),
+        split.horizonDays(), Date.valueOf(LocalDate.parse(split.validationDate())), String.join(",", split.trainDates()),
         m.get("roc_auc"), m.get("pr_auc"), m.get("log_loss"), m.get("brier"), m.get("top_decile_lift"),
-        v.baselineMetrics().get("roc_auc"), v.baselineMetrics().get("pr_auc"), m.get("oracle_roc_auc"),
-        v.regParam(), v.elasticNetParam(), scala.jdk.javaapi.CollectionConverters.asScala(
-            ModelSpecs.features(v)).toSeq(), v.fingerprint(), dir(version), v.toJson(), status, decision);
+        v.quality().baseline().get("roc_auc"), v.quality().baseline().get("pr_auc"), m.get("oracle_roc_auc"),
+        v.fit().regParam(), v.fit().elasticNetParam(), scala.jdk.javaapi.CollectionConverters.asScala(
+            v.inputs().all()).toSeq(), v.inputs().fingerprint(), dir(version), v.toJson(), status, decision);
     if (warehouse.exists(Table.MODEL_REGISTRY)
         && !List.of(warehouse.read(Table.MODEL_REGISTRY).columns()).contains("status")) {
       warehouse.spark().sql("ALTER TABLE delta.`" + warehouse.path(Table.MODEL_REGISTRY)
@@ -171,17 +172,6 @@ public final class ModelRegistry {
       return new Loaded(PipelineModel.load(dir(version) + "/pipeline"), ModelSpec.fromJson(json));
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot load model v" + version + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** Helpers on specs that need no Spark. */
-  static final class ModelSpecs {
-    private ModelSpecs() {}
-
-    static List<String> features(ModelSpec s) {
-      List<String> all = new java.util.ArrayList<>(s.numericFeatures());
-      all.addAll(s.categoricalFeatures());
-      return all;
     }
   }
 }
