@@ -20,20 +20,8 @@ import org.apache.spark.sql.Row;
  * segment, the cohort heatmap, the score distribution and risk tiers, ROC, lift and calibration of the current
  * model, and the top at-risk customers with their reasons. Every chart has a table of its numbers beside it.
  */
-public final class ReportJob {
+public record ReportJob(Warehouse warehouse, ModelRegistry registry, LocalDate asOf, Path out) {
   public record Result(Path index, List<Path> charts, LocalDate scoresDate, int modelVersion) {}
-
-  private final Warehouse warehouse;
-  private final ModelRegistry registry;
-  private final LocalDate asOf;
-  private final Path out;
-
-  public ReportJob(Warehouse warehouse, ModelRegistry registry, LocalDate asOf, Path out) {
-    this.warehouse = warehouse;
-    this.registry = registry;
-    this.asOf = asOf;
-    this.out = out;
-  }
 
   public Result run() {
     System.setProperty("java.awt.headless", "true");
