@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
 import dev.churn.features.DailyActivity;
+import io.delta.tables.DeltaMergeBuilder;
 import io.delta.tables.DeltaTable;
 import java.net.URI;
 import java.nio.file.Path;
@@ -103,8 +104,7 @@ public final class Warehouse {
     if (!exists(table)) {
       return new Written(create(table, source), 0, 0);
     }
-    return merged(DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition())
-        .whenNotMatched().insertAll().execute());
+    return merged(mergeOnKey(table, source).whenNotMatched().insertAll().execute());
   }
 
   /** Updates the rows whose key matches with the source's values and inserts the rest. */
@@ -112,17 +112,12 @@ public final class Warehouse {
     if (!exists(table)) {
       return new Written(create(table, source), 0, 0);
     }
-    return merged(DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition())
-        .whenMatched().updateAll().whenNotMatched().insertAll().execute());
+    return merged(mergeOnKey(table, source).whenMatched().updateAll().whenNotMatched().insertAll().execute());
   }
 
-  /**
-   * MERGE on the key with explicit SQL expressions over aliases t (table) and s (source): {@code updates} for
-   * matched rows, {@code inserts} for new ones. The table must exist ({@link #ensure}).
-   */
-  public Written merge(Table table, Dataset<Row> source, Map<String, String> updates, Map<String, String> inserts) {
-    return merged(DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition())
-        .whenMatched().updateExpr(updates).whenNotMatched().insertExpr(inserts).execute());
+  /** A MERGE of {@code source} (alias s) into the table (alias t) on the table's key. */
+  private DeltaMergeBuilder mergeOnKey(Table table, Dataset<Row> source) {
+    return DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition());
   }
 
   /** Sets columns of every row of the table (column -> expression over its row); returns the rows updated. */
