@@ -28,17 +28,13 @@ public final class FeatureBuilder {
   public static final String FEATURE_SET = "feature_set";
   /** Days of rollup read for recency and yearly totals; older activity counts as "none in the lookback". */
   public static final int LOOKBACK_DAYS = 365;
+
   /** Thresholds of the lifecycle stage (see {@link #lifecycleStage}). */
   public record LifecycleRules(int newTenureDays, int lapsedAfterDays, double decliningTrend) {
     /** Defaults: new under 30 days of tenure; lapsed after 14 silent days (a third of N under inactivity churn). */
     public static LifecycleRules defaults(ChurnDefinition churn) {
       return new LifecycleRules(30, churn.byInactivity() ? Math.max(14, churn.inactivityDays() / 3) : 14, -0.33);
     }
-  }
-
-  /** Identifies the feature code a snapshot was built with ({@link FeatureCatalogue#featureSet}). */
-  public static String featureSet() {
-    return FeatureCatalogue.featureSet();
   }
 
   /**
@@ -100,7 +96,7 @@ public final class FeatureBuilder {
       out.add(f.categorical() ? c.cast("string").as(f.name()) : c.cast("double").as(f.name()));
     }
     Dataset<Row> features = joined.select(out.toArray(Column[]::new));
-    return features.withColumn(LIFECYCLE_STAGE, lifecycleStage(rules)).withColumn(FEATURE_SET, lit(featureSet()));
+    return features.withColumn(LIFECYCLE_STAGE, lifecycleStage(rules)).withColumn(FEATURE_SET, lit(FeatureCatalogue.featureSet()));
   }
 
   /**

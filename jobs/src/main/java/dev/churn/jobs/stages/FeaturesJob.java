@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import dev.churn.features.ChurnDefinition;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
+import dev.churn.features.FeatureCatalogue;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
@@ -38,7 +39,7 @@ public final class FeaturesJob {
     }
     Dataset<Row> t = warehouse.read(Table.CUSTOMER_FEATURES);
     return List.of(t.columns()).contains(FeatureBuilder.FEATURE_SET) && !t.where(col(FeatureBuilder.AS_OF_DATE)
-        .equalTo(lit(Date.valueOf(day))).and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureBuilder.featureSet()))).isEmpty();
+        .equalTo(lit(Date.valueOf(day))).and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureCatalogue.featureSet()))).isEmpty();
   }
 
   /** Builds and writes the snapshot; returns the customers in it. */

@@ -79,12 +79,7 @@ public final class Warehouse {
   }
 
   /** Rows one write stored, from Delta's own operation metrics (never by reading the table back). */
-  public record Written(long inserted, long updated, long deleted) {
-    /** Rows inserted or updated: what the write stored. */
-    public long rows() {
-      return inserted + updated;
-    }
-  }
+  public record Written(long inserted, long updated, long deleted) {}
 
   /** The first and last day of {@code daily_activity}: where the data starts and ends. */
   public record DataRange(LocalDate first, LocalDate last) {}
