@@ -67,6 +67,11 @@ public final class IngestJob {
   public record Result(String runId, long rowsIn, long accepted, long rejected, long replayed,
       Map<String, Long> rejectedByReason, List<LocalDate> daysTouched, long customersIn, long customersRejected) {
 
+    Result withDaysTouched(List<LocalDate> days) {
+      return new Result(runId, rowsIn, accepted, rejected, replayed, rejectedByReason, days, customersIn,
+          customersRejected);
+    }
+
     RunLog.StageResult counts() {
       return new RunLog.StageResult(rowsIn, accepted, rejected + replayed, summary(rejectedByReason, replayed));
     }
@@ -154,8 +159,7 @@ public final class IngestJob {
       }
       warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromEvents(Customers.eventSummary(events, churn),
           warehouse.read(Table.CUSTOMERS), churn, options.mapping().customerConstants()));
-      return new Result(counted.runId(), counted.rowsIn(), accepted, rejected, replayed, byReason, days,
-          file.rows(), file.rejected());
+      return counted.withDaysTouched(days);
     } finally {
       checked.unpersist();
       marked.unpersist();
