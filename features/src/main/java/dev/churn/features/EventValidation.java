@@ -153,38 +153,68 @@ public final class EventValidation {
   }
 
   /**
-   * Marks records that repeat an accepted event as {@link RejectReason#DUPLICATE}: within the batch every
-   * record of an event key after the first (by file, then position) and every record whose key is already
-   * in {@code storedKeys} (one column, {@link Events#EVENT_KEY}).
+   * The event keys that more than one valid record of the batch carries, with the first such record's (file,
+   * position) in {@code _first}: the input of {@link #markDuplicates}. Only keys travel, never whole records.
    */
-  public static Dataset<Row> markDuplicates(Dataset<Row> validated, Dataset<Row> storedKeys) {
-    Column firstInBatch = row_number().over(Window.partitionBy(col(Events.EVENT_KEY))
-        .orderBy(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION))).equalTo(1);
-    Dataset<Row> ranked = validated.withColumn("_first", when(col(Events.REASON).isNull(), firstInBatch));
-    Dataset<Row> stored = storedKeys.select(col(Events.EVENT_KEY).as("_stored_key")).distinct();
-    Dataset<Row> joined = ranked.join(stored, ranked.col(Events.EVENT_KEY).equalTo(stored.col("_stored_key"))
-        .and(ranked.col(Events.REASON).isNull()), "left");
-    Column inBatch = col(Events.REASON).isNull().and(not(col("_first")));
-    Column earlier = col(Events.REASON).isNull().and(col("_stored_key").isNotNull());
+  public static Dataset<Row> repeatedKeys(Dataset<Row> validated) {
+    return validated.where(col(Events.REASON).isNull())
+        .groupBy(col(Events.EVENT_KEY).as(REPEATED_KEY))
+        .agg(count(lit(1)).as("_n"), min(struct(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION))).as(FIRST))
+        .where(col("_n").gt(1)).drop("_n");
+  }
+
+  private static final String REPEATED_KEY = "_repeated_key";
+  private static final String FIRST = "_first";
+
+  /**
+   * Marks records that repeat an accepted event as {@link RejectReason#DUPLICATE}: within the batch every
+   * record of an event key after the first (by file, then position; {@code repeated} is
+   * {@link #repeatedKeys}; null when no key repeats) and every record whose key is in {@code storedKeys} (one
+   * column, {@link Events#EVENT_KEY}; null when nothing stored can match). Both are small next to the batch: pass them
+   * with a broadcast hint where they are.
+   */
+  public static Dataset<Row> markDuplicates(Dataset<Row> validated, Dataset<Row> repeated, Dataset<Row> storedKeys) {
+    Dataset<Row> joined = validated;
+    Column inBatch = lit(false);
+    if (repeated != null) {
+      joined = joined.join(repeated, col(Events.EVENT_KEY).equalTo(col(REPEATED_KEY))
+          .and(col(Events.REASON).isNull()), "left");
+      inBatch = col(Events.REASON).isNull().and(col(REPEATED_KEY).isNotNull())
+          .and(not(struct(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION)).equalTo(col(FIRST))));
+    }
+    Column earlier = lit(false);
+    if (storedKeys != null) {
+      Dataset<Row> stored = storedKeys.select(col(Events.EVENT_KEY).as("_stored_key"));
+      joined = joined.join(stored, col(Events.EVENT_KEY).equalTo(col("_stored_key"))
+          .and(col(Events.REASON).isNull()), "left");
+      earlier = col(Events.REASON).isNull().and(col("_stored_key").isNotNull());
+    }
     return joined
         .withColumn(Events.DETAIL, when(inBatch, lit("same event key as an earlier record of this batch"))
             .when(earlier, lit("event key already stored by an earlier run")).otherwise(col(Events.DETAIL)))
         .withColumn(Events.REASON, when(inBatch.or(earlier), lit(RejectReason.DUPLICATE.code()))
             .otherwise(col(Events.REASON)))
-        .drop("_first", "_stored_key");
+        .drop(REPEATED_KEY, FIRST, "_stored_key");
+  }
+
+  /** The day a validated record's event falls on (null when its time does not parse). */
+  public static Column eventDay() {
+    return to_date(col(TS));
   }
 
   /**
    * Flags, in {@link #REPLAY}, records whose (file, position) an earlier run stored already; they are neither
    * new events nor new rejects. {@code storedPositions} has columns {@link Events#SOURCE_FILE} and
-   * {@link Events#SOURCE_POSITION}.
+   * {@link Events#SOURCE_POSITION}, each pair once (null when nothing stored can match).
    */
   public static Dataset<Row> markReplays(Dataset<Row> records, Dataset<Row> storedPositions) {
+    if (storedPositions == null) {
+      return records.withColumn(REPLAY, lit(false));
+    }
     Dataset<Row> stored = storedPositions
-        .select(col(Events.SOURCE_FILE).as("_sf"), col(Events.SOURCE_POSITION).as("_sp"), lit(true).as(REPLAY))
-        .distinct();
-    Dataset<Row> joined = records.join(stored, records.col(Events.SOURCE_FILE).equalTo(stored.col("_sf"))
-        .and(records.col(Events.SOURCE_POSITION).equalTo(stored.col("_sp"))), "left");
+        .select(col(Events.SOURCE_FILE).as("_sf"), col(Events.SOURCE_POSITION).as("_sp"), lit(true).as(REPLAY));
+    Dataset<Row> joined = records.join(stored, col(Events.SOURCE_FILE).equalTo(col("_sf"))
+        .and(col(Events.SOURCE_POSITION).equalTo(col("_sp"))), "left");
     return joined.withColumn(REPLAY, coalesce(col(REPLAY), lit(false))).drop("_sf", "_sp");
   }
 

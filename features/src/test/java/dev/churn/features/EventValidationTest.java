@@ -42,7 +42,7 @@ class EventValidationTest extends SparkSuite {
     List<Row> keys = new ArrayList<>();
     storedKeys.forEach(k -> keys.add(RowFactory.create(k)));
     Dataset<Row> stored = spark.createDataFrame(keys, new StructType().add(Events.EVENT_KEY, DataTypes.StringType));
-    return EventValidation.markDuplicates(validated, stored);
+    return EventValidation.markDuplicates(validated, EventValidation.repeatedKeys(validated), stored);
   }
 
   @Test
@@ -101,10 +101,12 @@ class EventValidationTest extends SparkSuite {
         RowFactory.create("f.txt", 3L, "same line", false, null, null, "c1", "2026-03-10T08:00:00Z", "payment", "1"));
     Dataset<Row> raw = spark.createDataFrame(twins, RECORD);
     Dataset<Row> none = spark.createDataFrame(List.of(), new StructType().add(Events.EVENT_KEY, DataTypes.StringType));
-    long keptByPosition = EventValidation.markDuplicates(EventValidation.validate(
-        EventValidation.toCanonical(raw, byPosition), byPosition, null), none).where(col(Events.REASON).isNull()).count();
-    long keptByContent = EventValidation.markDuplicates(EventValidation.validate(
-        EventValidation.toCanonical(raw, byContent), byContent, null), none).where(col(Events.REASON).isNull()).count();
+    Dataset<Row> byPos = EventValidation.validate(EventValidation.toCanonical(raw, byPosition), byPosition, null);
+    Dataset<Row> byText = EventValidation.validate(EventValidation.toCanonical(raw, byContent), byContent, null);
+    long keptByPosition = EventValidation.markDuplicates(byPos, EventValidation.repeatedKeys(byPos), none)
+        .where(col(Events.REASON).isNull()).count();
+    long keptByContent = EventValidation.markDuplicates(byText, EventValidation.repeatedKeys(byText), none)
+        .where(col(Events.REASON).isNull()).count();
     assertEquals(2, keptByPosition);
     assertEquals(1, keptByContent);
   }

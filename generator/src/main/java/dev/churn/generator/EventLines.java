@@ -45,7 +45,7 @@ final class EventLines {
    * {@code badFraction}, made bad in one of eight ways (a late event is good but filed under a later day), with
    * the reason ingest must give it in a {@code bad} truth line.
    */
-  static void emit(List<SyntheticCustomer.Line> out, SplittableRandom rng, LocalDate d, String[] e, double badFraction) {
+  static void emit(SyntheticCustomer.Sink out, SplittableRandom rng, LocalDate d, String[] e, double badFraction) {
     LocalDate folder = d;
     if (badFraction > 0 && rng.nextDouble() < badFraction) {
       int kind = rng.nextInt(8);
@@ -74,12 +74,12 @@ final class EventLines {
         text = text.substring(0, text.length() / 2);
       }
       if (kind == 6) {
-        out.add(new SyntheticCustomer.Line("event", folder, e[2] + e[0], line(e)));
+        out.event(folder, line(e));
       }
-      out.add(new SyntheticCustomer.Line("event", folder, e[2] + e[0] + "~", text));
-      out.add(new SyntheticCustomer.Line("bad", folder, e[0], e[0] + "," + folder + "," + reason));
+      out.event(folder, text);
+      out.bad(e[0], folder, reason);
       return;
     }
-    out.add(new SyntheticCustomer.Line("event", folder, e[2] + e[0], line(e)));
+    out.event(folder, line(e));
   }
 }

@@ -2,11 +2,18 @@ package dev.churn.generator;
 
 import static org.apache.spark.sql.functions.*;
 
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -19,11 +26,12 @@ import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
+import org.apache.spark.util.CollectionAccumulator;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * Writes a synthetic activity log: {@code out/events/event_date=YYYY-MM-DD/part-00000.jsonl} (JSON lines, one
- * file per day), {@code out/customers/} (CSV with a header), and the generator's ground truth under
+ * file per day and {@value #CUSTOMERS_PER_CHUNK} customers), {@code out/customers/} (CSV with a header), and the generator's ground truth under
  * {@code out/truth/}: {@code hazard/} (customer x day churn hazard and latent engagement, Parquet) and
  * {@code bad_records/} (every injected bad record with the reason ingest must give it; late events carry
  * {@code late}, which ingest must accept). Parallel over customers and deterministic for a seed: the same
@@ -57,11 +65,19 @@ public final class GenerateJob {
 
   public record Result(long events, long customers, long badRecords) {}
 
-  private static final StructType LINES = new StructType()
-      .add("kind", DataTypes.StringType)
+  /** The ground truth of the hazard: customer x day. */
+  private static final StructType HAZARD = new StructType()
+      .add("customer_id", DataTypes.StringType)
       .add("date", DataTypes.DateType)
-      .add("sort_key", DataTypes.StringType)
-      .add("text", DataTypes.StringType);
+      .add("hazard", DataTypes.DoubleType)
+      .add("engagement", DataTypes.DoubleType);
+  private static final StructType BAD = new StructType()
+      .add("event_id", DataTypes.StringType)
+      .add("folder_date", DataTypes.DateType)
+      .add("expected_reason", DataTypes.StringType);
+  /** Customers per simulation task: each task writes its own part file per day, so this bounds the file count. */
+  static final int CUSTOMERS_PER_CHUNK = 5000;
+  static final String CUSTOMERS_HEADER = "customer_id,segment,industry,plan,mrr,signup_date,trial_end_date";
 
   private final SparkSession spark;
   private final Options options;
@@ -71,54 +87,164 @@ public final class GenerateJob {
     this.options = options;
   }
 
+  /**
+   * Simulates the customers in chunks of {@value #CUSTOMERS_PER_CHUNK}, one task each. A task writes its
+   * customers' events straight into {@code events/event_date=D/part-<chunk>.jsonl} and its customers into
+   * {@code customers/part-<chunk>.csv} (no shuffle: the files of a day are the chunks' files), and returns the
+   * ground truth as rows. Files are named by chunk, so the output does not depend on the cluster.
+   */
   public Result run() {
     Options o = options;
-    int partitions = Math.max(2, Math.min(400, o.customers() / 500 + 1));
+    int chunks = (o.customers() + CUSTOMERS_PER_CHUNK - 1) / CUSTOMERS_PER_CHUNK;
+    String out = o.out();
     LocalDate start = o.start();
     int days = o.days();
+    int customers = o.customers();
     long seed = o.seed();
     double bad = o.badFraction();
+    delete(out + "/events");
+    delete(out + "/customers");
+    LongAccumulator events = spark.sparkContext().longAccumulator("generated events");
+    CollectionAccumulator<Row> badRecords = spark.sparkContext().collectionAccumulator("injected bad records");
     MapPartitionsFunction<Long, Row> simulate = (Iterator<Long> ids) -> {
-      List<Row> rows = new ArrayList<>();
-      while (ids.hasNext()) {
-        SyntheticCustomer c = new SyntheticCustomer(seed, ids.next(), start, days);
-        for (SyntheticCustomer.Line l : c.simulate(start, days, bad)) {
-          rows.add(RowFactory.create(l.kind(), l.date() == null ? null : java.sql.Date.valueOf(l.date()),
-              l.sortKey(), l.text()));
-        }
+      if (!ids.hasNext()) {
+        return java.util.Collections.emptyIterator();
       }
-      return rows.iterator();
+      int chunk = ids.next().intValue(); // spark.range below puts one chunk in each partition
+      return new Chunk(out, chunk, Math.min(customers, (chunk + 1) * CUSTOMERS_PER_CHUNK), seed, start, days, bad,
+          events, badRecords);
     };
-    Dataset<Row> lines = spark.range(0, o.customers(), 1, partitions).as(Encoders.LONG())
-        .mapPartitions(simulate, Encoders.row(LINES))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    // One pass: the hazard rows are written as they come; events, customers and bad records leave by the side.
+    spark.range(0, chunks, 1, chunks).as(Encoders.LONG()).mapPartitions(simulate, Encoders.row(HAZARD))
+        .write().mode(SaveMode.Overwrite).parquet(out + "/truth/hazard");
+    List<Row> badRows = badRecords.value();
+    spark.createDataFrame(badRows, BAD).coalesce(1).write().mode(SaveMode.Overwrite).option("header", true)
+        .csv(out + "/truth/bad_records");
+    renameParts(out + "/truth/bad_records", ".csv");
+    return new Result(events.value(), o.customers(), badRows.size());
+  }
+
+  /**
+   * One task's work, customer by customer as the hazard rows are consumed: customers [chunk * size, end), their
+   * events and customer rows written to the chunk's files, their hazard rows returned, bad records and the event
+   * count sent to accumulators.
+   */
+  private static final class Chunk implements Iterator<Row>, SyntheticCustomer.Sink {
+    private final String out;
+    private final String part;
+    private final FileSystem fs;
+    private final Map<LocalDate, Writer> files = new HashMap<>();
+    private final Writer customersFile;
+    private final java.util.ArrayDeque<Row> hazard = new java.util.ArrayDeque<>();
+    private final long seed;
+    private final LocalDate start;
+    private final int days;
+    private final double bad;
+    private final LongAccumulator events;
+    private final CollectionAccumulator<Row> badRecords;
+    private final long end;
+    private long next;
+    private long written;
+    private boolean closed;
+
+    Chunk(String out, int chunk, long end, long seed, LocalDate start, int days, double bad, LongAccumulator events,
+        CollectionAccumulator<Row> badRecords) throws IOException {
+      this.out = out;
+      this.part = String.format("part-%05d", chunk);
+      this.fs = new Path(out).getFileSystem(new Configuration());
+      this.next = (long) chunk * CUSTOMERS_PER_CHUNK;
+      this.end = end;
+      this.seed = seed;
+      this.start = start;
+      this.days = days;
+      this.bad = bad;
+      this.events = events;
+      this.badRecords = badRecords;
+      this.customersFile = open(fs, new Path(out + "/customers/" + part + ".csv"));
+      customersFile.write(CUSTOMERS_HEADER + "\n");
+    }
+
+    @Override
+    public boolean hasNext() {
+      try {
+        while (hazard.isEmpty() && next < end) {
+          SyntheticCustomer c = new SyntheticCustomer(seed, next++, start, days);
+          customersFile.write(c.customerCsv());
+          customersFile.write('\n');
+          c.simulate(start, days, bad, this);
+        }
+        if (hazard.isEmpty() && !closed) {
+          close();
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      return !hazard.isEmpty();
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new java.util.NoSuchElementException();
+      }
+      return hazard.poll();
+    }
+
+    private void close() throws IOException {
+      customersFile.close();
+      for (Writer w : files.values()) {
+        w.close();
+      }
+      events.add(written);
+      closed = true;
+    }
+
+    @Override
+    public void event(LocalDate folder, String line) {
+      try {
+        Writer w = files.get(folder);
+        if (w == null) {
+          w = open(fs, new Path(out + "/events/event_date=" + folder + "/" + part + ".jsonl"));
+          files.put(folder, w);
+        }
+        w.write(line);
+        w.write('\n');
+        written++;
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void truth(String customerId, LocalDate d, double h, double engagement) {
+      hazard.add(RowFactory.create(customerId, java.sql.Date.valueOf(d), h, engagement));
+    }
+
+    @Override
+    public void bad(String eventId, LocalDate folder, String reason) {
+      badRecords.add(RowFactory.create(eventId, java.sql.Date.valueOf(folder), reason));
+    }
+  }
+
+  /**
+   * A buffered UTF-8 writer on {@code path}. Local files are opened with java.nio: Hadoop's local file system
+   * starts a {@code chmod} process per file and writes a {@code .crc} beside it, which cost more than the data.
+   */
+  private static Writer open(FileSystem fs, Path path) throws IOException {
+    if (fs instanceof org.apache.hadoop.fs.LocalFileSystem local) {
+      java.nio.file.Path file = local.pathToFile(path).toPath();
+      java.nio.file.Files.createDirectories(file.getParent());
+      return java.nio.file.Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+    }
+    return new BufferedWriter(new OutputStreamWriter(fs.create(path, true), StandardCharsets.UTF_8), 1 << 16);
+  }
+
+  private void delete(String dir) {
     try {
-      String eventsDir = o.out() + "/events";
-      Dataset<Row> events = lines.where(col("kind").equalTo("event"));
-      events.repartition(col("date")).sortWithinPartitions(col("date"), col("sort_key"))
-          .select(col("text"), col("date").as("event_date"))
-          .write().mode(SaveMode.Overwrite).partitionBy("event_date").text(eventsDir);
-      renameParts(eventsDir, ".jsonl");
-
-      Dataset<Row> customers = lines.where(col("kind").equalTo("customer")).orderBy(col("sort_key"))
-          .select(split(col("text"), ",", -1).as("f"))
-          .select(col("f").getItem(0).as("customer_id"), col("f").getItem(1).as("segment"),
-              col("f").getItem(2).as("industry"), col("f").getItem(3).as("plan"), col("f").getItem(4).as("mrr"),
-              col("f").getItem(5).as("signup_date"), col("f").getItem(6).as("trial_end_date"));
-      customers.coalesce(1).write().mode(SaveMode.Overwrite).option("header", true).csv(o.out() + "/customers");
-      renameParts(o.out() + "/customers", ".csv");
-
-      lines.where(col("kind").equalTo("truth")).select(split(col("text"), ",").as("f"))
-          .select(col("f").getItem(0).as("customer_id"), col("f").getItem(1).cast("date").as("date"),
-              col("f").getItem(2).cast("double").as("hazard"), col("f").getItem(3).cast("double").as("engagement"))
-          .write().mode(SaveMode.Overwrite).parquet(o.out() + "/truth/hazard");
-      Dataset<Row> badLines = lines.where(col("kind").equalTo("bad")).select(split(col("text"), ",").as("f"))
-          .select(col("f").getItem(0).as("event_id"), col("f").getItem(1).cast("date").as("folder_date"),
-              col("f").getItem(2).as("expected_reason"));
-      badLines.coalesce(1).write().mode(SaveMode.Overwrite).option("header", true).csv(o.out() + "/truth/bad_records");
-      return new Result(events.count(), o.customers(), badLines.count());
-    } finally {
-      lines.unpersist();
+      Path p = new Path(dir);
+      p.getFileSystem(spark.sparkContext().hadoopConfiguration()).delete(p, true);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot clear " + dir + ": " + e.getMessage(), e);
     }
   }
 

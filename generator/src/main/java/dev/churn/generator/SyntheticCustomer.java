@@ -40,8 +40,17 @@ final class SyntheticCustomer {
     return yardstick != null ? yardstick : OTHER_RETENTION.get(industry);
   }
 
-  /** One output line: kind (event, customer, truth, bad), the folder date, a sort key and the text. */
-  record Line(String kind, LocalDate date, String sortKey, String text) {}
+  /** Where a simulation's output goes: event lines by folder day, ground truth, and the injected bad records. */
+  interface Sink {
+    /** A raw log line filed under the {@code event_date=folder} folder. */
+    void event(LocalDate folder, String line);
+
+    /** The customer's churn hazard and latent engagement on day {@code d}. */
+    void truth(String customerId, LocalDate d, double hazard, double engagement);
+
+    /** An injected bad record (by event id), the folder it was filed under and the reason ingest must give it. */
+    void bad(String eventId, LocalDate folder, String reason);
+  }
 
   private final SplittableRandom rng;
   private final String id;
@@ -88,10 +97,8 @@ final class SyntheticCustomer {
         trialEnd == null ? "" : trialEnd.toString());
   }
 
-  /** Simulates [start, start + days) and returns the event, truth and injected-bad lines. */
-  List<Line> simulate(LocalDate start, int days, double badFraction) {
-    List<Line> out = new ArrayList<>();
-    out.add(new Line("customer", null, id, customerCsv()));
+  /** Simulates [start, start + days) into {@code out}: events, truth and injected bad records. */
+  void simulate(LocalDate start, int days, double badFraction, Sink out) {
     double baseHazard = -Math.log(yearlyRetention(industry)) / 365.0;
     double level = 0.3 + 0.6 * rng.nextDouble();
     double engagement = signup.isBefore(start) ? clamp(level + 0.15 * rng.nextGaussian()) : 0.65;
@@ -176,7 +183,7 @@ final class SyntheticCustomer {
       }
       hazard = Math.min(hazard, 0.5);
       failedRecently = Math.max(0, failedRecently - 1);
-      out.add(new Line("truth", d, id, String.format(Locale.ROOT, "%s,%s,%.8f,%.4f", id, d, hazard, engagement)));
+      out.truth(id, d, hazard, engagement);
       boolean churns = rng.nextDouble() < hazard;
       if (churns) {
         today.add(event(d, "cancellation", null, null, null, null));
@@ -189,20 +196,26 @@ final class SyntheticCustomer {
         break;
       }
     }
-    return out;
   }
 
   /** Fields: event_id, customer_id, event_time, event_type, user_id, amount, severity, plan, mrr. */
   private String[] event(LocalDate d, String type, String user, Double amount, String severity, String newPlan) {
     int second = type.equals("cancellation") ? 86_399 - rng.nextInt(3600) : 7 * 3600 + rng.nextInt(14 * 3600);
-    String time = d + String.format(Locale.ROOT, "T%02d:%02d:%02dZ", second / 3600, second / 60 % 60, second % 60);
+    String time = new StringBuilder(20).append(d).append('T').append(twoDigits(second / 3600)).append(':')
+        .append(twoDigits(second / 60 % 60)).append(':').append(twoDigits(second % 60)).append('Z').toString();
     return new String[] {null, id, time, type, user, amount == null ? null : String.valueOf(amount), severity,
         newPlan, newPlan == null ? null : String.valueOf(mrr)};
   }
 
-  private void emit(List<Line> out, LocalDate d, String[] e, int seq, double badFraction) {
-    e[0] = String.format(Locale.ROOT, "E%d-%s-%06d", seed, id, seq);
+  private void emit(Sink out, LocalDate d, String[] e, int seq, double badFraction) {
+    String n = Integer.toString(seq);
+    e[0] = new StringBuilder(24).append('E').append(seed).append('-').append(id).append('-')
+        .append("000000", Math.min(6, n.length()), 6).append(n).toString();
     EventLines.emit(out, rng, d, e, badFraction);
+  }
+
+  private static String twoDigits(int v) {
+    return v < 10 ? "0" + v : Integer.toString(v);
   }
 
   private int poisson(double lambda) {

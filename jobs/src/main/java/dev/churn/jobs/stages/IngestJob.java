@@ -16,9 +16,11 @@ import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -116,24 +118,40 @@ public final class IngestJob {
     RunLog log = ctx.runLog();
     Dataset<Row> raw = reader.read(options.events(), options.mapping());
     Dataset<Row> validated = EventValidation.validate(EventValidation.toCanonical(raw, options.mapping()),
-        options.mapping(), options.date());
-    Dataset<Row> marked = EventValidation.markReplays(validated, storedPositions(validated))
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> checked = EventValidation.markDuplicates(marked.where(not(col(EventValidation.REPLAY))),
-        warehouse.snapshot(Table.EVENTS).select(Events.EVENT_KEY)).persist(StorageLevel.MEMORY_AND_DISK());
+        options.mapping(), options.date()).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      long replayed = marked.where(col(EventValidation.REPLAY)).count();
+      // A replay or a duplicate of a stored event has the stored event's time, so only the days the batch's
+      // records fall on are read back: the checks cost the batch's days, not the history.
+      Set<Object> days = new LinkedHashSet<>();
+      Set<Object> files = new LinkedHashSet<>();
+      for (Row r : validated.select(EventValidation.eventDay().as("_day"), col(Events.SOURCE_FILE)).distinct()
+          .collectAsList()) {
+        if (!r.isNullAt(0)) {
+          days.add(r.get(0));
+        }
+        files.add(r.get(1));
+      }
+      Dataset<Row> stored = warehouse.snapshot(Table.EVENTS).where(col(Events.EVENT_DATE).isin(days.toArray()));
+      Dataset<Row> unseen = EventValidation.markReplays(validated, small(storedPositions(stored, files)))
+          .where(not(col(EventValidation.REPLAY)));
+      Dataset<Row> checked = EventValidation.markDuplicates(unseen,
+          small(EventValidation.repeatedKeys(unseen)), small(stored.select(Events.EVENT_KEY)));
+
       Map<String, Long> byReason = new TreeMap<>();
+      List<LocalDate> touched = new ArrayList<>();
       long accepted = 0;
       long rejected = 0;
-      for (Row r : checked.groupBy(col(Events.REASON)).count().collectAsList()) {
+      for (Row r : checked.groupBy(col(Events.REASON), EventValidation.eventDay().as("_day")).count()
+          .orderBy("_day").collectAsList()) {
         if (r.isNullAt(0)) {
-          accepted = r.getLong(1);
+          accepted += r.getLong(2);
+          touched.add(r.getDate(1).toLocalDate());
         } else {
-          byReason.put(r.getString(0), r.getLong(1));
-          rejected += r.getLong(1);
+          byReason.merge(r.getString(0), r.getLong(2), Long::sum);
+          rejected += r.getLong(2);
         }
       }
+      long replayed = validated.count() - accepted - rejected;
       Result counted = new Result(log.runId(), accepted + rejected + replayed, accepted, rejected, replayed, byReason,
           List.of(), file.rows(), file.rejected());
       if (rejected > 0) {
@@ -152,19 +170,30 @@ public final class IngestJob {
         return counted;
       }
       Dataset<Row> events = EventValidation.acceptedEvents(checked, log.runId());
-      warehouse.insertNew(Table.EVENTS, events);
-      List<LocalDate> days = new ArrayList<>();
-      for (Row r : events.select(Events.EVENT_DATE).distinct().orderBy(Events.EVENT_DATE).collectAsList()) {
-        days.add(r.getDate(0).toLocalDate());
-      }
+      // New by construction: replays and stored keys were excluded above, under the warehouse lock.
+      warehouse.append(Table.EVENTS, events);
       warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromEvents(Customers.eventSummary(events, churn),
           warehouse.read(Table.CUSTOMERS), churn, options.mapping().customerConstants()));
-      return counted.withDaysTouched(days);
+      return counted.withDaysTouched(touched);
     } finally {
-      checked.unpersist();
-      marked.unpersist();
+      validated.unpersist();
     }
   }
+
+  /**
+   * Rows the checks join against: null when there are none; when they are few, computed once and held as a
+   * local frame sent to every task, so neither they nor the batch are recomputed or shuffled for the join.
+   */
+  private Dataset<Row> small(Dataset<Row> rows) {
+    List<Row> few = rows.limit((int) BROADCAST_ROWS + 1).collectAsList();
+    if (few.isEmpty()) {
+      return null;
+    }
+    return few.size() <= BROADCAST_ROWS ? broadcast(warehouse.spark().createDataFrame(few, rows.schema())) : rows;
+  }
+
+  /** Up to this many stored keys or positions are sent to every task rather than shuffled with the batch. */
+  private static final long BROADCAST_ROWS = 500_000;
 
   private static String summary(Map<String, Long> byReason, long replayed) {
     List<String> parts = new ArrayList<>();
@@ -175,16 +204,16 @@ public final class IngestJob {
     return parts.isEmpty() ? null : String.join(", ", parts);
   }
 
-  /** File positions already stored, for the files of this batch only. */
-  private Dataset<Row> storedPositions(Dataset<Row> validated) {
-    List<Object> files = new ArrayList<>();
-    for (Row r : validated.select(Events.SOURCE_FILE).distinct().collectAsList()) {
-      files.add(r.getString(0));
-    }
+  /**
+   * Positions already stored from the batch's files: accepted ones on the batch's days ({@code stored}), and
+   * quarantined ones (the quarantine is small and not partitioned by day).
+   */
+  private Dataset<Row> storedPositions(Dataset<Row> stored, Set<Object> files) {
     Column inBatch = col(Events.SOURCE_FILE).isin(files.toArray());
-    return warehouse.snapshot(Table.EVENTS).where(inBatch).select(Events.SOURCE_FILE, Events.SOURCE_POSITION)
+    return stored.where(inBatch).select(Events.SOURCE_FILE, Events.SOURCE_POSITION)
         .union(warehouse.snapshot(Table.EVENTS_QUARANTINE).where(inBatch)
-            .select(Events.SOURCE_FILE, Events.SOURCE_POSITION));
+            .select(Events.SOURCE_FILE, Events.SOURCE_POSITION))
+        .distinct();
   }
 
   /** Stores (or checks) the source's churn definition: one warehouse, one definition of churn. */

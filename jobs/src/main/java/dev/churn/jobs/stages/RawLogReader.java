@@ -8,16 +8,21 @@ import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.execution.datasources.FilePartition;
+import org.apache.spark.sql.execution.datasources.PartitionedFile;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -66,15 +71,108 @@ public final class RawLogReader {
     return records.withColumn(EventValidation.FOLDER_DATE, try_to_date(nullif(folder, lit(""))));
   }
 
-  /** Every line of the files with its file and 1-based line number. */
+  /**
+   * Every line of the files with its file and 1-based line number, without a shuffle: each split's lines are
+   * numbered in the order they are read, and a split that starts inside a file (files larger than Spark's split
+   * size) adds the lines before its start, counted on the driver.
+   */
   private Dataset<Row> lines(List<String> paths) {
     Dataset<Row> raw = spark.read().option("recursiveFileLookup", "true").text(paths.toArray(String[]::new))
         .select(col(LINE), col("_metadata.file_path").as(Events.SOURCE_FILE),
-            col("_metadata.file_block_start").as("_block"), monotonically_increasing_id().as("_seq"));
-    // Within a split, lines keep file order and _seq increases with it; splits order by their start offset.
-    return raw.withColumn(Events.SOURCE_POSITION, row_number().over(
-            Window.partitionBy(col(Events.SOURCE_FILE)).orderBy(col("_block"), col("_seq"))).cast(DataTypes.LongType))
-        .drop("_block", "_seq");
+            col("_metadata.file_block_start").as(BLOCK));
+    StructType numbered = raw.schema().add(INDEX, DataTypes.LongType);
+    Dataset<Row> counted = raw.mapPartitions(new NumberLines(), Encoders.row(numbered));
+    Map<String, Map<Long, Long>> offsets = splitOffsets(raw);
+    Column position = col(INDEX);
+    if (!offsets.isEmpty()) {
+      List<Row> rows = new ArrayList<>();
+      offsets.forEach((file, starts) -> starts.forEach((start, before) -> rows.add(RowFactory.create(file, start, before))));
+      Dataset<Row> table = spark.createDataFrame(rows, new StructType().add("_of_file", DataTypes.StringType)
+          .add("_of_block", DataTypes.LongType).add("_before", DataTypes.LongType));
+      counted = counted.join(broadcast(table), col(Events.SOURCE_FILE).equalTo(col("_of_file"))
+          .and(col(BLOCK).equalTo(col("_of_block"))), "left");
+      position = position.plus(coalesce(col("_before"), lit(0L)));
+    }
+    return counted.select(col(LINE), col(Events.SOURCE_FILE), position.as(Events.SOURCE_POSITION));
+  }
+
+  private static final String BLOCK = "_block";
+  private static final String INDEX = "_index";
+
+  /** Numbers the rows of a partition 1, 2, ... within each (file, split) in the order read. */
+  private static final class NumberLines implements MapPartitionsFunction<Row, Row> {
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+      return new Iterator<>() {
+        private String file;
+        private long block = -1;
+        private long index;
+
+        @Override
+        public boolean hasNext() {
+          return rows.hasNext();
+        }
+
+        @Override
+        public Row next() {
+          Row r = rows.next();
+          String f = r.getString(1);
+          long b = r.getLong(2);
+          if (b != block || !f.equals(file)) {
+            file = f;
+            block = b;
+            index = 0;
+          }
+          return RowFactory.create(r.getString(0), f, b, ++index);
+        }
+      };
+    }
+  }
+
+  /**
+   * For each file Spark reads in more than one split: split start -> lines that begin before it. Hadoop's line
+   * reader gives a split every line that begins after its start and at or before its end, so the lines before
+   * split k are 1 + the newlines in bytes [0, start). (Line ends are {@code \\n} or {@code \\r\\n}.)
+   */
+  private Map<String, Map<Long, Long>> splitOffsets(Dataset<Row> raw) {
+    Map<String, java.util.TreeSet<Long>> starts = new java.util.HashMap<>();
+    Map<String, Path> files = new java.util.HashMap<>();
+    for (org.apache.spark.Partition p : raw.rdd().partitions()) {
+      if (p instanceof FilePartition fp) {
+        for (PartitionedFile f : fp.files()) {
+          if (f.start() > 0) {
+            starts.computeIfAbsent(f.filePath().toString(), k -> new java.util.TreeSet<>()).add(f.start());
+            files.put(f.filePath().toString(), f.toPath());
+          }
+        }
+      }
+    }
+    Map<String, Map<Long, Long>> out = new java.util.HashMap<>();
+    for (Map.Entry<String, java.util.TreeSet<Long>> e : starts.entrySet()) {
+      Path path = files.get(e.getKey());
+      Map<Long, Long> before = new java.util.HashMap<>();
+      try (java.io.InputStream in = new java.io.BufferedInputStream(
+          path.getFileSystem(spark.sparkContext().hadoopConfiguration()).open(path), 1 << 20)) {
+        long pos = 0;
+        long newlines = 0;
+        for (long start : e.getValue()) {
+          for (; pos < start; pos++) {
+            int c = in.read();
+            if (c < 0) {
+              break;
+            }
+            if (c == '\n') {
+              newlines++;
+            }
+          }
+          before.put(start, 1 + newlines); // the lines before the split; its own numbering starts at 1
+        }
+      } catch (IOException ex) {
+        throw new ChurnException(ChurnException.FAILURE, "cannot read " + path + ": " + ex.getMessage(), ex);
+      }
+      out.put(e.getKey(), before);
+    }
+    return out;
   }
 
   private static Dataset<Row> json(Dataset<Row> lines, SourceMapping mapping) {
