@@ -5,6 +5,7 @@ import java.sql.Date;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
@@ -16,7 +17,9 @@ import org.apache.spark.sql.RowFactory;
 /**
  * Runs the stages of one command: prints a console line when each starts and ends, labels its Spark jobs
  * with the stage name (so the Spark UI reads like the pipeline), and writes one {@code run_log} row per stage,
- * also when the stage fails (status {@code failed} and the reason).
+ * also when the stage fails (status {@code failed} and the reason). Rows of stages nested in another are held
+ * until the outermost stage ends and then written in one commit with its own row: a night's ten stages cost one
+ * Delta commit, not ten. (A process killed mid-run leaves no rows of its unfinished outer stage.)
  */
 public final class RunLog {
   /** What a stage reports: rows read, rows written, rows rejected, and a short free-text note. */
@@ -31,6 +34,8 @@ public final class RunLog {
   private final LocalDate runDate;
   private final String runId;
   private final PrintWriter console;
+  private final List<Row> pending = new ArrayList<>();
+  private int depth;
 
   public RunLog(Warehouse warehouse, String command, LocalDate runDate, PrintWriter console) {
     this.warehouse = warehouse;
@@ -71,6 +76,8 @@ public final class RunLog {
     console.flush();
     var sc = warehouse.spark().sparkContext();
     sc.setJobGroup(command + ":" + stage, command + " " + stage + (runDate == null ? "" : " " + runDate), false);
+    depth++;
+    RuntimeException failure = null;
     try {
       T value = body.get();
       StageResult result = counts.apply(value);
@@ -82,6 +89,7 @@ public final class RunLog {
       write(stage, started, ms, result, "ok");
       return value;
     } catch (RuntimeException e) {
+      failure = e;
       long ms = (System.nanoTime() - t0) / 1_000_000;
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
       String status = e instanceof ChurnException ce && ce.exitCode() == ChurnException.NO_INPUT ? "no_input" : "failed";
@@ -99,14 +107,34 @@ public final class RunLog {
       throw e;
     } finally {
       sc.clearJobGroup();
+      if (--depth == 0) {
+        try {
+          flush();
+        } catch (RuntimeException logFailure) {
+          if (failure == null) {
+            throw logFailure;
+          }
+          failure.addSuppressed(logFailure);
+        }
+      }
     }
   }
 
-  /** Writes a stage row directly (for stages whose counts are known only after a failure decision). */
+  /** Records a stage row; written with the outermost stage's, or at once outside any stage. */
   public void write(String stage, Instant started, long durationMs, StageResult r, String status) {
-    Row row = RowFactory.create(runId, command, runDate == null ? null : Date.valueOf(runDate), stage,
-        Timestamp.from(started), durationMs, r.rowsIn(), r.rowsOut(), r.rowsRejected(), status, r.message());
-    var frame = warehouse.spark().createDataFrame(List.of(row), Table.Schemas.RUN_LOG);
+    pending.add(RowFactory.create(runId, command, runDate == null ? null : Date.valueOf(runDate), stage,
+        Timestamp.from(started), durationMs, r.rowsIn(), r.rowsOut(), r.rowsRejected(), status, r.message()));
+    if (depth == 0) {
+      flush();
+    }
+  }
+
+  private void flush() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    var frame = warehouse.spark().createDataFrame(List.copyOf(pending), Table.Schemas.RUN_LOG);
+    pending.clear();
     // (run_id, stage) is new for every stage of every run, so an append cannot duplicate a row.
     warehouse.append(Table.RUN_LOG, frame);
   }
