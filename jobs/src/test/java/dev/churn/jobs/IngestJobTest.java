@@ -159,6 +159,30 @@ class IngestJobTest extends JobsSuite {
    * dates), no command line involved.
    */
   @Test
+  void linesOfAFileReadInSeveralSplitsAreNumberedThroughTheWholeFile() {
+    Path in = tempDir("split-in");
+    List<String> lines = new java.util.ArrayList<>();
+    for (int i = 1; i <= 2000; i++) {
+      lines.add("{\"event_id\": \"line-" + i + "\", \"customer_id\": \"c1\"}");
+    }
+    write(in.resolve("big.jsonl"), lines);
+    String key = "spark.sql.files.maxPartitionBytes";
+    String before = spark.conf().get(key);
+    spark.conf().set(key, "4096"); // about 80 lines per split: the file is read in about 25 splits
+    try {
+      List<Row> read = new dev.churn.jobs.stages.RawLogReader(spark)
+          .read(List.of(in.toString()), SourceMapping.canonical())
+          .select(Events.SOURCE_POSITION, Events.EVENT_ID).collectAsList();
+      assertEquals(2000, read.size());
+      for (Row r : read) {
+        assertEquals("line-" + r.getLong(0), r.getString(1), "position of " + r.getString(1));
+      }
+    } finally {
+      spark.conf().set(key, before);
+    }
+  }
+
+  @Test
   void theIngestStageRunsWithItsCollaboratorsPassedIn() {
     Path in = tempDir("stage-in");
     Path wh = tempDir("stage-wh");

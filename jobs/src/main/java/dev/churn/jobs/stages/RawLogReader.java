@@ -141,8 +141,10 @@ public final class RawLogReader {
       if (p instanceof FilePartition fp) {
         for (PartitionedFile f : fp.files()) {
           if (f.start() > 0) {
-            starts.computeIfAbsent(f.filePath().toString(), k -> new java.util.TreeSet<>()).add(f.start());
-            files.put(f.filePath().toString(), f.toPath());
+            // Keyed as _metadata.file_path spells the file (file:/x, where the split's own URI says file:///x).
+            String file = f.toPath().toString();
+            starts.computeIfAbsent(file, k -> new java.util.TreeSet<>()).add(f.start());
+            files.put(file, f.toPath());
           }
         }
       }
