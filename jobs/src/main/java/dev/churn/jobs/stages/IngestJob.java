@@ -124,12 +124,14 @@ public final class IngestJob {
       // records fall on are read back: the checks cost the batch's days, not the history.
       Set<Object> days = new LinkedHashSet<>();
       Set<Object> files = new LinkedHashSet<>();
-      for (Row r : validated.select(EventValidation.eventDay().as("_day"), col(Events.SOURCE_FILE)).distinct()
+      long records = 0;
+      for (Row r : validated.groupBy(EventValidation.eventDay().as("_day"), col(Events.SOURCE_FILE)).count()
           .collectAsList()) {
         if (!r.isNullAt(0)) {
           days.add(r.get(0));
         }
         files.add(r.get(1));
+        records += r.getLong(2);
       }
       Dataset<Row> stored = warehouse.snapshot(Table.EVENTS).where(col(Events.EVENT_DATE).isin(days.toArray()));
       Dataset<Row> unseen = EventValidation.markReplays(validated, small(storedPositions(stored, files)))
@@ -151,7 +153,7 @@ public final class IngestJob {
           rejected += r.getLong(2);
         }
       }
-      long replayed = validated.count() - accepted - rejected;
+      long replayed = records - accepted - rejected;
       Result counted = new Result(log.runId(), accepted + rejected + replayed, accepted, rejected, replayed, byReason,
           List.of(), file.rows(), file.rejected());
       if (rejected > 0) {
