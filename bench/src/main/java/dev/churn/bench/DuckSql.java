@@ -113,6 +113,9 @@ final class DuckSql {
     if (t.equals(DataTypes.DateType)) {
       return "DATE";
     }
+    if (t instanceof org.apache.spark.sql.types.DecimalType d) {
+      return "DECIMAL(" + d.precision() + ", " + d.scale() + ")";
+    }
     throw new IllegalArgumentException("no DuckDB type for " + t);
   }
 }

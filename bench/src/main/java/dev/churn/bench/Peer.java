@@ -173,7 +173,7 @@ public final class Peer {
     Map<String, String> aggs = new LinkedHashMap<>();
     List<String> values = new ArrayList<>();
     for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
-      f.aggregates().forEach((name, agg) -> aggs.putIfAbsent(name, DuckSql.of(agg.apply(in)) + " AS " + name));
+      f.aggregates().forEach((name, agg) -> aggs.putIfAbsent(name, DuckSql.of(agg.scratch(in)) + " AS " + name));
       if (!f.name().equals(FeatureBuilder.LIFECYCLE_STAGE)) {
         values.add("CAST(" + DuckSql.of(f.value().apply(in)) + " AS " + (f.categorical() ? "VARCHAR" : "DOUBLE")
             + ") AS " + f.name());

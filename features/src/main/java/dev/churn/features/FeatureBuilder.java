@@ -72,25 +72,66 @@ public final class FeatureBuilder {
     Column asOfLit = lit(Date.valueOf(asOf));
     Dataset<Row> window = daily.where(col(DailyActivity.ACTIVITY_DATE).leq(asOfLit)
         .and(col(DailyActivity.ACTIVITY_DATE).gt(date_sub(asOfLit, LOOKBACK_DAYS))));
-    FeatureCatalogue.Inputs in = new FeatureCatalogue.Inputs(asOfLit,
-        datediff(asOfLit, col(DailyActivity.ACTIVITY_DATE)), col(DailyActivity.Signal.EVENTS.column()).gt(0));
-
+    FeatureCatalogue.Inputs in = inputs(asOf);
     Map<String, Column> aggs = new LinkedHashMap<>();
     for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
-      f.aggregates().forEach((name, agg) -> aggs.putIfAbsent(name, agg.apply(in)));
+      f.aggregates().forEach((name, agg) -> aggs.putIfAbsent(name, agg.scratch(in)));
     }
     List<Column> aggList = new ArrayList<>();
     aggs.forEach((name, c) -> aggList.add(c.as(name)));
     Dataset<Row> agg = window.groupBy(col(DailyActivity.CUSTOMER_ID).as("_cid"))
         .agg(aggList.get(0), aggList.subList(1, aggList.size()).toArray(Column[]::new));
+    return snapshot(activeCustomers(customers, daily, asOf, churn), agg, asOf, rules);
+  }
 
-    Dataset<Row> active = activeCustomers(customers, daily, asOf, churn);
+  /**
+   * The snapshot on {@code asOf} from the running {@link WindowState} of that date: equal, column for column, to
+   * {@link #engagementFeatures} on the rollup the state was built from.
+   *
+   * @param state the rows of {@code feature_state} of asOf
+   * @throws IllegalArgumentException under inactivity churn longer than the lookback (the state cannot tell who
+   *     was active; use {@link #engagementFeatures})
+   */
+  public static Dataset<Row> fromState(Dataset<Row> state, Dataset<Row> customers, LocalDate asOf,
+      ChurnDefinition churn, LifecycleRules rules) {
+    if (!stateKnowsActive(churn)) {
+      throw new IllegalArgumentException("inactivity churn after " + churn.inactivityDays() + " days is longer than "
+          + "the " + LOOKBACK_DAYS + "-day lookback the window state keeps");
+    }
+    Column d = lit(Date.valueOf(asOf));
+    Dataset<Row> active;
+    if (churn.byInactivity() && !churn.everActive()) {
+      // Active: a day with any event in the N days up to asOf, the state's latest active day within the lookback.
+      Dataset<Row> recent = WindowState.aggregates(state).where(col("_last_activity").gt(date_sub(d, churn.inactivityDays())))
+          .select(col("_cid").as(Customers.CUSTOMER_ID));
+      active = customers.where(col(Customers.SIGNUP_DATE).leq(d)).join(recent, Customers.CUSTOMER_ID);
+    } else {
+      active = activeCustomers(customers, null, asOf, churn);
+    }
+    return snapshot(active, WindowState.aggregates(state), asOf, rules);
+  }
+
+  /** Whether {@link #fromState} can select the active customers under {@code churn}. */
+  public static boolean stateKnowsActive(ChurnDefinition churn) {
+    return !churn.byInactivity() || churn.everActive() || churn.inactivityDays() <= LOOKBACK_DAYS;
+  }
+
+  /** What the catalogue's expressions see on {@code asOf}, over daily_activity rows. */
+  static FeatureCatalogue.Inputs inputs(LocalDate asOf) {
+    Column asOfLit = lit(Date.valueOf(asOf));
+    return new FeatureCatalogue.Inputs(asOfLit, datediff(asOfLit, col(DailyActivity.ACTIVITY_DATE)),
+        col(DailyActivity.Signal.EVENTS.column()).gt(0));
+  }
+
+  /** The active customers joined to their aggregates ({@code _cid} and one column per aggregate), as features. */
+  private static Dataset<Row> snapshot(Dataset<Row> active, Dataset<Row> agg, LocalDate asOf, LifecycleRules rules) {
+    FeatureCatalogue.Inputs in = inputs(asOf);
     // Both sides derive from daily_activity under inactivity churn: join on a renamed key, never on col refs.
     Dataset<Row> joined = active.join(agg, col(Customers.CUSTOMER_ID).equalTo(col("_cid")), "left").drop("_cid");
 
     List<Column> out = new ArrayList<>();
     out.add(col(Customers.CUSTOMER_ID));
-    out.add(asOfLit.as(AS_OF_DATE));
+    out.add(in.asOf().as(AS_OF_DATE));
     for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
       Column c = f.value().apply(in);
       out.add(f.categorical() ? c.cast("string").as(f.name()) : c.cast("double").as(f.name()));

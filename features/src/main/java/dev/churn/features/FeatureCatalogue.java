@@ -40,12 +40,12 @@ public final class FeatureCatalogue {
 
   /**
    * One feature. {@code aggregates} are the per-customer aggregations over the lookback it needs (by column name;
-   * features may share one), {@code value} computes it from them and the customer's row; a categorical feature's
+   * features may share one), each of a kind {@link WindowState} can keep running from night to night; {@code value} computes it from them and the customer's row; a categorical feature's
    * value is text. {@code logScaled}: the model sees log(1 + x), as for non-negative counts, days and money whose
    * effect on the odds is far from linear. {@code phrase} words a numeric value in a reason.
    */
   public record Feature(String name, String meaning, String window, String unit, boolean categorical,
-      boolean logScaled, Map<String, Function<Inputs, Column>> aggregates, Function<Inputs, Column> value,
+      boolean logScaled, Map<String, WindowState.Aggregate> aggregates, Function<Inputs, Column> value,
       DoubleFunction<String> phrase) {}
 
   private static final List<Feature> FEATURES = build();
@@ -94,12 +94,12 @@ public final class FeatureCatalogue {
       for (DailyActivity.Signal s : WINDOWED) {
         String name = s.column() + "_" + w + "d";
         out.add(aggregate(name, s.meaning() + " in the last " + w + " days", w + " days",
-            s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", in -> sum(when(in.age().lt(w), col(s.column())))));
+            s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", signalSum(s, 0, w)));
       }
       out.add(aggregate("active_days_" + w + "d", "days with any event in the last " + w + " days", w + " days",
-          "days", in -> count(when(in.age().lt(w).and(in.activeDay()), lit(1)))));
+          "days", activeDays(0, w)));
       out.add(aggregate("seats_max_" + w + "d", "most distinct active users (seats) on one day in the last " + w
-          + " days", w + " days", "users", in -> max(when(in.age().lt(w), col(DailyActivity.Signal.ACTIVE_USERS.column())))));
+          + " days", w + " days", "users", new WindowState.Max(DailyActivity.Signal.ACTIVE_USERS.column(), w)));
     }
     for (String t : TRENDED) {
       out.add(trend(t, 7, 28, "the previous 4 weeks", t.replace('_', ' ') + ": daily rate of the last 7 days "
@@ -108,7 +108,7 @@ public final class FeatureCatalogue {
           + "against the 60 before, same scale"));
     }
     out.add(aggregate("active_days_365d", "days with any event in the last 365 days", "365 days", "days",
-        in -> count(when(in.activeDay(), lit(1)))));
+        activeDays(0, FeatureBuilder.LOOKBACK_DAYS)));
     for (DailyActivity.Signal s : new DailyActivity.Signal[] {DailyActivity.Signal.PAYMENTS,
         DailyActivity.Signal.PAYMENT_AMOUNT, DailyActivity.Signal.UNSUBSCRIBES}) {
       String meaning = switch (s) {
@@ -117,7 +117,7 @@ public final class FeatureCatalogue {
         default -> "newsletter unsubscribes in the last 365 days (an unsubscribe is lasting)";
       };
       out.add(aggregate(s.column() + "_365d", meaning, "365 days",
-          s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", in -> sum(col(s.column()))));
+          s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", signalSum(s, 0, FeatureBuilder.LOOKBACK_DAYS)));
     }
     for (String[] r : new String[][] {{"login", "logins"}, {"activity", "events"}, {"ticket", "tickets"},
         {"payment", "payments"}}) {
@@ -129,10 +129,10 @@ public final class FeatureCatalogue {
 
   /** Plan, money, trial and tenure from the customer's row and the rollup's plan changes; then the categories. */
   private static void addAccountFeatures(List<Feature> out) {
-    Map<String, Function<Inputs, Column>> mrrNow = Map.of("_mrr_now", in -> lastChange(DailyActivity.MRR_END, lit(true), in));
+    Map<String, WindowState.Aggregate> mrrNow = Map.of("_mrr_now", new WindowState.LastChange(DailyActivity.MRR_END, 0));
     Column signupMrr = coalesce(col(Customers.SIGNUP_MRR), lit(0.0));
-    Map<String, Function<Inputs, Column>> mrrThen = new LinkedHashMap<>(mrrNow);
-    mrrThen.put("_mrr_90", in -> lastChange(DailyActivity.MRR_END, in.age().geq(90), in));
+    Map<String, WindowState.Aggregate> mrrThen = new LinkedHashMap<>(mrrNow);
+    mrrThen.put("_mrr_90", new WindowState.LastChange(DailyActivity.MRR_END, 90));
     out.add(new Feature("mrr", "monthly recurring revenue on the as-of date", "as of", "currency", false, true, mrrNow,
         in -> coalesce(col("_mrr_now"), signupMrr), x -> String.format(Locale.ROOT, "MRR %.0f", x)));
     out.add(new Feature("mrr_change_90d", "MRR on the as-of date minus MRR 90 days earlier", "90 days", "currency",
@@ -148,7 +148,7 @@ public final class FeatureCatalogue {
     out.add(new Feature("tenure_days", "days since signup", "as of", "days", false, true, Map.of(),
         in -> datediff(in.asOf(), col(Customers.SIGNUP_DATE)), x -> String.format(Locale.ROOT, "customer for %.0f days", x)));
     out.add(category("plan", "plan on the as-of date", "as of",
-        Map.of("_plan_now", in -> lastChange(DailyActivity.PLAN_END, lit(true), in)),
+        Map.of("_plan_now", new WindowState.LastChange(DailyActivity.PLAN_END, 0)),
         in -> coalesce(col("_plan_now"), col(Customers.SIGNUP_PLAN), lit(Customers.UNKNOWN))));
     out.add(category("segment", "customer segment (company size)", "static", Map.of(),
         in -> coalesce(col(Customers.SEGMENT), lit(Customers.UNKNOWN))));
@@ -161,7 +161,7 @@ public final class FeatureCatalogue {
 
   /** A count, sum or maximum over the window; 0 for a customer with no row in it. */
   private static Feature aggregate(String name, String meaning, String window, String unit,
-      Function<Inputs, Column> agg) {
+      WindowState.Aggregate agg) {
     return new Feature(name, meaning, window, unit, false, true, Map.of(name, agg),
         in -> coalesce(col(name), lit(0)), x -> String.format(Locale.ROOT, "%s %s", x == Math.rint(x)
             ? String.format(Locale.ROOT, "%.0f", x) : String.format(Locale.ROOT, "%.2f", x), meaning));
@@ -171,11 +171,10 @@ public final class FeatureCatalogue {
   private static Feature trend(String signal, int recent, int prior, String span, String meaning) {
     String r = "_" + signal + "_r" + recent;
     String p = "_" + signal + "_p" + prior;
-    Function<Inputs, Column> value = in -> signal.equals("active_days")
-        ? when(in.activeDay(), lit(1)).otherwise(lit(0)) : col(signal);
-    Map<String, Function<Inputs, Column>> aggs = new LinkedHashMap<>();
-    aggs.put(r, in -> sum(when(in.age().lt(recent), value.apply(in))));
-    aggs.put(p, in -> sum(when(in.age().geq(recent).and(in.age().lt(recent + prior)), value.apply(in))));
+    Map<String, WindowState.Aggregate> aggs = new LinkedHashMap<>();
+    aggs.put(r, signal.equals("active_days") ? activeDays(0, recent) : new WindowState.Sum(signal, in -> col(signal), 0, recent, false));
+    aggs.put(p, signal.equals("active_days") ? activeDays(recent, recent + prior)
+        : new WindowState.Sum(signal, in -> col(signal), recent, recent + prior, false));
     String words = signal.replace('_', ' ');
     return new Feature(signal + "_trend_" + recent + "v" + prior, meaning, recent + " vs " + prior + " days",
         "ratio in [-1, 1]", false, false, aggs, in -> {
@@ -200,21 +199,24 @@ public final class FeatureCatalogue {
     String last = "_last_" + what;
     return new Feature("days_since_last_" + what, "days since the last " + what + " (365 when none in the lookback)",
         "365 days", "days", false, true,
-        Map.of(last, in -> max(when(what.equals("activity") ? in.activeDay() : col(signal).gt(0),
-            col(DailyActivity.ACTIVITY_DATE)))),
+        Map.of(last, new WindowState.Latest(what, in -> what.equals("activity") ? in.activeDay() : col(signal).gt(0))),
         in -> coalesce(datediff(in.asOf(), col(last)), lit(FeatureBuilder.LOOKBACK_DAYS)),
         x -> x >= FeatureBuilder.LOOKBACK_DAYS ? "no " + what + " in the last year"
             : String.format(Locale.ROOT, "no %s for %.0f days", what, x));
   }
 
   private static Feature category(String name, String meaning, String window,
-      Map<String, Function<Inputs, Column>> aggs, Function<Inputs, Column> value) {
+      Map<String, WindowState.Aggregate> aggs, Function<Inputs, Column> value) {
     return new Feature(name, meaning, window, "category", true, false, aggs, value, null);
   }
 
-  /** The value of {@code column} after the last plan change on a day matching {@code when}. */
-  private static Column lastChange(String column, Column when, Inputs in) {
-    Column changed = col(DailyActivity.MRR_END).isNotNull().and(when);
-    return max_by(when(changed, col(column)), when(changed, col(DailyActivity.ACTIVITY_DATE)));
+  /** The sum of a rollup signal over the rows {@code from} to {@code to - 1} days old (money as an exact decimal). */
+  private static WindowState.Sum signalSum(DailyActivity.Signal s, int from, int to) {
+    return new WindowState.Sum(s.column(), in -> col(s.column()), from, to, s == DailyActivity.Signal.PAYMENT_AMOUNT);
+  }
+
+  /** Days with any event among the rows {@code from} to {@code to - 1} days old. */
+  private static WindowState.Sum activeDays(int from, int to) {
+    return new WindowState.Sum("active_days", in -> when(in.activeDay(), lit(1)).otherwise(lit(0)), from, to, false);
   }
 }

@@ -3,6 +3,7 @@ package dev.churn.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.churn.features.FeatureBuilder;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.nio.file.Path;
@@ -18,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * A warehouse built night by night equals one built at once: 30 consecutive daily ingests (each reading only
  * its day's folder, with late events filed under later days and duplicates and bad records mixed in) against one
  * ingest of the same folders, compared on every row and column of events, the quarantine, daily_activity and
- * customers (run ids and quarantine dates aside), and on every column of the feature snapshots of the first,
- * middle and last night.
+ * customers (run ids and quarantine dates aside), and on every column of the feature snapshots and window states
+ * of the first, middle and last night: a snapshot each night, its window state advanced from the night before
+ * (or from the last state the late events left valid), equals one built from the lookback's rollup.
  */
 class NightsEqualAtOnceTest extends JobsSuite {
   private static final LocalDate START = LocalDate.parse("2026-01-01");
@@ -36,30 +38,45 @@ class NightsEqualAtOnceTest extends JobsSuite {
     String atOnce = tempDir("at-once-wh").toString();
     String customers = raw.resolve("customers").toString();
 
+    // Night by night: the day's ingest (dropping the window states its late events make stale), then the day's
+    // snapshot, whose state is advanced from the latest state still valid.
     ingest(nightly, folders(raw, 0, HISTORY_DAYS), customers);
     for (int n = 0; n < NIGHTS; n++) {
       ingest(nightly, folders(raw, HISTORY_DAYS + n, HISTORY_DAYS + n + 1), null);
+      features(nightly, START.plusDays(HISTORY_DAYS + n));
     }
-    ingest(atOnce, folders(raw, 0, HISTORY_DAYS + NIGHTS), customers);
-
+    // Later nights' late events changed earlier days: their snapshots are rebuilt (as the nightly job does), from
+    // the states the nights left. At once, each snapshot from the rollup of its lookback: built latest first, so
+    // none has an earlier state.
     List<LocalDate> snapshots = List.of(START.plusDays(HISTORY_DAYS), START.plusDays(HISTORY_DAYS + NIGHTS / 2),
         START.plusDays(HISTORY_DAYS + NIGHTS - 1));
-    for (String wh : List.of(nightly, atOnce)) {
-      for (LocalDate d : snapshots) {
-        CliRun run = cli("--warehouse", wh, "features", "--as-of", d.toString());
-        assertEquals(0, run.exitCode(), run.err());
-      }
-    }
+    snapshots.forEach(d -> features(nightly, d));
+    assertTrue(lastFeaturesMessage(nightly).contains("advanced from"), lastFeaturesMessage(nightly));
+    ingest(atOnce, folders(raw, 0, HISTORY_DAYS + NIGHTS), customers);
+    List.of(snapshots.get(2), snapshots.get(1), snapshots.get(0)).forEach(d -> features(atOnce, d));
+    assertTrue(lastFeaturesMessage(atOnce).contains("built from the lookback"), lastFeaturesMessage(atOnce));
+
     for (Table t : List.of(Table.EVENTS, Table.EVENTS_QUARANTINE, Table.DAILY_ACTIVITY, Table.CUSTOMERS,
-        Table.CUSTOMER_FEATURES)) {
-      List<String> a = rows(nightly, t);
-      List<String> b = rows(atOnce, t);
+        Table.CUSTOMER_FEATURES, Table.FEATURE_STATE)) {
+      List<String> a = rows(nightly, t, snapshots);
+      List<String> b = rows(atOnce, t, snapshots);
       assertTrue(!b.isEmpty(), t.tableName() + " is empty");
       assertEquals(b.size(), a.size(), "rows of " + t.tableName());
       assertEquals(b, a, "contents of " + t.tableName());
     }
-    assertTrue(rows(atOnce, Table.EVENTS_QUARANTINE).stream().anyMatch(r -> r.contains("duplicate")),
+    assertTrue(rows(atOnce, Table.EVENTS_QUARANTINE, snapshots).stream().anyMatch(r -> r.contains("duplicate")),
         "the log holds duplicates");
+  }
+
+  private static void features(String wh, LocalDate d) {
+    CliRun run = cli("--warehouse", wh, "features", "--as-of", d.toString());
+    assertEquals(0, run.exitCode(), run.err());
+  }
+
+  /** How the last snapshot's window state was obtained, from run_log. */
+  private static String lastFeaturesMessage(String wh) {
+    return new Warehouse(spark, wh).read(Table.RUN_LOG).where("stage LIKE 'features %'").orderBy(
+        org.apache.spark.sql.functions.col("started_at").desc()).first().getAs("message");
   }
 
   private static void ingest(String wh, List<String> folders, String customers) {
@@ -81,9 +98,16 @@ class NightsEqualAtOnceTest extends JobsSuite {
     return out;
   }
 
-  /** The table's rows as sorted text, without the columns that name the run that wrote them. */
-  private static List<String> rows(String wh, Table t) {
+  /**
+   * The table's rows as sorted text, without the columns that name the run that wrote them; of a table by as-of
+   * date, those of {@code dates} only.
+   */
+  private static List<String> rows(String wh, Table t, List<LocalDate> dates) {
     Dataset<Row> rows = new Warehouse(spark, wh).read(t);
+    if (List.of(rows.columns()).contains(FeatureBuilder.AS_OF_DATE)) {
+      rows = rows.where(org.apache.spark.sql.functions.col(FeatureBuilder.AS_OF_DATE).isin(
+          dates.stream().map(java.sql.Date::valueOf).toArray()));
+    }
     String[] kept = Arrays.stream(rows.columns()).filter(c -> !c.equals("run_id") && !c.equals("quarantined_on"))
         .toArray(String[]::new);
     List<String> out = new ArrayList<>();

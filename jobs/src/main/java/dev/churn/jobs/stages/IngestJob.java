@@ -8,6 +8,7 @@ import dev.churn.features.Customers;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
+import dev.churn.features.FeatureBuilder;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.RunLog;
@@ -252,8 +253,14 @@ public final class IngestJob {
     }
   }
 
-  /** Recomputes the rollup of the given days from {@code events} and replaces exactly those days. */
+  /**
+   * Recomputes the rollup of the given days from {@code events} and replaces exactly those days. The running
+   * window states of those days and later were built without this data: they are dropped first, so a crash in
+   * between leaves no state that disagrees with the rollup (the next snapshot rebuilds them).
+   */
   private long refreshDailyActivity(List<LocalDate> days) {
+    warehouse.deleteWhere(Table.FEATURE_STATE,
+        col(FeatureBuilder.AS_OF_DATE).geq(lit(java.sql.Date.valueOf(days.stream().min(LocalDate::compareTo).orElseThrow()))));
     Dataset<Row> events = warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(
         days.stream().map(java.sql.Date::valueOf).toArray()));
     return warehouse.replaceDates(Table.DAILY_ACTIVITY, DailyActivity.rollup(events), days);

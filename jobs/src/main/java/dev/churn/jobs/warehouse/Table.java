@@ -25,6 +25,7 @@ public enum Table {
       DailyActivity.ACTIVITY_DATE),
   CUSTOMER_FEATURES("customer_features", null, FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID,
       FeatureBuilder.AS_OF_DATE),
+  FEATURE_STATE("feature_state", null, FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID, FeatureBuilder.AS_OF_DATE),
   MODEL_REGISTRY("model_registry", Schemas.MODEL_REGISTRY, null, "model_version"),
   CHURN_SCORES("churn_scores", null, FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID, FeatureBuilder.AS_OF_DATE),
   FEATURE_DRIFT("feature_drift", Schemas.FEATURE_DRIFT, FeatureBuilder.AS_OF_DATE, FeatureBuilder.AS_OF_DATE, "feature"),

@@ -121,6 +121,15 @@ public final class Warehouse {
     return lastMetric(table, "numUpdatedRows");
   }
 
+  /** Deletes the rows matching {@code condition}, if the table exists; returns the rows deleted. */
+  public long deleteWhere(Table table, Column condition) {
+    if (!exists(table)) {
+      return 0;
+    }
+    DeltaTable.forPath(spark, path(table)).delete(condition);
+    return lastMetric(table, "numDeletedRows");
+  }
+
   /** Appends rows whose key is new by construction (run ids): only for audit tables such as run_log. */
   public void append(Table table, Dataset<Row> rows) {
     if (!exists(table)) {

@@ -1,0 +1,360 @@
+package dev.churn.features;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.function.Function;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * Running per-customer window state: everything the snapshot's aggregates need, kept per as-of date so that the
+ * state of day D is the state of D - 1 updated with the rollup day that enters the windows (D) and the days that
+ * leave them (D - w for each window w), instead of an aggregation over the whole lookback.
+ *
+ * <p>The catalogue declares its aggregates as one of four kinds ({@link Aggregate}); each kind has a from-scratch
+ * expression over the lookback's rollup rows (what {@link FeatureBuilder#engagementFeatures} and the benchmark's
+ * DuckDB peer compute) and a state it can be advanced with:
+ * <ul>
+ *   <li>{@link Sum} over days [from, to) ago: running sums over [0, w) for each window end w; the sum is their
+ *   difference. Counts are whole numbers and money is a decimal, so updating by addition and subtraction is exact
+ *   and equals the from-scratch sum to the last digit.</li>
+ *   <li>{@link Max} over the last w days: the maximum and the latest day it was reached; when that day leaves the
+ *   window and no new day reaches it, the maximum is recomputed over the window for those customers only.</li>
+ *   <li>{@link Latest}: the latest day matching a condition within the lookback.</li>
+ *   <li>{@link LastChange}: the value after the latest plan change at least {@code minAge} days old.</li>
+ * </ul>
+ * A customer is in the state of D when it has rollup rows in the lookback (D - 365, D]; the state's columns
+ * equal those of {@link #fromScratch} on the same rollup, which a test asserts for a month of consecutive nights.
+ */
+public final class WindowState {
+  private WindowState() {}
+
+  /** The exact type money is summed in (both from scratch and in the state). */
+  public static final DataType MONEY = DataTypes.createDecimalType(38, 6);
+  public static final String CUSTOMER_ID = DailyActivity.CUSTOMER_ID;
+
+  /** An aggregate of the catalogue over the lookback's rollup rows. */
+  public sealed interface Aggregate permits Sum, Max, Latest, LastChange {
+    /** The aggregate computed from the rollup rows of the lookback (ages 0 to 364 on the as-of date). */
+    Column scratch(FeatureCatalogue.Inputs in);
+
+    /** The aggregate from a row of the state. */
+    Column fromState();
+  }
+
+  /**
+   * The sum of {@code value} over the rows {@code from} to {@code to - 1} days old; {@code key} names the value
+   * (sums of one value share their running sums); {@code money} sums it as an exact decimal.
+   */
+  public record Sum(String key, Function<FeatureCatalogue.Inputs, Column> value, int from, int to, boolean money)
+      implements Aggregate {
+    @Override
+    public Column scratch(FeatureCatalogue.Inputs in) {
+      Column inWindow = from == 0 ? in.age().lt(to) : in.age().geq(from).and(in.age().lt(to));
+      return sum(when(inWindow, typed(in)));
+    }
+
+    @Override
+    public Column fromState() {
+      Column upTo = col(sumColumn(key, to));
+      return from == 0 ? upTo : upTo.minus(col(sumColumn(key, from))).cast(money ? MONEY : DataTypes.LongType);
+    }
+
+    Column typed(FeatureCatalogue.Inputs in) {
+      return value.apply(in).cast(money ? MONEY : DataTypes.LongType);
+    }
+  }
+
+  /** The largest {@code column} over the last {@code days} days. */
+  public record Max(String column, int days) implements Aggregate {
+    @Override
+    public Column scratch(FeatureCatalogue.Inputs in) {
+      return max(when(in.age().lt(days), col(column)));
+    }
+
+    @Override
+    public Column fromState() {
+      return col(maxColumn(this));
+    }
+  }
+
+  /** The latest day within the lookback whose row matches {@code condition}; {@code key} names it. */
+  public record Latest(String key, Function<FeatureCatalogue.Inputs, Column> condition) implements Aggregate {
+    @Override
+    public Column scratch(FeatureCatalogue.Inputs in) {
+      return max(when(condition.apply(in), col(DailyActivity.ACTIVITY_DATE)));
+    }
+
+    @Override
+    public Column fromState() {
+      return col(latestColumn(this));
+    }
+  }
+
+  /** {@code column} on the latest day with a plan change ({@link DailyActivity#MRR_END} set) at least {@code minAge} days old. */
+  public record LastChange(String column, int minAge) implements Aggregate {
+    @Override
+    public Column scratch(FeatureCatalogue.Inputs in) {
+      Column changed = changed(in.age().geq(minAge));
+      return max_by(when(changed, col(column)), when(changed, col(DailyActivity.ACTIVITY_DATE)));
+    }
+
+    @Override
+    public Column fromState() {
+      return col(changeColumn(this));
+    }
+
+    Column changed(Column ageOk) {
+      Column c = col(DailyActivity.MRR_END).isNotNull();
+      return minAge == 0 ? c : c.and(ageOk);
+    }
+  }
+
+  /** What the catalogue's aggregates need kept, by kind, with each running column named once. */
+  private record Spec(Map<String, Sum> sums, TreeSet<String> sumColumns, Map<String, Max> maxes,
+      Map<String, Latest> latests, Map<String, LastChange> changes) {}
+
+  /** The latest day with any rollup row: kept by the state itself, for who belongs in it. */
+  private static final Latest ANY_DAY = new Latest("any_day", in -> lit(true));
+
+  private static final Spec SPEC = spec();
+
+  private static Spec spec() {
+    Map<String, Sum> sums = new LinkedHashMap<>();
+    TreeSet<String> sumColumns = new TreeSet<>();
+    Map<String, Max> maxes = new LinkedHashMap<>();
+    Map<String, Latest> latests = new LinkedHashMap<>();
+    Map<String, LastChange> changes = new LinkedHashMap<>();
+    latests.put(latestColumn(ANY_DAY), ANY_DAY);
+    for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
+      f.aggregates().forEach((name, agg) -> {
+        if (agg instanceof Sum s) {
+          sums.putIfAbsent(name, s);
+          if (s.from() > 0) {
+            sumColumns.add(sumColumn(s.key(), s.from()));
+          }
+          sumColumns.add(sumColumn(s.key(), s.to()));
+        } else if (agg instanceof Max m) {
+          maxes.putIfAbsent(maxColumn(m), m);
+        } else if (agg instanceof Latest l) {
+          latests.putIfAbsent(latestColumn(l), l);
+        } else if (agg instanceof LastChange c) {
+          changes.putIfAbsent(changeColumn(c), c);
+        }
+      });
+    }
+    return new Spec(sums, sumColumns, maxes, latests, changes);
+  }
+
+  private static String sumColumn(String key, int window) {
+    return "s_" + key + "_" + window;
+  }
+
+  private static String maxColumn(Max m) {
+    return "m_" + m.column() + "_" + m.days();
+  }
+
+  private static String latestColumn(Latest l) {
+    return "l_" + l.key();
+  }
+
+  private static String changeColumn(LastChange c) {
+    return "c_" + c.column() + "_" + c.minAge();
+  }
+
+  private static final String ON = "_on";
+
+  /** A running sum's value and its type, found from the catalogue's sums sharing its key. */
+  private static Sum sumOf(String sumColumn) {
+    return SPEC.sums().values().stream()
+        .filter(s -> sumColumn.equals(sumColumn(s.key(), s.to())) || sumColumn.equals(sumColumn(s.key(), s.from())))
+        .findFirst().orElseThrow();
+  }
+
+  private static int windowOf(String sumColumn) {
+    return Integer.parseInt(sumColumn.substring(sumColumn.lastIndexOf('_') + 1));
+  }
+
+  /** The days whose rollup rows {@link #advance} reads for {@code asOf}: the day entering and those leaving. */
+  public static List<LocalDate> daysRead(LocalDate asOf) {
+    TreeSet<Integer> ages = new TreeSet<>();
+    ages.add(0);
+    SPEC.sumColumns().forEach(c -> ages.add(windowOf(c)));
+    SPEC.changes().values().forEach(c -> ages.add(c.minAge()));
+    return ages.stream().map(a -> asOf.minusDays(a)).sorted().toList();
+  }
+
+  /** The longest window a {@link Max} covers: how far back {@link #advance} may need to recompute a maximum. */
+  public static int longestMax() {
+    return SPEC.maxes().values().stream().mapToInt(Max::days).max().orElse(0);
+  }
+
+  /**
+   * The state of {@code asOf} from the rollup rows of its lookback.
+   *
+   * @param daily rollup rows dated in (asOf - {@link FeatureBuilder#LOOKBACK_DAYS}, asOf]
+   */
+  public static Dataset<Row> fromScratch(Dataset<Row> daily, LocalDate asOf) {
+    FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
+    List<Column> aggs = new ArrayList<>();
+    for (String c : SPEC.sumColumns()) {
+      Sum s = sumOf(c);
+      aggs.add(coalesce(sum(when(in.age().lt(windowOf(c)), s.typed(in))), zero(s)).as(c));
+    }
+    SPEC.maxes().forEach((c, m) -> aggs.add(maxWithDay(m, in).as(c)));
+    SPEC.latests().forEach((c, l) -> aggs.add(l.scratch(in).as(c)));
+    SPEC.changes().forEach((c, ch) -> {
+      aggs.add(ch.scratch(in).as(c));
+      aggs.add(max(when(ch.changed(in.age().geq(ch.minAge())), col(DailyActivity.ACTIVITY_DATE))).as(c + ON));
+    });
+    Dataset<Row> agg = daily.groupBy(col(CUSTOMER_ID)).agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
+    return ordered(unpackMaxes(agg), asOf);
+  }
+
+  /** max over the window of (value, day): the maximum and the latest day reaching it. */
+  private static Column maxWithDay(Max m, FeatureCatalogue.Inputs in) {
+    return max(when(in.age().lt(m.days()), struct(col(m.column()).as("v"), col(DailyActivity.ACTIVITY_DATE).as("d"))));
+  }
+
+  private static Dataset<Row> unpackMaxes(Dataset<Row> agg) {
+    for (String c : SPEC.maxes().keySet()) {
+      agg = agg.withColumn(c + ON, col(c).getField("d")).withColumn(c, col(c).getField("v"));
+    }
+    return agg;
+  }
+
+  private static Column zero(Sum s) {
+    return s.money() ? lit(0).cast(MONEY) : lit(0L);
+  }
+
+  /**
+   * The state of {@code asOf} from the state of the day before.
+   *
+   * @param previous the state of asOf - 1
+   * @param daily rollup rows of at least {@link #daysRead} and, for maxima whose day left their window, the
+   *     {@link #longestMax()} days up to asOf
+   */
+  public static Dataset<Row> advance(Dataset<Row> previous, Dataset<Row> daily, LocalDate asOf) {
+    FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
+    Column day = lit(Date.valueOf(asOf));
+    Dataset<Row> moved = daily.where(col(DailyActivity.ACTIVITY_DATE).isin(
+        daysRead(asOf).stream().map(Date::valueOf).toArray()));
+    // One row per customer with what enters (age 0) and what leaves (age w) each window.
+    List<Column> aggs = new ArrayList<>();
+    for (String c : SPEC.sumColumns()) {
+      Sum s = sumOf(c);
+      aggs.add(sum(when(in.age().equalTo(0), s.typed(in))).as("e_" + c));
+      aggs.add(sum(when(in.age().equalTo(windowOf(c)), s.typed(in))).as("x_" + c));
+    }
+    SPEC.maxes().forEach((c, m) -> aggs.add(max(when(in.age().equalTo(0), col(m.column()))).as("e_" + c)));
+    SPEC.latests().forEach((c, l) -> aggs.add(max(when(in.age().equalTo(0).and(l.condition().apply(in)),
+        col(DailyActivity.ACTIVITY_DATE))).as("e_" + c)));
+    SPEC.changes().forEach((c, ch) -> {
+      Column at = ch.changed(lit(true)).and(in.age().equalTo(ch.minAge()));
+      aggs.add(max(when(at, col(ch.column()))).as("e_" + c));
+      aggs.add(max(when(at, col(DailyActivity.ACTIVITY_DATE))).as("e_" + c + ON));
+    });
+    Dataset<Row> delta = moved.groupBy(col(CUSTOMER_ID)).agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
+    Dataset<Row> p = previous.drop(FeatureBuilder.AS_OF_DATE, FeatureBuilder.FEATURE_SET);
+    Dataset<Row> j = p.join(delta, new String[] {CUSTOMER_ID}, "full_outer");
+
+    Column lookbackStart = date_sub(day, FeatureBuilder.LOOKBACK_DAYS); // days on or before it have left
+    List<Column> out = new ArrayList<>();
+    out.add(col(CUSTOMER_ID));
+    List<Column> recompute = new ArrayList<>();
+    for (String c : SPEC.sumColumns()) {
+      Sum s = sumOf(c);
+      out.add(coalesce(col(c), zero(s)).plus(coalesce(col("e_" + c), zero(s))).minus(coalesce(col("x_" + c), zero(s)))
+          .cast(s.money() ? MONEY : DataTypes.LongType).as(c));
+    }
+    SPEC.maxes().forEach((c, m) -> {
+      Column entering = col("e_" + c);
+      Column takeNew = entering.isNotNull().and(col(c).isNull().or(entering.geq(col(c))));
+      Column keep = col(c + ON).gt(date_sub(day, m.days()));
+      out.add(when(takeNew, entering).when(keep, col(c)).as(c));
+      out.add(when(takeNew, day).when(keep, col(c + ON)).as(c + ON));
+      String flag = "r_" + c;
+      out.add(not(takeNew).and(not(keep)).and(col(c + ON).isNotNull()).as(flag));
+      recompute.add(col(flag));
+    });
+    SPEC.latests().forEach((c, l) -> out.add(coalesce(col("e_" + c), when(col(c).gt(lookbackStart), col(c))).as(c)));
+    SPEC.changes().forEach((c, ch) -> {
+      Column entering = col("e_" + c + ON).isNotNull();
+      Column keep = col(c + ON).gt(lookbackStart);
+      out.add(when(entering, col("e_" + c)).when(keep, col(c)).as(c));
+      out.add(when(entering, col("e_" + c + ON)).when(keep, col(c + ON)).as(c + ON));
+    });
+    Dataset<Row> next = j.select(out.toArray(Column[]::new)).where(inLookback());
+    if (recompute.isEmpty()) {
+      return ordered(next, asOf);
+    }
+    // Maxima whose day left the window: recomputed over the window, for those customers only.
+    Column anyFlag = recompute.stream().reduce(Column::or).orElseThrow();
+    Dataset<Row> flagged = next.where(anyFlag).select(col(CUSTOMER_ID));
+    Dataset<Row> window = daily.where(col(DailyActivity.ACTIVITY_DATE).gt(date_sub(day, longestMax()))
+        .and(col(DailyActivity.ACTIVITY_DATE).leq(day))).join(flagged, new String[] {CUSTOMER_ID}, "left_semi");
+    List<Column> maxAggs = new ArrayList<>();
+    SPEC.maxes().forEach((c, m) -> maxAggs.add(maxWithDay(m, in).as("n_" + c)));
+    Dataset<Row> redone = window.groupBy(col(CUSTOMER_ID))
+        .agg(maxAggs.get(0), maxAggs.subList(1, maxAggs.size()).toArray(Column[]::new));
+    Map<String, Column> fixes = new LinkedHashMap<>();
+    for (String c : SPEC.maxes().keySet()) {
+      Column redo = col("r_" + c);
+      fixes.put(c, when(redo, col("n_" + c).getField("v")).otherwise(col(c)));
+      fixes.put(c + ON, when(redo, col("n_" + c).getField("d")).otherwise(col(c + ON)));
+    }
+    return ordered(next.join(redone, new String[] {CUSTOMER_ID}, "left").withColumns(fixes), asOf);
+  }
+
+  /**
+   * A customer stays in the state while it has a rollup row in the lookback (every value comes from such rows),
+   * which {@link #ANY_DAY}, the latest day with a row, tracks.
+   */
+  private static Column inLookback() {
+    return col(latestColumn(ANY_DAY)).isNotNull();
+  }
+
+  /** The state's columns in their fixed order: customer_id, as_of_date, the running values, feature_set. */
+  private static Dataset<Row> ordered(Dataset<Row> state, LocalDate asOf) {
+    List<Column> cols = new ArrayList<>();
+    cols.add(col(CUSTOMER_ID));
+    cols.add(lit(Date.valueOf(asOf)).as(FeatureBuilder.AS_OF_DATE));
+    SPEC.sumColumns().forEach(c -> cols.add(col(c)));
+    SPEC.maxes().keySet().forEach(c -> {
+      cols.add(col(c).cast(DataTypes.IntegerType).as(c));
+      cols.add(col(c + ON));
+    });
+    SPEC.latests().keySet().forEach(c -> cols.add(col(c)));
+    SPEC.changes().keySet().forEach(c -> {
+      cols.add(col(c));
+      cols.add(col(c + ON));
+    });
+    cols.add(lit(FeatureCatalogue.featureSet()).as(FeatureBuilder.FEATURE_SET));
+    return state.select(cols.toArray(Column[]::new));
+  }
+
+  /**
+   * The catalogue's aggregates from a state, one row per customer in it: {@code _cid} and a column per aggregate
+   * name, equal to the from-scratch aggregation of the same rollup.
+   */
+  public static Dataset<Row> aggregates(Dataset<Row> state) {
+    Map<String, Column> out = new LinkedHashMap<>();
+    out.put("_cid", col(CUSTOMER_ID));
+    for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
+      f.aggregates().forEach((name, agg) -> {
+        out.putIfAbsent(name, agg.fromState());
+      });
+    }
+    return state.select(out.entrySet().stream().map(e -> e.getValue().as(e.getKey())).toArray(Column[]::new));
+  }
+}
