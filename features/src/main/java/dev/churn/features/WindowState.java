@@ -28,8 +28,10 @@ import org.apache.spark.sql.types.DataTypes;
  *   <li>{@link Sum} over days [from, to) ago: running sums over [0, w) for each window end w; the sum is their
  *   difference. Counts are whole numbers and money is a decimal, so updating by addition and subtraction is exact
  *   and equals the from-scratch sum to the last digit.</li>
- *   <li>{@link Max} over the last w days: the maximum and the latest day it was reached; when that day leaves the
- *   window and no new day reaches it, the maximum is recomputed over the window for those customers only.</li>
+ *   <li>{@link Max} over the last w days: per column, the days of the longest such window whose value is larger
+ *   than every later day's (a monotonic queue: a few entries, not the window's rows); the maximum over any w is
+ *   its earliest entry within w days. Advancing drops the entries that left the window and those the entering
+ *   day's value reaches, then appends that day.</li>
  *   <li>{@link Latest}: the latest day matching a condition within the lookback.</li>
  *   <li>{@link LastChange}: the value after the latest plan change at least {@code minAge} days old.</li>
  * </ul>
@@ -84,7 +86,9 @@ public final class WindowState {
 
     @Override
     public Column fromState() {
-      return col(maxColumn(this));
+      Column inWindow = filter(col(queueColumn(column)),
+          e -> e.getField("d").gt(date_sub(col(FeatureBuilder.AS_OF_DATE), days)));
+      return try_element_at(inWindow, lit(1)).getField("v");
     }
   }
 
@@ -121,7 +125,7 @@ public final class WindowState {
   }
 
   /** What the catalogue's aggregates need kept, by kind, with each running column named once. */
-  private record Spec(Map<String, Sum> sums, TreeSet<String> sumColumns, Map<String, Max> maxes,
+  private record Spec(Map<String, Sum> sums, TreeSet<String> sumColumns, Map<String, Integer> queues,
       Map<String, Latest> latests, Map<String, LastChange> changes) {}
 
   /** The latest day with any rollup row: kept by the state itself, for who belongs in it. */
@@ -132,7 +136,7 @@ public final class WindowState {
   private static Spec spec() {
     Map<String, Sum> sums = new LinkedHashMap<>();
     TreeSet<String> sumColumns = new TreeSet<>();
-    Map<String, Max> maxes = new LinkedHashMap<>();
+    Map<String, Integer> queues = new LinkedHashMap<>();
     Map<String, Latest> latests = new LinkedHashMap<>();
     Map<String, LastChange> changes = new LinkedHashMap<>();
     latests.put(latestColumn(ANY_DAY), ANY_DAY);
@@ -145,7 +149,7 @@ public final class WindowState {
           }
           sumColumns.add(sumColumn(s.key(), s.to()));
         } else if (agg instanceof Max m) {
-          maxes.putIfAbsent(maxColumn(m), m);
+          queues.merge(m.column(), m.days(), Math::max);
         } else if (agg instanceof Latest l) {
           latests.putIfAbsent(latestColumn(l), l);
         } else if (agg instanceof LastChange c) {
@@ -153,15 +157,15 @@ public final class WindowState {
         }
       });
     }
-    return new Spec(sums, sumColumns, maxes, latests, changes);
+    return new Spec(sums, sumColumns, queues, latests, changes);
   }
 
   private static String sumColumn(String key, int window) {
     return "s_" + key + "_" + window;
   }
 
-  private static String maxColumn(Max m) {
-    return "m_" + m.column() + "_" + m.days();
+  private static String queueColumn(String column) {
+    return "q_" + column;
   }
 
   private static String latestColumn(Latest l) {
@@ -194,11 +198,6 @@ public final class WindowState {
     return ages.stream().map(a -> asOf.minusDays(a)).sorted().toList();
   }
 
-  /** The longest window a {@link Max} covers: how far back {@link #advance} may need to recompute a maximum. */
-  public static int longestMax() {
-    return SPEC.maxes().values().stream().mapToInt(Max::days).max().orElse(0);
-  }
-
   /**
    * The state of {@code asOf} from the rollup rows of its lookback.
    *
@@ -211,26 +210,24 @@ public final class WindowState {
       Sum s = sumOf(c);
       aggs.add(coalesce(sum(when(in.age().lt(windowOf(c)), s.typed(in))), zero(s)).as(c));
     }
-    SPEC.maxes().forEach((c, m) -> aggs.add(maxWithDay(m, in).as(c)));
+    SPEC.queues().forEach((c, w) -> aggs.add(queue(c, w, in).as(queueColumn(c))));
     SPEC.latests().forEach((c, l) -> aggs.add(l.scratch(in).as(c)));
     SPEC.changes().forEach((c, ch) -> {
       aggs.add(ch.scratch(in).as(c));
       aggs.add(max(when(ch.changed(in.age().geq(ch.minAge())), col(DailyActivity.ACTIVITY_DATE))).as(c + ON));
     });
     Dataset<Row> agg = daily.groupBy(col(CUSTOMER_ID)).agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
-    return ordered(unpackMaxes(agg), asOf);
+    return ordered(agg, asOf);
   }
 
-  /** max over the window of (value, day): the maximum and the latest day reaching it. */
-  private static Column maxWithDay(Max m, FeatureCatalogue.Inputs in) {
-    return max(when(in.age().lt(m.days()), struct(col(m.column()).as("v"), col(DailyActivity.ACTIVITY_DATE).as("d"))));
-  }
-
-  private static Dataset<Row> unpackMaxes(Dataset<Row> agg) {
-    for (String c : SPEC.maxes().keySet()) {
-      agg = agg.withColumn(c + ON, col(c).getField("d")).withColumn(c, col(c).getField("v"));
-    }
-    return agg;
+  /**
+   * The monotonic queue of {@code column} over the last {@code days} days: (day, value) of each day whose value
+   * is larger than every later day's, by day.
+   */
+  private static Column queue(String column, int days, FeatureCatalogue.Inputs in) {
+    Column all = array_sort(collect_list(when(in.age().lt(days).and(col(column).isNotNull()),
+        struct(col(DailyActivity.ACTIVITY_DATE).as("d"), col(column).as("v")))));
+    return filter(all, (e, i) -> forall(slice(all, i.plus(2), size(all)), later -> e.getField("v").gt(later.getField("v"))));
   }
 
   private static Column zero(Sum s) {
@@ -241,8 +238,7 @@ public final class WindowState {
    * The state of {@code asOf} from the state of the day before.
    *
    * @param previous the state of asOf - 1
-   * @param daily rollup rows of at least {@link #daysRead} and, for maxima whose day left their window, the
-   *     {@link #longestMax()} days up to asOf
+   * @param daily rollup rows of at least the days {@link #daysRead}
    */
   public static Dataset<Row> advance(Dataset<Row> previous, Dataset<Row> daily, LocalDate asOf) {
     FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
@@ -256,7 +252,7 @@ public final class WindowState {
       aggs.add(sum(when(in.age().equalTo(0), s.typed(in))).as("e_" + c));
       aggs.add(sum(when(in.age().equalTo(windowOf(c)), s.typed(in))).as("x_" + c));
     }
-    SPEC.maxes().forEach((c, m) -> aggs.add(max(when(in.age().equalTo(0), col(m.column()))).as("e_" + c)));
+    SPEC.queues().forEach((c, w) -> aggs.add(max(when(in.age().equalTo(0), col(c))).as("e_" + queueColumn(c))));
     SPEC.latests().forEach((c, l) -> aggs.add(max(when(in.age().equalTo(0).and(l.condition().apply(in)),
         col(DailyActivity.ACTIVITY_DATE))).as("e_" + c)));
     SPEC.changes().forEach((c, ch) -> {
@@ -271,21 +267,19 @@ public final class WindowState {
     Column lookbackStart = date_sub(day, FeatureBuilder.LOOKBACK_DAYS); // days on or before it have left
     List<Column> out = new ArrayList<>();
     out.add(col(CUSTOMER_ID));
-    List<Column> recompute = new ArrayList<>();
     for (String c : SPEC.sumColumns()) {
       Sum s = sumOf(c);
       out.add(coalesce(col(c), zero(s)).plus(coalesce(col("e_" + c), zero(s))).minus(coalesce(col("x_" + c), zero(s)))
           .cast(s.money() ? MONEY : DataTypes.LongType).as(c));
     }
-    SPEC.maxes().forEach((c, m) -> {
-      Column entering = col("e_" + c);
-      Column takeNew = entering.isNotNull().and(col(c).isNull().or(entering.geq(col(c))));
-      Column keep = col(c + ON).gt(date_sub(day, m.days()));
-      out.add(when(takeNew, entering).when(keep, col(c)).as(c));
-      out.add(when(takeNew, day).when(keep, col(c + ON)).as(c + ON));
-      String flag = "r_" + c;
-      out.add(not(takeNew).and(not(keep)).and(col(c + ON).isNotNull()).as(flag));
-      recompute.add(col(flag));
+    SPEC.queues().forEach((c, w) -> {
+      String q = queueColumn(c);
+      Column entering = col("e_" + q);
+      Column kept = filter(col(q), e -> e.getField("d").gt(date_sub(day, w))
+          .and(entering.isNull().or(e.getField("v").gt(entering))));
+      Column added = array(struct(day.as("d"), entering.as("v")));
+      out.add(when(col(q).isNull(), when(entering.isNotNull(), added))
+          .when(entering.isNull(), kept).otherwise(concat(kept, added)).as(q));
     });
     SPEC.latests().forEach((c, l) -> out.add(coalesce(col("e_" + c), when(col(c).gt(lookbackStart), col(c))).as(c)));
     SPEC.changes().forEach((c, ch) -> {
@@ -294,26 +288,7 @@ public final class WindowState {
       out.add(when(entering, col("e_" + c)).when(keep, col(c)).as(c));
       out.add(when(entering, col("e_" + c + ON)).when(keep, col(c + ON)).as(c + ON));
     });
-    Dataset<Row> next = j.select(out.toArray(Column[]::new)).where(inLookback());
-    if (recompute.isEmpty()) {
-      return ordered(next, asOf);
-    }
-    // Maxima whose day left the window: recomputed over the window, for those customers only.
-    Column anyFlag = recompute.stream().reduce(Column::or).orElseThrow();
-    Dataset<Row> flagged = next.where(anyFlag).select(col(CUSTOMER_ID));
-    Dataset<Row> window = daily.where(col(DailyActivity.ACTIVITY_DATE).gt(date_sub(day, longestMax()))
-        .and(col(DailyActivity.ACTIVITY_DATE).leq(day))).join(flagged, new String[] {CUSTOMER_ID}, "left_semi");
-    List<Column> maxAggs = new ArrayList<>();
-    SPEC.maxes().forEach((c, m) -> maxAggs.add(maxWithDay(m, in).as("n_" + c)));
-    Dataset<Row> redone = window.groupBy(col(CUSTOMER_ID))
-        .agg(maxAggs.get(0), maxAggs.subList(1, maxAggs.size()).toArray(Column[]::new));
-    Map<String, Column> fixes = new LinkedHashMap<>();
-    for (String c : SPEC.maxes().keySet()) {
-      Column redo = col("r_" + c);
-      fixes.put(c, when(redo, col("n_" + c).getField("v")).otherwise(col(c)));
-      fixes.put(c + ON, when(redo, col("n_" + c).getField("d")).otherwise(col(c + ON)));
-    }
-    return ordered(next.join(redone, new String[] {CUSTOMER_ID}, "left").withColumns(fixes), asOf);
+    return ordered(j.select(out.toArray(Column[]::new)).where(inLookback()), asOf);
   }
 
   /**
@@ -330,10 +305,7 @@ public final class WindowState {
     cols.add(col(CUSTOMER_ID));
     cols.add(lit(Date.valueOf(asOf)).as(FeatureBuilder.AS_OF_DATE));
     SPEC.sumColumns().forEach(c -> cols.add(col(c)));
-    SPEC.maxes().keySet().forEach(c -> {
-      cols.add(col(c).cast(DataTypes.IntegerType).as(c));
-      cols.add(col(c + ON));
-    });
+    SPEC.queues().keySet().forEach(c -> cols.add(col(queueColumn(c))));
     SPEC.latests().keySet().forEach(c -> cols.add(col(c)));
     SPEC.changes().keySet().forEach(c -> {
       cols.add(col(c));

@@ -36,8 +36,8 @@ public record TimeSplit(List<LocalDate> trainDates, LocalDate validationDate, in
     }
     if (train.isEmpty()) {
       throw new IllegalArgumentException("not enough history: training as of " + asOf + " with a " + horizonDays
-          + "-day horizon needs snapshots on or before " + validation.minusDays(horizonDays) + ", but data starts "
-          + earliest);
+          + "-day horizon needs snapshots on or before " + validation.minusDays(horizonDays) + ", but the first usable "
+          + "snapshot (once the longest feature window has filled) is " + earliest);
     }
     Collections.reverse(train);
     return new TimeSplit(train, validation, horizonDays);

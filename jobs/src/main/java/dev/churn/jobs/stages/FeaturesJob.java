@@ -33,7 +33,7 @@ import org.apache.spark.sql.Row;
  */
 public final class FeaturesJob {
   /** The most days a stored state is advanced through; an older state is ignored and the state rebuilt. */
-  public static final int MAX_ADVANCE = 14;
+  public static final int MAX_ADVANCE = 3;
 
   private final StageContext ctx;
   private final LocalDate asOf;
@@ -86,10 +86,9 @@ public final class FeaturesJob {
       return "built from the lookback";
     }
     for (LocalDate d = base.plusDays(1); !d.isAfter(asOf); d = d.plusDays(1)) {
-      // Only the days entering and leaving, and the longest maximum's window: the rows advance() may read.
-      Dataset<Row> daily = rollup(d.minusDays(FeatureBuilder.LOOKBACK_DAYS), d).where(
-          col(DailyActivity.ACTIVITY_DATE).isin(WindowState.daysRead(d).stream().map(Date::valueOf).toArray())
-              .or(col(DailyActivity.ACTIVITY_DATE).gt(lit(Date.valueOf(d.minusDays(WindowState.longestMax()))))));
+      // Only the days entering and leaving the windows: a handful of rollup partitions.
+      Dataset<Row> daily = ctx.warehouse().read(Table.DAILY_ACTIVITY).where(
+          col(DailyActivity.ACTIVITY_DATE).isin(WindowState.daysRead(d).stream().map(Date::valueOf).toArray()));
       warehouse.replaceDates(Table.FEATURE_STATE, WindowState.advance(stateOf(d.minusDays(1)), daily, d), List.of(d));
     }
     return "advanced from " + base;
