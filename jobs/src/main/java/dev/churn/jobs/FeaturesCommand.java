@@ -3,6 +3,7 @@ package dev.churn.jobs;
 import dev.churn.features.FeatureCatalogue;
 import dev.churn.jobs.stages.FeaturesJob;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +23,11 @@ final class FeaturesCommand implements Callable<Integer> {
   @Option(names = "--as-of", paramLabel = "DATE", description = "The snapshot date, YYYY-MM-DD.")
   LocalDate asOf;
 
-  @Option(names = "--catalog", description = "Print the feature catalogue and exit.")
+  @Option(names = "--from", paramLabel = "DATE", description = {"Also rebuild the snapshot of every day from DATE to "
+      + "--as-of (after late data for DATE), each derived from the day before's window state."})
+  LocalDate from;
+
+    @Option(names = "--catalog", description = "Print the feature catalogue and exit.")
   boolean catalog;
 
   @Override
@@ -35,10 +40,14 @@ final class FeaturesCommand implements Callable<Integer> {
     if (asOf == null) {
       throw new ParameterException(spec.commandLine(), "Missing required option: '--as-of=DATE'");
     }
+    if (from != null && from.isAfter(asOf)) {
+      throw new ParameterException(spec.commandLine(), "--from " + from + " is after --as-of " + asOf);
+    }
+    List<LocalDate> dates = from == null ? List.of(asOf) : from.datesUntil(asOf.plusDays(1)).toList();
     try (ChurnCli.Context ctx = root.open("features")) {
-      long rows = new FeaturesJob(ctx.stages("features", asOf, spec.commandLine().getOut()), asOf).run();
-      spec.commandLine().getOut().printf("customer_features for %s: %d customers, %d features%n", asOf, rows,
-          FeatureCatalogue.features().size());
+      long rows = new FeaturesJob(ctx.stages("features", asOf, spec.commandLine().getOut()), dates).run();
+      spec.commandLine().getOut().printf("customer_features for %s: %d rows (customers x dates), %d features%n",
+          from == null ? asOf : from + " to " + asOf, rows, FeatureCatalogue.features().size());
     }
     return 0;
   }

@@ -38,22 +38,24 @@ class NightsEqualAtOnceTest extends JobsSuite {
     String atOnce = tempDir("at-once-wh").toString();
     String customers = raw.resolve("customers").toString();
 
-    // Night by night: the day's ingest (dropping the window states its late events make stale), then the day's
-    // snapshot, whose state is advanced from the latest state still valid.
+    // Night by night, as the nightly job does: the day's ingest (dropping the window states its late events make
+    // stale), then the snapshots of the days late events can reach (up to 3 days back) and of the day, each from
+    // the window state of the day before.
     ingest(nightly, folders(raw, 0, HISTORY_DAYS), customers);
+    LocalDate first = START.plusDays(HISTORY_DAYS);
     for (int n = 0; n < NIGHTS; n++) {
       ingest(nightly, folders(raw, HISTORY_DAYS + n, HISTORY_DAYS + n + 1), null);
-      features(nightly, START.plusDays(HISTORY_DAYS + n));
+      LocalDate day = first.plusDays(n);
+      CliRun run = cli("--warehouse", nightly, "features", "--as-of", day.toString(), "--from",
+          (n < 3 ? first : day.minusDays(3)).toString());
+      assertEquals(0, run.exitCode(), run.err());
     }
-    // Later nights' late events changed earlier days: their snapshots are rebuilt (as the nightly job does), from
-    // the states the nights left. At once, each snapshot from the rollup of its lookback: built latest first, so
-    // none has an earlier state.
-    List<LocalDate> snapshots = List.of(START.plusDays(HISTORY_DAYS), START.plusDays(HISTORY_DAYS + NIGHTS / 2),
-        START.plusDays(HISTORY_DAYS + NIGHTS - 1));
-    snapshots.forEach(d -> features(nightly, d));
-    assertTrue(lastFeaturesMessage(nightly).contains("advanced from"), lastFeaturesMessage(nightly));
+    String lastNight = lastFeaturesMessage(nightly);
+    assertTrue(lastNight.contains(first.plusDays(NIGHTS - 4) + " advanced from"), lastNight);
+    // At once, each snapshot from the rollup of its lookback: built latest first, so none has an earlier state.
     ingest(atOnce, folders(raw, 0, HISTORY_DAYS + NIGHTS), customers);
-    List.of(snapshots.get(2), snapshots.get(1), snapshots.get(0)).forEach(d -> features(atOnce, d));
+    List<LocalDate> snapshots = List.of(first.plusDays(NIGHTS - 1), first.plusDays(NIGHTS / 2), first);
+    snapshots.forEach(d -> features(atOnce, d));
     assertTrue(lastFeaturesMessage(atOnce).contains("built from the lookback"), lastFeaturesMessage(atOnce));
 
     for (Table t : List.of(Table.EVENTS, Table.EVENTS_QUARANTINE, Table.DAILY_ACTIVITY, Table.CUSTOMERS,

@@ -15,32 +15,46 @@ import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Writes the {@code customer_features} snapshot of one as-of date (customer x as_of_date, partitioned by
+ * Writes the {@code customer_features} snapshots of one or more as-of dates (customer x as_of_date, partitioned by
  * as_of_date) from {@code daily_activity} and {@code customers}, through the running window state
  * ({@code feature_state}, one row per customer with activity in the lookback, per as-of date).
  *
- * <p>The state of the date is the latest stored state of the {@link #MAX_ADVANCE} days before it, advanced one day
- * at a time with the rollup day entering the windows and the days leaving them ({@link WindowState#advance});
- * with none, it is built from the {@link FeatureBuilder#LOOKBACK_DAYS} of rollup up to the date. So a night's
- * snapshot costs the customers with activity in the lookback plus a handful of rollup days, not the lookback. Every
- * state advanced through is stored, and an ingest drops the states its new days make stale.
- * Idempotent: a rerun replaces that date's state and snapshot and nothing else.
+ * <p>The state of a date is the state of an earlier date at most {@link #MAX_ADVANCE} days before it (the
+ * previous date of the run, or the latest stored state) advanced one day at a time with the rollup day entering
+ * the windows and the days leaving them ({@link WindowState#advance}); with none, it is built from the
+ * {@link FeatureBuilder#LOOKBACK_DAYS} of rollup up to the date. So a night's snapshot costs the customers with
+ * activity in the lookback plus a handful of rollup days, not the lookback. The chain is kept in memory; every
+ * state it went through and every snapshot are written at the end, one commit per table. An ingest drops the
+ * states its new days make stale. Idempotent: a rerun replaces those dates' states and snapshots and nothing else.
  */
 public final class FeaturesJob {
-  /** The most days a stored state is advanced through; an older state is ignored and the state rebuilt. */
+  /** The most days a state is advanced through (an advance costs about a third of a rebuild on 20,000 customers). */
   public static final int MAX_ADVANCE = 3;
 
   private final StageContext ctx;
-  private final LocalDate asOf;
+  private final List<LocalDate> dates;
 
   public FeaturesJob(StageContext ctx, LocalDate asOf) {
+    this(ctx, List.of(asOf));
+  }
+
+  /** The snapshots of {@code dates} (any order; built oldest first). */
+  public FeaturesJob(StageContext ctx, Collection<LocalDate> dates) {
+    if (dates.isEmpty()) {
+      throw new IllegalArgumentException("no snapshot date");
+    }
     this.ctx = ctx;
-    this.asOf = asOf;
+    this.dates = List.copyOf(new TreeSet<>(dates));
   }
 
   /** Whether the snapshot of {@code day} exists and was built by the current feature code. */
@@ -53,56 +67,63 @@ public final class FeaturesJob {
         .equalTo(lit(Date.valueOf(day))).and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureCatalogue.featureSet()))).isEmpty();
   }
 
-  /** Builds and writes the snapshot; returns the customers in it. */
+  /** Builds and writes the snapshots; returns the rows written (customers, summed over the dates). */
   public long run() {
     Warehouse warehouse = ctx.warehouse();
     ChurnDefinition churn = Settings.churn(warehouse);
     FeatureBuilder.LifecycleRules rules = FeatureBuilder.LifecycleRules.defaults(churn);
-    RunLog.StageResult written = ctx.runLog().stage("features " + asOf, () -> {
-      Dataset<Row> features;
-      String how;
-      if (FeatureBuilder.stateKnowsActive(churn)) {
-        how = state();
-        features = FeatureBuilder.fromState(stateOf(asOf), warehouse.read(Table.CUSTOMERS), asOf, churn, rules);
+    LocalDate last = dates.get(dates.size() - 1);
+    String stage = "features " + (dates.size() == 1 ? last : dates.get(0) + ".." + last);
+    RunLog.StageResult written = ctx.runLog().stage(stage, () -> {
+      Dataset<Row> customers = warehouse.read(Table.CUSTOMERS);
+      List<Dataset<Row>> snapshots = new ArrayList<>();
+      List<String> how = new ArrayList<>();
+      if (!FeatureBuilder.stateKnowsActive(churn)) {
+        how.add("from the lookback (inactivity churn longer than it)");
+        for (LocalDate d : dates) {
+          snapshots.add(FeatureBuilder.engagementFeatures(rollup(d), customers, d, churn, rules));
+        }
       } else {
-        how = "from the lookback (inactivity churn longer than it)";
-        features = FeatureBuilder.engagementFeatures(rollup(asOf.minusDays(FeatureBuilder.LOOKBACK_DAYS), asOf),
-            warehouse.read(Table.CUSTOMERS), asOf, churn, rules);
+        Map<LocalDate, Dataset<Row>> states = new TreeMap<>();
+        LocalDate at = latestState(dates.get(0));
+        Dataset<Row> state = at == null ? null : stateOf(at);
+        for (LocalDate d : dates) {
+          if (at != null && !at.plusDays(MAX_ADVANCE).isBefore(d)) {
+            how.add(d + " advanced from " + at);
+            for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
+              state = WindowState.advance(state, entering(x), x).localCheckpoint();
+              states.put(x, state);
+            }
+          } else {
+            how.add(d + " built from the lookback");
+            state = WindowState.fromScratch(rollup(d), d).localCheckpoint();
+            states.put(d, state);
+          }
+          at = d;
+          snapshots.add(FeatureBuilder.fromState(state, customers, d, churn, rules));
+        }
+        warehouse.replaceDates(Table.FEATURE_STATE, union(states.values()), states.keySet());
       }
-      long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, features, List.of(asOf));
-      return new RunLog.StageResult(n, n, 0, "window state " + how);
+      long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, union(snapshots), dates);
+      return new RunLog.StageResult(n, n, 0, "window state " + String.join("; ", how));
     });
     warehouse.registerAll();
     return written.rowsOut();
   }
 
-  /** Writes the state of {@code asOf} (and of the days it was advanced through); says how it was obtained. */
-  private String state() {
-    Warehouse warehouse = ctx.warehouse();
-    LocalDate base = latestState();
-    if (base == null) {
-      warehouse.replaceDates(Table.FEATURE_STATE,
-          WindowState.fromScratch(rollup(asOf.minusDays(FeatureBuilder.LOOKBACK_DAYS), asOf), asOf), List.of(asOf));
-      return "built from the lookback";
-    }
-    for (LocalDate d = base.plusDays(1); !d.isAfter(asOf); d = d.plusDays(1)) {
-      // Only the days entering and leaving the windows: a handful of rollup partitions.
-      Dataset<Row> daily = ctx.warehouse().read(Table.DAILY_ACTIVITY).where(
-          col(DailyActivity.ACTIVITY_DATE).isin(WindowState.daysRead(d).stream().map(Date::valueOf).toArray()));
-      warehouse.replaceDates(Table.FEATURE_STATE, WindowState.advance(stateOf(d.minusDays(1)), daily, d), List.of(d));
-    }
-    return "advanced from " + base;
+  private static Dataset<Row> union(Collection<Dataset<Row>> parts) {
+    return parts.stream().reduce(Dataset::unionByName).orElseThrow();
   }
 
-  /** The latest as-of date before asOf, within {@link #MAX_ADVANCE} days, with a state of the current features. */
-  private LocalDate latestState() {
+  /** The latest as-of date before {@code first}, within {@link #MAX_ADVANCE} days, with a state of the current features. */
+  private LocalDate latestState(LocalDate first) {
     Warehouse warehouse = ctx.warehouse();
     if (!warehouse.exists(Table.FEATURE_STATE)) {
       return null;
     }
     Row r = warehouse.read(Table.FEATURE_STATE)
-        .where(col(FeatureBuilder.AS_OF_DATE).lt(lit(Date.valueOf(asOf)))
-            .and(col(FeatureBuilder.AS_OF_DATE).geq(lit(Date.valueOf(asOf.minusDays(MAX_ADVANCE)))))
+        .where(col(FeatureBuilder.AS_OF_DATE).lt(lit(Date.valueOf(first)))
+            .and(col(FeatureBuilder.AS_OF_DATE).geq(lit(Date.valueOf(first.minusDays(MAX_ADVANCE)))))
             .and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureCatalogue.featureSet())))
         .agg(max(FeatureBuilder.AS_OF_DATE)).first();
     return r.isNullAt(0) ? null : r.getDate(0).toLocalDate();
@@ -112,10 +133,16 @@ public final class FeaturesJob {
     return ctx.warehouse().read(Table.FEATURE_STATE).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(day))));
   }
 
-  /** daily_activity rows dated in (from, to]. */
-  private Dataset<Row> rollup(LocalDate from, LocalDate to) {
+  /** The rollup rows {@link WindowState#advance} reads for {@code day}: the days entering and leaving the windows. */
+  private Dataset<Row> entering(LocalDate day) {
+    return ctx.warehouse().read(Table.DAILY_ACTIVITY).where(
+        col(DailyActivity.ACTIVITY_DATE).isin(WindowState.daysRead(day).stream().map(Date::valueOf).toArray()));
+  }
+
+  /** daily_activity rows of the lookback up to {@code day}. */
+  private Dataset<Row> rollup(LocalDate day) {
     return ctx.warehouse().read(Table.DAILY_ACTIVITY)
-        .where(col(DailyActivity.ACTIVITY_DATE).leq(lit(Date.valueOf(to)))
-            .and(col(DailyActivity.ACTIVITY_DATE).gt(lit(Date.valueOf(from)))));
+        .where(col(DailyActivity.ACTIVITY_DATE).leq(lit(Date.valueOf(day)))
+            .and(col(DailyActivity.ACTIVITY_DATE).gt(lit(Date.valueOf(day.minusDays(FeatureBuilder.LOOKBACK_DAYS))))));
   }
 }

@@ -123,9 +123,7 @@ public final class NightlyJob {
     LocalDate firstTouched = touched == null || touched.isAfter(day) ? day : touched;
 
     List<LocalDate> snapshots = snapshotsToRebuild(touched, day);
-    for (LocalDate d : snapshots) {
-      new FeaturesJob(ctx, d).run();
-    }
+    new FeaturesJob(ctx, snapshots).run();
     String model = model(day);
 
     List<LocalDate> scored = storedDates(Table.CHURN_SCORES, firstTouched);

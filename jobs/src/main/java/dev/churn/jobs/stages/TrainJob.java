@@ -22,6 +22,7 @@ import java.sql.Date;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -103,14 +104,11 @@ public final class TrainJob {
       throw ChurnException.usage(e.getMessage());
     }
     log.stage("snapshots", () -> {
-      long built = 0;
-      for (LocalDate d : split.allDates()) {
-        if (!FeaturesJob.current(warehouse, d)) {
-          new FeaturesJob(ctx, d).run();
-          built++;
-        }
+      List<LocalDate> missing = split.allDates().stream().filter(d -> !FeaturesJob.current(warehouse, d)).toList();
+      if (!missing.isEmpty()) {
+        new FeaturesJob(ctx, missing).run();
       }
-      return RunLog.StageResult.of(split.allDates().size(), built);
+      return RunLog.StageResult.of(split.allDates().size(), missing.size());
     });
     Trained trained = log.stage("train", () -> {
       Dataset<Row> snapshots = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE)
