@@ -99,16 +99,17 @@ public final class FeatureBuilder {
           + "the " + LOOKBACK_DAYS + "-day lookback the window state keeps");
     }
     Column d = lit(Date.valueOf(asOf));
+    Dataset<Row> agg = WindowState.aggregates(state);
     Dataset<Row> active;
     if (churn.byInactivity() && !churn.everActive()) {
       // Active: a day with any event in the N days up to asOf, the state's latest active day within the lookback.
-      Dataset<Row> recent = WindowState.aggregates(state).where(col("_last_activity").gt(date_sub(d, churn.inactivityDays())))
+      Dataset<Row> recent = agg.where(col("_last_activity").gt(date_sub(d, churn.inactivityDays())))
           .select(col("_cid").as(Customers.CUSTOMER_ID));
       active = customers.where(col(Customers.SIGNUP_DATE).leq(d)).join(recent, Customers.CUSTOMER_ID);
     } else {
       active = activeCustomers(customers, null, asOf, churn);
     }
-    return snapshot(active, WindowState.aggregates(state), asOf, rules);
+    return snapshot(active, agg, asOf, rules);
   }
 
   /** Whether {@link #fromState} can select the active customers under {@code churn}. */

@@ -40,8 +40,8 @@ public final class FeatureCatalogue {
 
   /**
    * One feature. {@code aggregates} are the per-customer aggregations over the lookback it needs (by column name;
-   * features may share one), each of a kind {@link WindowState} can keep running from night to night; {@code value} computes it from them and the customer's row; a categorical feature's
-   * value is text. {@code logScaled}: the model sees log(1 + x), as for non-negative counts, days and money whose
+   * features may share one), each of a kind {@link WindowState} can keep running from night to night;
+   * {@code value} computes it from them and the customer's row; a categorical feature's value is text. {@code logScaled}: the model sees log(1 + x), as for non-negative counts, days and money whose
    * effect on the odds is far from linear. {@code phrase} words a numeric value in a reason.
    */
   public record Feature(String name, String meaning, String window, String unit, boolean categorical,
@@ -172,9 +172,8 @@ public final class FeatureCatalogue {
     String r = "_" + signal + "_r" + recent;
     String p = "_" + signal + "_p" + prior;
     Map<String, WindowState.Aggregate> aggs = new LinkedHashMap<>();
-    aggs.put(r, signal.equals("active_days") ? activeDays(0, recent) : new WindowState.Sum(signal, in -> col(signal), 0, recent, false));
-    aggs.put(p, signal.equals("active_days") ? activeDays(recent, recent + prior)
-        : new WindowState.Sum(signal, in -> col(signal), recent, recent + prior, false));
+    aggs.put(r, signal.equals("active_days") ? activeDays(0, recent) : signalSum(signal, 0, recent));
+    aggs.put(p, signal.equals("active_days") ? activeDays(recent, recent + prior) : signalSum(signal, recent, recent + prior));
     String words = signal.replace('_', ' ');
     return new Feature(signal + "_trend_" + recent + "v" + prior, meaning, recent + " vs " + prior + " days",
         "ratio in [-1, 1]", false, false, aggs, in -> {
@@ -212,7 +211,12 @@ public final class FeatureCatalogue {
 
   /** The sum of a rollup signal over the rows {@code from} to {@code to - 1} days old (money as an exact decimal). */
   private static WindowState.Sum signalSum(DailyActivity.Signal s, int from, int to) {
-    return new WindowState.Sum(s.column(), in -> col(s.column()), from, to, s == DailyActivity.Signal.PAYMENT_AMOUNT);
+    return signalSum(s.column(), from, to);
+  }
+
+  private static WindowState.Sum signalSum(String column, int from, int to) {
+    return new WindowState.Sum(column, in -> col(column), from, to,
+        column.equals(DailyActivity.Signal.PAYMENT_AMOUNT.column()));
   }
 
   /** Days with any event among the rows {@code from} to {@code to - 1} days old. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.Function;
 import org.apache.spark.sql.Column;
@@ -125,7 +126,10 @@ public final class WindowState {
   }
 
   /** What the catalogue's aggregates need kept, by kind, with each running column named once. */
-  private record Spec(Map<String, Sum> sums, TreeSet<String> sumColumns, Map<String, Integer> queues,
+  /** A running sum of {@code sum}'s value over the last {@code window} days. */
+  private record Running(Sum sum, int window) {}
+
+  private record Spec(TreeMap<String, Running> sumColumns, Map<String, Integer> queues,
       Map<String, Latest> latests, Map<String, LastChange> changes) {}
 
   /** The latest day with any rollup row: kept by the state itself, for who belongs in it. */
@@ -134,8 +138,7 @@ public final class WindowState {
   private static final Spec SPEC = spec();
 
   private static Spec spec() {
-    Map<String, Sum> sums = new LinkedHashMap<>();
-    TreeSet<String> sumColumns = new TreeSet<>();
+    TreeMap<String, Running> sumColumns = new TreeMap<>();
     Map<String, Integer> queues = new LinkedHashMap<>();
     Map<String, Latest> latests = new LinkedHashMap<>();
     Map<String, LastChange> changes = new LinkedHashMap<>();
@@ -143,11 +146,10 @@ public final class WindowState {
     for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
       f.aggregates().forEach((name, agg) -> {
         if (agg instanceof Sum s) {
-          sums.putIfAbsent(name, s);
           if (s.from() > 0) {
-            sumColumns.add(sumColumn(s.key(), s.from()));
+            sumColumns.putIfAbsent(sumColumn(s.key(), s.from()), new Running(s, s.from()));
           }
-          sumColumns.add(sumColumn(s.key(), s.to()));
+          sumColumns.putIfAbsent(sumColumn(s.key(), s.to()), new Running(s, s.to()));
         } else if (agg instanceof Max m) {
           queues.merge(m.column(), m.days(), Math::max);
         } else if (agg instanceof Latest l) {
@@ -157,7 +159,7 @@ public final class WindowState {
         }
       });
     }
-    return new Spec(sums, sumColumns, queues, latests, changes);
+    return new Spec(sumColumns, queues, latests, changes);
   }
 
   private static String sumColumn(String key, int window) {
@@ -178,22 +180,11 @@ public final class WindowState {
 
   private static final String ON = "_on";
 
-  /** A running sum's value and its type, found from the catalogue's sums sharing its key. */
-  private static Sum sumOf(String sumColumn) {
-    return SPEC.sums().values().stream()
-        .filter(s -> sumColumn.equals(sumColumn(s.key(), s.to())) || sumColumn.equals(sumColumn(s.key(), s.from())))
-        .findFirst().orElseThrow();
-  }
-
-  private static int windowOf(String sumColumn) {
-    return Integer.parseInt(sumColumn.substring(sumColumn.lastIndexOf('_') + 1));
-  }
-
   /** The days whose rollup rows {@link #advance} reads for {@code asOf}: the day entering and those leaving. */
-  public static List<LocalDate> daysRead(LocalDate asOf) {
+  private static List<LocalDate> daysRead(LocalDate asOf) {
     TreeSet<Integer> ages = new TreeSet<>();
     ages.add(0);
-    SPEC.sumColumns().forEach(c -> ages.add(windowOf(c)));
+    SPEC.sumColumns().values().forEach(r -> ages.add(r.window()));
     SPEC.changes().values().forEach(c -> ages.add(c.minAge()));
     return ages.stream().map(a -> asOf.minusDays(a)).sorted().toList();
   }
@@ -206,10 +197,8 @@ public final class WindowState {
   public static Dataset<Row> fromScratch(Dataset<Row> daily, LocalDate asOf) {
     FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
     List<Column> aggs = new ArrayList<>();
-    for (String c : SPEC.sumColumns()) {
-      Sum s = sumOf(c);
-      aggs.add(coalesce(sum(when(in.age().lt(windowOf(c)), s.typed(in))), zero(s)).as(c));
-    }
+    SPEC.sumColumns().forEach((c, r) ->
+        aggs.add(coalesce(sum(when(in.age().lt(r.window()), r.sum().typed(in))), zero(r.sum())).as(c)));
     SPEC.queues().forEach((c, w) -> aggs.add(queue(c, w, in).as(queueColumn(c))));
     SPEC.latests().forEach((c, l) -> aggs.add(l.scratch(in).as(c)));
     SPEC.changes().forEach((c, ch) -> {
@@ -238,7 +227,7 @@ public final class WindowState {
    * The state of {@code asOf} from the state of the day before.
    *
    * @param previous the state of asOf - 1
-   * @param daily rollup rows of at least the days {@link #daysRead}
+   * @param daily daily_activity rows (only those of the day entering and the days leaving the windows are read)
    */
   public static Dataset<Row> advance(Dataset<Row> previous, Dataset<Row> daily, LocalDate asOf) {
     FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
@@ -247,11 +236,10 @@ public final class WindowState {
         daysRead(asOf).stream().map(Date::valueOf).toArray()));
     // One row per customer with what enters (age 0) and what leaves (age w) each window.
     List<Column> aggs = new ArrayList<>();
-    for (String c : SPEC.sumColumns()) {
-      Sum s = sumOf(c);
-      aggs.add(sum(when(in.age().equalTo(0), s.typed(in))).as("e_" + c));
-      aggs.add(sum(when(in.age().equalTo(windowOf(c)), s.typed(in))).as("x_" + c));
-    }
+    SPEC.sumColumns().forEach((c, r) -> {
+      aggs.add(sum(when(in.age().equalTo(0), r.sum().typed(in))).as("e_" + c));
+      aggs.add(sum(when(in.age().equalTo(r.window()), r.sum().typed(in))).as("x_" + c));
+    });
     SPEC.queues().forEach((c, w) -> aggs.add(max(when(in.age().equalTo(0), col(c))).as("e_" + queueColumn(c))));
     SPEC.latests().forEach((c, l) -> aggs.add(max(when(in.age().equalTo(0).and(l.condition().apply(in)),
         col(DailyActivity.ACTIVITY_DATE))).as("e_" + c)));
@@ -267,11 +255,11 @@ public final class WindowState {
     Column lookbackStart = date_sub(day, FeatureBuilder.LOOKBACK_DAYS); // days on or before it have left
     List<Column> out = new ArrayList<>();
     out.add(col(CUSTOMER_ID));
-    for (String c : SPEC.sumColumns()) {
-      Sum s = sumOf(c);
+    SPEC.sumColumns().forEach((c, r) -> {
+      Sum s = r.sum();
       out.add(coalesce(col(c), zero(s)).plus(coalesce(col("e_" + c), zero(s))).minus(coalesce(col("x_" + c), zero(s)))
           .cast(s.money() ? MONEY : DataTypes.LongType).as(c));
-    }
+    });
     SPEC.queues().forEach((c, w) -> {
       String q = queueColumn(c);
       Column entering = col("e_" + q);
@@ -304,7 +292,7 @@ public final class WindowState {
     List<Column> cols = new ArrayList<>();
     cols.add(col(CUSTOMER_ID));
     cols.add(lit(Date.valueOf(asOf)).as(FeatureBuilder.AS_OF_DATE));
-    SPEC.sumColumns().forEach(c -> cols.add(col(c)));
+    SPEC.sumColumns().keySet().forEach(c -> cols.add(col(c)));
     SPEC.queues().keySet().forEach(c -> cols.add(col(queueColumn(c))));
     SPEC.latests().keySet().forEach(c -> cols.add(col(c)));
     SPEC.changes().keySet().forEach(c -> {

@@ -27,7 +27,7 @@ final class FeaturesCommand implements Callable<Integer> {
       + "--as-of (after late data for DATE), each derived from the day before's window state."})
   LocalDate from;
 
-    @Option(names = "--catalog", description = "Print the feature catalogue and exit.")
+  @Option(names = "--catalog", description = "Print the feature catalogue and exit.")
   boolean catalog;
 
   @Override

@@ -46,9 +46,7 @@ class NightsEqualAtOnceTest extends JobsSuite {
     for (int n = 0; n < NIGHTS; n++) {
       ingest(nightly, folders(raw, HISTORY_DAYS + n, HISTORY_DAYS + n + 1), null);
       LocalDate day = first.plusDays(n);
-      CliRun run = cli("--warehouse", nightly, "features", "--as-of", day.toString(), "--from",
-          (n < 3 ? first : day.minusDays(3)).toString());
-      assertEquals(0, run.exitCode(), run.err());
+      features(nightly, day, "--from", (n < 3 ? first : day.minusDays(3)).toString());
     }
     String lastNight = lastFeaturesMessage(nightly);
     assertTrue(lastNight.contains(first.plusDays(NIGHTS - 4) + " advanced from"), lastNight);
@@ -70,8 +68,10 @@ class NightsEqualAtOnceTest extends JobsSuite {
         "the log holds duplicates");
   }
 
-  private static void features(String wh, LocalDate d) {
-    CliRun run = cli("--warehouse", wh, "features", "--as-of", d.toString());
+  private static void features(String wh, LocalDate d, String... more) {
+    List<String> args = new ArrayList<>(List.of("--warehouse", wh, "features", "--as-of", d.toString()));
+    args.addAll(List.of(more));
+    CliRun run = cli(args.toArray(String[]::new));
     assertEquals(0, run.exitCode(), run.err());
   }
 

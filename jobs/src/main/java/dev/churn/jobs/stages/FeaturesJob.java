@@ -91,7 +91,7 @@ public final class FeaturesJob {
           if (at != null && !at.plusDays(MAX_ADVANCE).isBefore(d)) {
             how.add(d + " advanced from " + at);
             for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
-              state = WindowState.advance(state, entering(x), x).localCheckpoint();
+              state = WindowState.advance(state, warehouse.read(Table.DAILY_ACTIVITY), x).localCheckpoint();
               states.put(x, state);
             }
           } else {
@@ -131,12 +131,6 @@ public final class FeaturesJob {
 
   private Dataset<Row> stateOf(LocalDate day) {
     return ctx.warehouse().read(Table.FEATURE_STATE).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(day))));
-  }
-
-  /** The rollup rows {@link WindowState#advance} reads for {@code day}: the days entering and leaving the windows. */
-  private Dataset<Row> entering(LocalDate day) {
-    return ctx.warehouse().read(Table.DAILY_ACTIVITY).where(
-        col(DailyActivity.ACTIVITY_DATE).isin(WindowState.daysRead(day).stream().map(Date::valueOf).toArray()));
   }
 
   /** daily_activity rows of the lookback up to {@code day}. */
