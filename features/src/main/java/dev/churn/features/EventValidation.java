@@ -240,7 +240,7 @@ public final class EventValidation {
   }
 
   /** The rejected records as rows of the {@code events_quarantine} table. */
-  public static Dataset<Row> rejectedRecords(Dataset<Row> checked, String runId, LocalDate runDate) {
+  public static Dataset<Row> rejectedRecords(Dataset<Row> checked, String runId, LocalDate runDate, String status) {
     return checked.where(col(Events.REASON).isNotNull())
         .select(
             col(Events.SOURCE_FILE),
@@ -251,6 +251,7 @@ public final class EventValidation {
             col(Events.EVENT_KEY),
             nullif(col(Events.CUSTOMER_ID), lit("")).as(Events.CUSTOMER_ID),
             lit(runId).as(Events.RUN_ID),
-            lit(runDate == null ? null : java.sql.Date.valueOf(runDate)).cast(DataTypes.DateType).as("quarantined_on"));
+            lit(runDate == null ? null : java.sql.Date.valueOf(runDate)).cast(DataTypes.DateType).as("quarantined_on"),
+            lit(status).as(Events.QUARANTINE_STATUS));
   }
 }

@@ -66,6 +66,15 @@ public final class Events {
       .add(RUN_ID, StringType, false)
       .add(EVENT_DATE, DateType, false);
 
+  /**
+   * A quarantined record's standing: {@link #REJECTED} (its batch was committed; null in rows written before
+   * statuses existed) or {@link #HELD} (its batch failed the quality gate and committed nothing: the next run over
+   * the same files decides the record again).
+   */
+  public static final String QUARANTINE_STATUS = "status";
+  public static final String REJECTED = "rejected";
+  public static final String HELD = "held";
+
   /** One row per rejected raw record: its text, where it came from, and why. */
   public static final StructType QUARANTINE_SCHEMA = new StructType()
       .add(SOURCE_FILE, StringType, false)
@@ -76,5 +85,6 @@ public final class Events {
       .add(EVENT_KEY, StringType)
       .add(CUSTOMER_ID, StringType)
       .add(RUN_ID, StringType, false)
-      .add("quarantined_on", DateType);
+      .add("quarantined_on", DateType)
+      .add(QUARANTINE_STATUS, StringType);
 }

@@ -55,7 +55,8 @@ final class DemoCommand implements Callable<Integer> {
       GenerateJob.Result g = new GenerateJob(ctx.spark(), generate.withOut(sample)).run();
       out.printf("demo: %d event records written (%d made bad on purpose)%n", g.events(), g.badRecords());
       IngestJob.Result r = new IngestJob(ctx.stages("demo", end, out), new IngestJob.Options(List.of(sample + "/events"),
-          List.of(sample + "/customers"), SourceMapping.canonical(), null, IngestJob.DEFAULT_MAX_BAD_FRACTION)).run();
+          List.of(sample + "/customers"), SourceMapping.canonical(), null,
+          IngestJob.Gate.of(IngestJob.DEFAULT_MAX_BAD_FRACTION))).run();
       IngestCommand.print(out, r);
       TrainCommand.print(out, new TrainJob(ctx.stages("train", end, out),
           TrainJob.Options.first(end, Training.defaults(), sample + "/truth")).run().spec());

@@ -38,7 +38,7 @@ final class IngestCommand implements Callable<Integer> {
   public Integer call() {
     SourceMapping m = source.mapping();
     IngestJob.Options options = ChurnCli.options(spec,
-        () -> new IngestJob.Options(events, customers, m, date, source.maxBadFraction));
+        () -> new IngestJob.Options(events, customers, m, date, source.gate()));
     try (ChurnCli.Context ctx = root.open("ingest")) {
       IngestJob.Result r = new IngestJob(ctx.stages("ingest", date, spec.commandLine().getOut()), options).run();
       print(spec.commandLine().getOut(), r);
@@ -47,8 +47,12 @@ final class IngestCommand implements Callable<Integer> {
   }
 
   static void print(java.io.PrintWriter out, IngestJob.Result r) {
-    out.printf("run %s: %d records read, %d accepted, %d rejected%s%n", r.runId(), r.rowsIn(), r.accepted(),
-        r.rejected(), r.replayed() > 0 ? ", " + r.replayed() + " already ingested (skipped)" : "");
+    out.printf("run %s: %d records read, %d accepted, %d rejected%s%s%n", r.runId(), r.rowsIn(), r.accepted(),
+        r.rejected(), r.replayed() > 0 ? ", " + r.replayed() + " already ingested (skipped)" : "",
+        r.requarantined() > 0 ? ", " + r.requarantined() + " already quarantined for the same reason" : "");
+    if (r.overridden() != null) {
+      out.printf("  gate: %s%n", r.overridden());
+    }
     r.rejectedByReason().forEach((reason, n) -> out.printf("  rejected %-22s %d%n", reason, n));
     if (r.customersIn() > 0) {
       out.printf("customers file: %d rows, %d rejected%n", r.customersIn(), r.customersRejected());

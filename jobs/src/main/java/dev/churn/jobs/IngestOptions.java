@@ -24,6 +24,16 @@ final class IngestOptions {
       description = "Fail with exit 3, committing no events, above this rejected share (default: ${DEFAULT-VALUE}).")
   double maxBadFraction;
 
+  @Option(names = "--accept-rejected", paramLabel = "RUN_ID",
+      description = "Commit a batch the quality gate refused in run RUN_ID (exit 3): its valid records are stored, its "
+          + "rejected ones stay quarantined, and run_log records who accepted it.")
+  String acceptRejected;
+
+  /** The quality gate of --max-bad-fraction and --accept-rejected (validated by {@link IngestJob.Gate}). */
+  IngestJob.Gate gate() {
+    return new IngestJob.Gate(maxBadFraction, acceptRejected);
+  }
+
   /** The source mapping (canonical without --mapping); a usage error (exit 2) for a bad file or value. */
   SourceMapping mapping() {
     if (format != null && !List.of("json", "csv", "parquet").contains(format)) {

@@ -68,7 +68,7 @@ final class NightlyCommand implements Callable<Integer> {
     var mapping = source.mapping();
     var train = training.training();
     NightlyJob.Input input = ChurnCli.options(spec, () -> new NightlyJob.Input(events, customers, dates.size() > 1,
-        mapping, source.maxBadFraction));
+        mapping, source.gate()));
     NightlyJob.Retrain policy = ChurnCli.options(spec, () -> new NightlyJob.Retrain(retrainAfterDays, retrainTolerance,
         retrain));
     PrintWriter out = spec.commandLine().getOut();

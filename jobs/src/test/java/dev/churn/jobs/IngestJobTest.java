@@ -88,7 +88,8 @@ class IngestJobTest extends JobsSuite {
     CliRun again = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString(),
         "--max-bad-fraction", "0.9");
     assertEquals(0, again.exitCode(), again.err());
-    assertTrue(again.out().contains("11 records read, 0 accepted, 0 rejected, 11 already ingested"), again.out());
+    assertTrue(again.out().contains("11 records read, 0 accepted, 0 rejected, 4 already ingested (skipped), "
+        + "7 already quarantined for the same reason"), again.out());
     List<Long> after = counts(w);
     assertEquals(before.subList(0, 4), after.subList(0, 4), "events, quarantine, customers, daily_activity");
     Row rerun = w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest").and(col("rows_out").equalTo(0))).first();
@@ -136,21 +137,98 @@ class IngestJobTest extends JobsSuite {
   }
 
   @Test
-  void overTheBadFractionNothingIsCommittedButTheQuarantineIsKept() {
+  void aRerunRepairsTheRollupAndCustomersARunStoppedBeforeFinishing() {
+    Path in = tempDir("repair-in");
+    Path wh = tempDir("repair-wh");
+    write(in.resolve("d1/event_date=2026-03-01/part-00000.jsonl"), List.of(
+        event("a1", "c1", "2026-03-01T08:00:00Z", "login"), event("a2", "c2", "2026-03-01T08:00:00Z", "login")));
+    write(in.resolve("d2/event_date=2026-03-02/part-00000.jsonl"), List.of(
+        event("b1", "c1", "2026-03-02T08:00:00Z", "login"), event("b2", "c1", "2026-03-02T09:00:00Z", "feature_use")));
+    assertEquals(0, cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("d1").toString()).exitCode());
+    assertEquals(0, cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("d2").toString()).exitCode());
+    Warehouse w = new Warehouse(spark, wh.toString());
+    List<Row> rollup = w.read(Table.DAILY_ACTIVITY).orderBy("customer_id", "activity_date").collectAsList();
+    List<Row> customers = w.read(Table.CUSTOMERS).orderBy("customer_id").collectAsList();
+
+    // What a run killed right after committing day 2's events leaves: no rollup of the day, customers a day behind.
+    w.deleteWhere(Table.DAILY_ACTIVITY, col("activity_date").equalTo(java.sql.Date.valueOf("2026-03-02")));
+    w.updateAll(Table.CUSTOMERS, Map.of("last_event_date", org.apache.spark.sql.functions.lit(
+        java.sql.Date.valueOf("2026-03-01"))));
+
+    CliRun rerun = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("d2").toString());
+    assertEquals(0, rerun.exitCode(), rerun.err());
+    assertTrue(rerun.out().contains("2 records read, 0 accepted, 0 rejected, 2 already ingested"), rerun.out());
+    assertTrue(rerun.out().contains("repairing [2026-03-02]"), rerun.out());
+    assertEquals(rollup, w.read(Table.DAILY_ACTIVITY).orderBy("customer_id", "activity_date").collectAsList());
+    assertEquals(customers, w.read(Table.CUSTOMERS).orderBy("customer_id").collectAsList());
+  }
+
+  @Test
+  void aBatchTheGateRefusesIsRefusedOnEveryRetryUntilAcceptedExplicitly() {
     Path in = tempDir("bad-in");
     Path wh = tempDir("bad-wh");
     dayOne(in);
-    CliRun r = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString());
+    String events = in.resolve("events").toString();
+    CliRun r = cli("--warehouse", wh.toString(), "ingest", "--events", events);
     assertEquals(3, r.exitCode());
     assertTrue(r.err().startsWith("churn: 7 of 11 new records (63.6%) were rejected, over the allowed 5.0% "
-        + "(--max-bad-fraction): they are in events_quarantine under run ingest-nodate-"), r.err());
+        + "(--max-bad-fraction): they are held in events_quarantine under run ingest-nodate-"), r.err());
     assertEquals(1, r.err().lines().count(), "one line on stderr");
     Warehouse w = new Warehouse(spark, wh.toString());
     assertEquals(0, w.read(Table.EVENTS).count());
-    assertEquals(7, w.read(Table.EVENTS_QUARANTINE).count());
-    Row log = w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest")).first();
-    assertEquals("failed", log.getAs("status"));
-    assertEquals(11L, (long) log.<Long>getAs("rows_in"));
+    assertEquals(7, w.read(Table.EVENTS_QUARANTINE).where(col(Events.QUARANTINE_STATUS).equalTo(Events.HELD)).count());
+
+    // A plain retry (a scheduler's) meets the same gate: quarantined records are not "already ingested".
+    CliRun retry = cli("--warehouse", wh.toString(), "ingest", "--events", events);
+    assertEquals(3, retry.exitCode(), retry.out());
+    String refusedBy = retry.err().replaceAll("(?s).*under run (\\S+) and no events.*", "$1");
+    assertEquals(0, w.read(Table.EVENTS).count());
+    assertEquals(7, w.read(Table.EVENTS_QUARANTINE).where(col(Events.RUN_ID).equalTo(refusedBy)
+        .and(col(Events.QUARANTINE_STATUS).equalTo(Events.HELD))).count(), "held again, under the retry's run");
+    for (Row log : w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest")).collectAsList()) {
+      assertEquals("failed", log.getAs("status"));
+      assertEquals(11L, (long) log.<Long>getAs("rows_in"));
+      assertEquals(0L, (long) log.<Long>getAs("rows_out"));
+      assertEquals(11L, (long) log.<Long>getAs("rows_rejected"), "a refused batch's row balances");
+    }
+
+    CliRun wrongRun = cli("--warehouse", wh.toString(), "ingest", "--events", events, "--accept-rejected", "ingest-x");
+    assertEquals(2, wrongRun.exitCode(), wrongRun.err());
+    assertEquals(0, w.read(Table.EVENTS).count());
+
+    CliRun accepted = cli("--warehouse", wh.toString(), "ingest", "--events", events, "--accept-rejected", refusedBy);
+    assertEquals(0, accepted.exitCode(), accepted.err());
+    assertEquals(4, w.read(Table.EVENTS).count());
+    assertEquals(7, w.read(Table.EVENTS_QUARANTINE).where(col(Events.QUARANTINE_STATUS).equalTo(Events.REJECTED)).count());
+    Row log = w.read(Table.RUN_LOG).where(col("stage").equalTo("ingest").and(col("status").notEqual("failed"))).first();
+    assertTrue(log.<String>getAs("message").contains("committed as accepted by " + System.getProperty("user.name")
+        + " (--accept-rejected " + refusedBy + ")"), log.<String>getAs("message"));
+
+    CliRun later = cli("--warehouse", wh.toString(), "ingest", "--events", events);
+    assertEquals(0, later.exitCode(), "the accepted batch's rejections are decided: " + later.err());
+    assertEquals(List.of(4L, 7L), counts(w).subList(0, 2));
+  }
+
+  @Test
+  void aRecordQuarantinedEarlierIsAcceptedWhenARunFindsItValid() {
+    Path in = tempDir("fix-in");
+    Path wh = tempDir("fix-wh");
+    List<String> lines = new java.util.ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      lines.add(event("f" + i, "c" + i, "2026-03-01T08:00:00Z", "login"));
+    }
+    lines.add(event("f9", "c9", "2026-03-03T08:00:00Z", "login"));
+    write(in.resolve("part-00000.jsonl"), lines);
+    CliRun early = cli("--warehouse", wh.toString(), "ingest", "--events", in.toString(), "--date", "2026-03-01",
+        "--max-bad-fraction", "0.2");
+    assertEquals(0, early.exitCode(), early.err());
+    Warehouse w = new Warehouse(spark, wh.toString());
+    assertEquals(List.of(9L, 1L), counts(w).subList(0, 2), "f9 is in the future of the 1st");
+
+    CliRun fixed = cli("--warehouse", wh.toString(), "ingest", "--events", in.toString(), "--date", "2026-03-02");
+    assertEquals(0, fixed.exitCode(), fixed.err());
+    assertTrue(fixed.out().contains("10 records read, 1 accepted, 0 rejected, 9 already ingested"), fixed.out());
+    assertEquals(List.of(10L, 0L), counts(w).subList(0, 2), "accepted now, and out of the quarantine");
   }
 
   /**
@@ -198,7 +276,7 @@ class IngestJobTest extends JobsSuite {
     StageContext ctx = new StageContext(warehouse, new ModelRegistry(warehouse), runLog, runLog.console());
 
     IngestJob.Result r = new IngestJob(ctx, new IngestJob.Options(List.of(log.toString()), List.of(), mapping,
-        LocalDate.parse("2026-03-02"), 0.9)).run();
+        LocalDate.parse("2026-03-02"), IngestJob.Gate.of(0.9))).run();
 
     assertEquals(4, r.rowsIn());
     assertEquals(2, r.accepted());

@@ -45,38 +45,73 @@ public final class IngestJob {
 
   /**
    * What to ingest: raw log paths (files, folders or globs), an optional customers file, the mapping that reads
-   * them, the batch's date (null: each file's {@code event_date=} folder) and the rejected share that fails it.
+   * them, the batch's date (null: each file's {@code event_date=} folder) and the quality gate.
    */
   public record Options(List<String> events, List<String> customers, SourceMapping mapping, LocalDate date,
-      double maxBadFraction) {
+      Gate gate) {
     public Options {
-      if (events == null || events.isEmpty() || mapping == null) {
-        throw new IllegalArgumentException("ingest needs raw log paths and a mapping");
+      if (events == null || events.isEmpty() || mapping == null || gate == null) {
+        throw new IllegalArgumentException("ingest needs raw log paths, a mapping and a quality gate");
       }
-      checkMaxBadFraction(maxBadFraction);
       events = List.copyOf(events);
       customers = customers == null ? List.of() : List.copyOf(customers);
     }
   }
 
-  /** Refuses a rejected share outside [0, 1]. */
-  static void checkMaxBadFraction(double maxBadFraction) {
-    if (!(maxBadFraction >= 0 && maxBadFraction <= 1)) {
-      throw new IllegalArgumentException("--max-bad-fraction must be between 0 and 1");
+  /**
+   * The quality gate: a batch whose rejected share of new records exceeds {@code maxBadFraction} commits no
+   * events, unless {@code acceptRejected} names the run that refused it (the user accepts its rejections).
+   */
+  public record Gate(double maxBadFraction, String acceptRejected) {
+    public Gate {
+      if (!(maxBadFraction >= 0 && maxBadFraction <= 1)) {
+        throw new IllegalArgumentException("--max-bad-fraction must be between 0 and 1");
+      }
+      if (acceptRejected != null && acceptRejected.isBlank()) {
+        throw new IllegalArgumentException("--accept-rejected needs the run id the gate refused");
+      }
+    }
+
+    public static Gate of(double maxBadFraction) {
+      return new Gate(maxBadFraction, null);
     }
   }
 
-  /** Counts of one ingest; {@code rowsIn == accepted + rejected + replayed}. */
-  public record Result(String runId, long rowsIn, long accepted, long rejected, long replayed,
-      Map<String, Long> rejectedByReason, List<LocalDate> daysTouched, long customersIn, long customersRejected) {
+  /**
+   * Counts of one ingest; {@code rowsIn == accepted + rejected + replayed + requarantined}: records stored by an
+   * earlier run are replays, records an earlier committed run quarantined for the same reason are requarantined;
+   * neither is stored or counted again. {@code overridden} says who committed the batch over the gate, if anyone.
+   */
+  public record Result(String runId, long rowsIn, long accepted, long rejected, long replayed, long requarantined,
+      Map<String, Long> rejectedByReason, List<LocalDate> daysTouched, List<LocalDate> daysRepaired, long customersIn,
+      long customersRejected, String overridden) {
 
-    Result withDaysTouched(List<LocalDate> days) {
-      return new Result(runId, rowsIn, accepted, rejected, replayed, rejectedByReason, days, customersIn,
-          customersRejected);
+    Result withDaysTouched(List<LocalDate> days, List<LocalDate> repaired) {
+      return new Result(runId, rowsIn, accepted, rejected, replayed, requarantined, rejectedByReason, days,
+          List.copyOf(repaired), customersIn, customersRejected, overridden);
     }
 
     RunLog.StageResult counts() {
-      return new RunLog.StageResult(rowsIn, accepted, rejected + replayed, summary(rejectedByReason, replayed));
+      return new RunLog.StageResult(rowsIn, accepted, rejected + replayed + requarantined, summary());
+    }
+
+    /** The run_log message: rejections by reason, what was decided before, and an override of the gate. */
+    String summary() {
+      List<String> parts = new ArrayList<>();
+      rejectedByReason.forEach((k, v) -> parts.add(k + "=" + v));
+      if (replayed > 0) {
+        parts.add(replayed + " already ingested from the same file and position (replay), not stored again");
+      }
+      if (requarantined > 0) {
+        parts.add(requarantined + " already in events_quarantine for the same reason, not counted again");
+      }
+      if (overridden != null) {
+        parts.add(overridden);
+      }
+      if (!daysRepaired.isEmpty()) {
+        parts.add("repaired daily_activity and customers of " + daysRepaired + ", behind their events");
+      }
+      return parts.isEmpty() ? null : String.join(", ", parts);
     }
   }
 
@@ -134,53 +169,182 @@ public final class IngestJob {
         files.add(r.get(1));
         records += r.getLong(2);
       }
+      Column inBatch = col(Events.SOURCE_FILE).isin(files.toArray());
       Dataset<Row> stored = warehouse.snapshot(Table.EVENTS).where(col(Events.EVENT_DATE).isin(days.toArray()));
-      Dataset<Row> unseen = EventValidation.markReplays(validated, small(storedPositions(stored, files)))
+      Dataset<Row> unseen = EventValidation.markReplays(validated,
+              small(stored.where(inBatch).select(Events.SOURCE_FILE, Events.SOURCE_POSITION)))
           .where(not(col(EventValidation.REPLAY)));
-      Dataset<Row> checked = EventValidation.markDuplicates(unseen,
-          small(EventValidation.repeatedKeys(unseen)), small(stored.select(Events.EVENT_KEY)));
+      Dataset<Row> checked = withEarlierDecision(EventValidation.markDuplicates(unseen,
+          small(EventValidation.repeatedKeys(unseen)), small(stored.select(Events.EVENT_KEY))), inBatch);
 
-      Map<String, Long> byReason = new TreeMap<>();
-      List<LocalDate> touched = new ArrayList<>();
-      long accepted = 0;
-      long rejected = 0;
-      for (Row r : checked.groupBy(col(Events.REASON), EventValidation.eventDay().as("_day")).count()
-          .orderBy("_day").collectAsList()) {
-        if (r.isNullAt(0)) {
-          accepted += r.getLong(2);
-          touched.add(r.getDate(1).toLocalDate());
-        } else {
-          byReason.merge(r.getString(0), r.getLong(2), Long::sum);
-          rejected += r.getLong(2);
+      Decisions d = decisions(checked);
+      long replayed = records - d.accepted - d.rejected - d.settled;
+      String accepting = options.gate().acceptRejected();
+      if (accepting != null && d.heldByAccepted == 0) {
+        throw ChurnException.usage("--accept-rejected " + accepting + ": that run held none of these records "
+            + "(events_quarantine rows with status 'held' and that run_id); nothing was committed");
+      }
+      long fresh = d.accepted + d.rejected;
+      boolean over = fresh > 0 && (double) d.rejected / fresh > options.gate().maxBadFraction();
+      String overridden = over && accepting != null ? String.format(Locale.ROOT,
+          "%.1f%% rejected, over the allowed %.1f%%, committed as accepted by %s (--accept-rejected %s)",
+          100.0 * d.rejected / fresh, 100.0 * options.gate().maxBadFraction(), System.getProperty("user.name"),
+          accepting) : null;
+      Result counted = new Result(log.runId(), records, d.accepted, d.rejected, replayed, d.settled, d.byReason,
+          List.of(), List.of(), file.rows(), file.rejected(), overridden);
+      if (over && accepting == null) {
+        if (d.rejected > 0) {
+          warehouse.applyDecisions(Table.EVENTS_QUARANTINE,
+              quarantineChanges(checked, Events.HELD).where(not(col(DELETE))), DELETE);
         }
-      }
-      long replayed = records - accepted - rejected;
-      Result counted = new Result(log.runId(), accepted + rejected + replayed, accepted, rejected, replayed, byReason,
-          List.of(), file.rows(), file.rejected());
-      if (rejected > 0) {
-        warehouse.insertNew(Table.EVENTS_QUARANTINE, EventValidation.rejectedRecords(checked, log.runId(), log.runDate()));
-      }
-      long fresh = accepted + rejected;
-      if (fresh > 0 && (double) rejected / fresh > options.maxBadFraction()) {
-        RunLog.StageResult c = counted.counts();
         throw ChurnException.badData(String.format(Locale.ROOT,
             "%d of %d new records (%.1f%%) were rejected, over the allowed %.1f%% (--max-bad-fraction): they "
-                + "are in events_quarantine under run %s; no events were committed", rejected, fresh,
-            100.0 * rejected / fresh, 100.0 * options.maxBadFraction(), log.runId()))
-            .withPartialResult(new RunLog.StageResult(c.rowsIn(), 0, c.rowsRejected(), c.message()));
+                + "are held in events_quarantine under run %s and no events were committed; a rerun refuses the "
+                + "batch again until its files change, the threshold is raised, or --accept-rejected %s",
+            d.rejected, fresh, 100.0 * d.rejected / fresh, 100.0 * options.gate().maxBadFraction(), log.runId(),
+            log.runId()))
+            .withPartialResult(new RunLog.StageResult(records, 0, records, (counted.summary() == null ? ""
+                : counted.summary() + ", ") + "batch refused by the gate: " + d.accepted + " valid records not committed"));
       }
-      if (accepted == 0) {
-        return counted;
+      if (d.rejected > 0 || d.acceptedOverEarlier > 0) {
+        // Before the events: a crash in between leaves decided rejections, and the rerun accepts the rest.
+        warehouse.applyDecisions(Table.EVENTS_QUARANTINE, quarantineChanges(checked, Events.REJECTED), DELETE);
       }
-      Dataset<Row> events = EventValidation.acceptedEvents(checked, log.runId());
-      // New by construction: replays and stored keys were excluded above, under the warehouse lock.
-      warehouse.append(Table.EVENTS, events);
-      warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromEvents(Customers.eventSummary(events, churn),
-          warehouse.read(Table.CUSTOMERS), churn, options.mapping().customerConstants()));
-      return counted.withDaysTouched(touched);
+      if (d.accepted > 0) {
+        Dataset<Row> events = EventValidation.acceptedEvents(checked, log.runId());
+        // New by construction: replays and stored keys were excluded above, under the warehouse lock.
+        warehouse.append(Table.EVENTS, events);
+        mergeCustomers(events, churn);
+      }
+      List<LocalDate> repaired = repairBehind(days, d.touched, churn);
+      List<LocalDate> refresh = new ArrayList<>(d.touched);
+      refresh.addAll(repaired);
+      refresh.sort(null);
+      return counted.withDaysTouched(refresh, repaired);
     } finally {
       validated.unpersist();
     }
+  }
+
+  private void mergeCustomers(Dataset<Row> events, ChurnDefinition churn) {
+    warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromEvents(Customers.eventSummary(events, churn),
+        warehouse.read(Table.CUSTOMERS), churn, options.mapping().customerConstants()));
+  }
+
+  /**
+   * Derived state repairs itself: of the batch's days this run added nothing to, those whose rollup does not
+   * count the events stored for them (a run stopped between its events commit and its rollup) get their customers
+   * merged again from the day's events (the merge is idempotent) and are returned for the rollup's refresh.
+   */
+  private List<LocalDate> repairBehind(Set<Object> batchDays, List<LocalDate> touched, ChurnDefinition churn) {
+    List<Object> check = batchDays.stream().filter(d -> !touched.contains(((java.sql.Date) d).toLocalDate())).toList();
+    if (check.isEmpty()) {
+      return List.of();
+    }
+    Map<LocalDate, Long> stored = perDay(warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(check.toArray()))
+        .groupBy(col(Events.EVENT_DATE)).count());
+    Map<LocalDate, Long> rolled = !warehouse.exists(Table.DAILY_ACTIVITY) ? Map.of()
+        : perDay(warehouse.read(Table.DAILY_ACTIVITY).where(col(DailyActivity.ACTIVITY_DATE).isin(check.toArray()))
+            .groupBy(col(DailyActivity.ACTIVITY_DATE)).agg(sum(col(DailyActivity.Signal.EVENTS.column()))));
+    List<LocalDate> behind = stored.keySet().stream().filter(day -> !stored.get(day).equals(rolled.get(day)))
+        .sorted().toList();
+    if (!behind.isEmpty()) {
+      ctx.console().printf("[ingest] repairing %s: daily_activity and customers are behind the events stored "
+          + "(a run stopped before finishing them)%n", behind);
+      mergeCustomers(warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(
+          behind.stream().map(java.sql.Date::valueOf).toArray())), churn);
+    }
+    return behind;
+  }
+
+  private static Map<LocalDate, Long> perDay(Dataset<Row> dayAndCount) {
+    Map<LocalDate, Long> out = new TreeMap<>();
+    for (Row r : dayAndCount.collectAsList()) {
+      out.put(r.getDate(0).toLocalDate(), ((Number) r.get(1)).longValue());
+    }
+    return out;
+  }
+
+  /** Columns of a batch record about its position's quarantine row from an earlier run, if any. */
+  private static final String WAS_REASON = "_was_reason";
+  private static final String WAS_STATUS = "_was_status";
+  private static final String WAS_RUN = "_was_run";
+  private static final String DELETE = "_delete";
+
+  /**
+   * Adds what the quarantine says of each record's position (reason, status, run), from an earlier run over the
+   * same files. Quarantine is not ingestion: every such record is decided again, so a corrected mapping accepts
+   * what it now finds valid and a retry of a refused batch meets the gate again.
+   */
+  private Dataset<Row> withEarlierDecision(Dataset<Row> checked, Column inBatch) {
+    Dataset<Row> earlier = small(warehouse.snapshot(Table.EVENTS_QUARANTINE).where(inBatch).select(
+        col(Events.SOURCE_FILE).as("_wf"), col(Events.SOURCE_POSITION).as("_wp"), col(Events.REASON).as(WAS_REASON),
+        coalesce(col(Events.QUARANTINE_STATUS), lit(Events.REJECTED)).as(WAS_STATUS), col(Events.RUN_ID).as(WAS_RUN)));
+    if (earlier == null) {
+      return checked.withColumn(WAS_REASON, lit(null).cast("string")).withColumn(WAS_STATUS, lit(null).cast("string"))
+          .withColumn(WAS_RUN, lit(null).cast("string"));
+    }
+    return checked.join(earlier, col(Events.SOURCE_FILE).equalTo(col("_wf"))
+        .and(col(Events.SOURCE_POSITION).equalTo(col("_wp"))), "left").drop("_wf", "_wp");
+  }
+
+  /** A rejection a committed batch already stored, with the same reason: nothing to decide or count again. */
+  private static Column settled() {
+    return col(Events.REASON).isNotNull().and(col(WAS_STATUS).equalTo(lit(Events.REJECTED)))
+        .and(col(WAS_REASON).equalTo(col(Events.REASON)));
+  }
+
+  /** What this run decided, counted in one pass over the checked batch. */
+  private static final class Decisions {
+    final Map<String, Long> byReason = new TreeMap<>();
+    final List<LocalDate> touched = new ArrayList<>();
+    long accepted;
+    long rejected;
+    long settled;
+    long acceptedOverEarlier;
+    long heldByAccepted;
+  }
+
+  private Decisions decisions(Dataset<Row> checked) {
+    String accepting = options.gate().acceptRejected();
+    Column heldByAccepted = accepting == null ? lit(false)
+        : coalesce(col(WAS_STATUS).equalTo(lit(Events.HELD)).and(col(WAS_RUN).equalTo(lit(accepting))), lit(false));
+    Decisions d = new Decisions();
+    for (Row r : checked.groupBy(col(Events.REASON), EventValidation.eventDay().as("_day"), settled().as("_settled"),
+            col(WAS_REASON).isNotNull().as("_earlier"), heldByAccepted.as("_held"))
+        .count().orderBy("_day").collectAsList()) {
+      long n = r.getLong(5);
+      if (r.getBoolean(4)) {
+        d.heldByAccepted += n;
+      }
+      if (r.isNullAt(0)) {
+        d.accepted += n;
+        LocalDate day = r.getDate(1).toLocalDate();
+        if (d.touched.isEmpty() || !d.touched.get(d.touched.size() - 1).equals(day)) {
+          d.touched.add(day);
+        }
+        d.acceptedOverEarlier += r.getBoolean(3) ? n : 0;
+      } else if (!r.isNullAt(2) && r.getBoolean(2)) {
+        d.settled += n;
+      } else {
+        d.byReason.merge(r.getString(0), n, Long::sum);
+        d.rejected += n;
+      }
+    }
+    return d;
+  }
+
+  /**
+   * This run's changes to the quarantine: its new rejections with {@code status} (replacing an earlier row of the
+   * same position), and a deletion of the earlier row of each position it accepted.
+   */
+  private Dataset<Row> quarantineChanges(Dataset<Row> checked, String status) {
+    RunLog log = ctx.runLog();
+    Dataset<Row> decided = checked.where(not(coalesce(settled(), lit(false)))
+        .and(col(Events.REASON).isNotNull().or(col(WAS_REASON).isNotNull())));
+    return EventValidation.rejectedRecords(decided.withColumn(Events.REASON, coalesce(col(Events.REASON), lit(""))),
+            log.runId(), log.runDate(), status)
+        .withColumn(DELETE, col(Events.REASON).equalTo(lit("")));
   }
 
   /**
@@ -197,27 +361,6 @@ public final class IngestJob {
 
   /** Up to this many stored keys or positions are sent to every task rather than shuffled with the batch. */
   private static final long BROADCAST_ROWS = 500_000;
-
-  private static String summary(Map<String, Long> byReason, long replayed) {
-    List<String> parts = new ArrayList<>();
-    byReason.forEach((k, v) -> parts.add(k + "=" + v));
-    if (replayed > 0) {
-      parts.add(replayed + " already ingested from the same file and position (replay), not stored again");
-    }
-    return parts.isEmpty() ? null : String.join(", ", parts);
-  }
-
-  /**
-   * Positions already stored from the batch's files: accepted ones on the batch's days ({@code stored}), and
-   * quarantined ones (the quarantine is small and not partitioned by day).
-   */
-  private Dataset<Row> storedPositions(Dataset<Row> stored, Set<Object> files) {
-    Column inBatch = col(Events.SOURCE_FILE).isin(files.toArray());
-    return stored.where(inBatch).select(Events.SOURCE_FILE, Events.SOURCE_POSITION)
-        .union(warehouse.snapshot(Table.EVENTS_QUARANTINE).where(inBatch)
-            .select(Events.SOURCE_FILE, Events.SOURCE_POSITION))
-        .distinct();
-  }
 
   /** Stores (or checks) the source's churn definition: one warehouse, one definition of churn. */
   private ChurnDefinition recordSettings() {
@@ -243,7 +386,7 @@ public final class IngestJob {
       long rejected = bad.count();
       if (rejected > 0) {
         warehouse.insertNew(Table.EVENTS_QUARANTINE,
-            EventValidation.rejectedRecords(bad, ctx.runLog().runId(), ctx.runLog().runDate()));
+            EventValidation.rejectedRecords(bad, ctx.runLog().runId(), ctx.runLog().runDate(), Events.REJECTED));
       }
       warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromFile(checked.where(col(Events.REASON).isNull()),
           warehouse.read(Table.CUSTOMERS)));

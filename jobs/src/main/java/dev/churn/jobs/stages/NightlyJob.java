@@ -46,11 +46,7 @@ public final class NightlyJob {
    * range.
    */
   public record Input(String events, String customers, boolean backfill, SourceMapping mapping,
-      double maxBadFraction) {
-    public Input {
-      IngestJob.checkMaxBadFraction(maxBadFraction);
-    }
-  }
+      IngestJob.Gate gate) {}
 
   /** When to retrain: after {@code afterDays} days, or tonight with {@code force}; accepted within {@code tolerance}. */
   public record Retrain(int afterDays, double tolerance, boolean force) {
@@ -106,7 +102,7 @@ public final class NightlyJob {
       List<String> input = DayInput.resolve(warehouse.spark().sparkContext().hadoopConfiguration(), in.events(), day,
           in.backfill());
       List<String> customers = in.customers() == null ? null : List.of(in.customers().replace("{date}", day.toString()));
-      ingest = new IngestJob(ctx, new IngestJob.Options(input, customers, in.mapping(), day, in.maxBadFraction())).run();
+      ingest = new IngestJob(ctx, new IngestJob.Options(input, customers, in.mapping(), day, in.gate())).run();
       if (ingest.rowsIn() == 0) {
         throw ChurnException.noInput("no input for " + day + ": " + in.events() + " holds no records; nothing "
             + "was changed");

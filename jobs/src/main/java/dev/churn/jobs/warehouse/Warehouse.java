@@ -11,14 +11,17 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
 
 /**
  * The Delta tables under one root folder or URI, and the only writes the jobs make to them. Every write is
@@ -110,6 +113,23 @@ public final class Warehouse {
     return merged(mergeOnKey(table, source).whenMatched().updateAll().whenNotMatched().insertAll().execute());
   }
 
+  /**
+   * Applies decisions keyed like the table in one commit: a row of {@code source} whose {@code deleteFlag} is true
+   * deletes the table's row with its key; any other replaces it, or is inserted. The flag is not stored.
+   */
+  public Written applyDecisions(Table table, Dataset<Row> source, String deleteFlag) {
+    ensure(table);
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String c : source.columns()) {
+      if (!c.equals(deleteFlag)) {
+        values.put("`" + c + "`", "s.`" + c + "`");
+      }
+    }
+    String delete = "s.`" + deleteFlag + "`";
+    return merged(mergeOnKey(table, source).whenMatched(delete).delete().whenMatched().updateExpr(values)
+        .whenNotMatched("NOT " + delete).insertExpr(values).execute());
+  }
+
   /** A MERGE of {@code source} (alias s) into the table (alias t) on the table's key. */
   private DeltaMergeBuilder mergeOnKey(Table table, Dataset<Row> source) {
     return DeltaTable.forPath(spark, path(table)).as("t").merge(source.as("s"), table.keyCondition());
@@ -163,6 +183,17 @@ public final class Warehouse {
   public void ensure(Table table) {
     if (!exists(table)) {
       create(table, spark.createDataFrame(List.of(), table.schema()));
+      return;
+    }
+    // A column the schema gained since the table was created (for example the quarantine's status) is added,
+    // empty, so older warehouses keep working.
+    if (table.schema() != null) {
+      Set<String> have = Set.of(read(table).columns());
+      for (StructField f : table.schema().fields()) {
+        if (!have.contains(f.name())) {
+          spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD COLUMNS (`" + f.name() + "` " + f.dataType().sql() + ")");
+        }
+      }
     }
   }
 
