@@ -216,6 +216,9 @@ public final class ChurnCli {
   record Context(SparkSession spark, Warehouse warehouse, WarehouseLock lock, boolean stop) implements AutoCloseable {
     /** The collaborators of one run of {@code command} for {@code date}, printing to {@code out}. */
     StageContext stages(String command, LocalDate date, PrintWriter out) {
+      if (lock != null && lock.tookOver() != null) {
+        out.printf("[lock] %s%n", lock.tookOver());
+      }
       return StageContext.of(warehouse, new RunLog(warehouse, command, date, out));
     }
 

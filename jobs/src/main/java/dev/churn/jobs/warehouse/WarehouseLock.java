@@ -10,6 +10,8 @@ import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
@@ -21,8 +23,10 @@ import org.apache.hadoop.fs.Path;
  * One writer at a time per warehouse: a lock file {@code <warehouse>/_churn.lock} created with create-if-absent
  * (atomic on local disks and HDFS; on object stores without conditional writes it is best effort), holding who
  * took it. The holder refreshes the file's modification time every {@link #HEARTBEAT}; a lock not refreshed for
- * {@link #STALE_AFTER} belongs to a run that died and is taken over (renamed away first, so two runs cannot both
- * take it over). A second run fails at once with {@link ChurnException#BUSY}, or waits up to its patience.
+ * {@link #STALE_AFTER}, or taken on this host by a process that no longer runs (a run killed with SIGKILL, or out
+ * of memory), belongs to a run that died and is taken over at once: renamed away first, so two runs cannot both
+ * take it over, then deleted; {@link #tookOver()} says whose it was. A second run fails at once with
+ * {@link ChurnException#BUSY}, or waits up to its patience.
  */
 public final class WarehouseLock implements AutoCloseable {
   public static final String FILE = "_churn.lock";
@@ -34,11 +38,13 @@ public final class WarehouseLock implements AutoCloseable {
   private final Path path;
   private final String owner;
   private final ScheduledExecutorService heartbeat;
+  private final String tookOver;
 
-  private WarehouseLock(FileSystem fs, Path path, String owner) {
+  private WarehouseLock(FileSystem fs, Path path, String owner, String tookOver) {
     this.fs = fs;
     this.path = path;
     this.owner = owner;
+    this.tookOver = tookOver;
     this.heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "churn-lock-heartbeat");
       t.setDaemon(true);
@@ -56,14 +62,23 @@ public final class WarehouseLock implements AutoCloseable {
     try {
       FileSystem fs = path.getFileSystem(conf);
       fs.mkdirs(path.getParent());
+      String tookOver = null;
       while (true) {
         if (tryCreate(fs, path, owner)) {
-          return new WarehouseLock(fs, path, owner);
+          return new WarehouseLock(fs, path, owner, tookOver);
         }
         FileStatus held = status(fs, path);
-        if (held != null && Instant.ofEpochMilli(held.getModificationTime()).plus(STALE_AFTER).isBefore(Instant.now())) {
-          // The holder stopped refreshing it: take it over. Only one renamer wins; the others see no file.
-          fs.rename(path, new Path(path.getParent(), FILE + ".stale-" + UUID.randomUUID()));
+        String holder = held == null ? "" : read(fs, path);
+        String dead = held == null ? null : holderIsGone(holder) ? "its process is no longer running"
+            : Instant.ofEpochMilli(held.getModificationTime()).plus(STALE_AFTER).isBefore(Instant.now())
+                ? "not refreshed for " + STALE_AFTER.toMinutes() + " minutes" : null;
+        if (dead != null) {
+          // The holder died: take it over. Only one renamer wins; the others see no file.
+          Path away = new Path(path.getParent(), FILE + ".stale-" + UUID.randomUUID());
+          if (fs.rename(path, away)) {
+            fs.delete(away, false);
+            tookOver = "took over the warehouse lock of " + holder + ": " + dead;
+          }
           continue;
         }
         if (!Instant.now().isBefore(deadline)) {
@@ -80,6 +95,18 @@ public final class WarehouseLock implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new ChurnException(ChurnException.FAILURE, "interrupted while waiting for the warehouse lock " + path, e);
     }
+  }
+
+  private static final Pattern HOLDER =
+      Pattern.compile("\\(pid (\\d+) on (.+?), since ");
+
+  /** A holder that took the lock on this host under a pid that no longer runs. */
+  static boolean holderIsGone(String holder) {
+    Matcher m = HOLDER.matcher(holder);
+    if (!m.find() || !m.group(2).equals(host())) {
+      return false;
+    }
+    return ProcessHandle.of(Long.parseLong(m.group(1))).map(p -> !p.isAlive()).orElse(true);
   }
 
   private static boolean tryCreate(FileSystem fs, Path path, String owner) throws IOException {
@@ -124,6 +151,11 @@ public final class WarehouseLock implements AutoCloseable {
     } catch (IOException e) {
       return "unknown host";
     }
+  }
+
+  /** Whose dead lock this one replaced, and why it was dead; null when the lock was free. */
+  public String tookOver() {
+    return tookOver;
   }
 
   /** Who holds it: the command, date, pid, host and start time. */
