@@ -7,9 +7,11 @@ import static org.apache.spark.sql.functions.lit;
 import dev.churn.features.Customers;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.EventType;
+import dev.churn.features.EventValidation;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.FeatureCatalogue;
 import dev.churn.features.RejectReason;
+import dev.churn.features.SourceMapping;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -78,7 +80,8 @@ public final class Peer {
           + "unnest(ls) AS line FROM f");
       s.execute("CREATE OR REPLACE TEMP TABLE typed AS SELECT filename, pos, "
           + "CAST(regexp_extract(filename, 'event_date=(\\d{4}-\\d{2}-\\d{2})', 1) AS DATE) AS folder_date, "
-          + "j IS NULL AS malformed, trim(j->>'customer_id') AS customer_id, j->>'event_id' AS event_id, "
+          + "j IS NULL AS malformed, contains(line, chr(65533)) AS invalid_utf8, "
+          + "trim(j->>'customer_id') AS customer_id, j->>'event_id' AS event_id, "
           + "CAST(try_cast(trim(j->>'event_time') AS TIMESTAMPTZ) AS TIMESTAMP) AS ts, "
           + "lower(trim(j->>'event_type')) AS event_type, nullif(trim(j->>'user_id'), '') AS user_id, "
           + "j->>'amount' AS amount_raw, j->>'quantity' AS quantity_raw, j->>'mrr' AS mrr_raw, "
@@ -89,12 +92,21 @@ public final class Peer {
           + "FROM lines WHERE trim(line) <> '')");
       s.execute("CREATE OR REPLACE TEMP TABLE checked AS SELECT *, CASE "
           + "WHEN malformed THEN '" + RejectReason.MALFORMED.code() + "' "
+          + "WHEN invalid_utf8 THEN '" + RejectReason.INVALID_UTF8.code() + "' "
           + "WHEN customer_id IS NULL OR customer_id = '' THEN '" + RejectReason.MISSING_CUSTOMER_ID.code() + "' "
+          + "WHEN starts_with(customer_id, '{') OR starts_with(customer_id, '[') THEN '"
+          + RejectReason.BAD_CUSTOMER_ID.code() + "' "
+          + "WHEN greatest(length(customer_id), length(event_id), length(user_id), length(event_type), length(plan), "
+          + "length(severity)) > " + EventValidation.MAX_FIELD_CHARS + " THEN '" + RejectReason.OVERSIZED_FIELD.code() + "' "
           + "WHEN ts IS NULL THEN '" + RejectReason.BAD_TIMESTAMP.code() + "' "
           + "WHEN CAST(ts AS DATE) > folder_date + 1 THEN '" + RejectReason.FUTURE_TIMESTAMP.code() + "' "
+          + "WHEN CAST(ts AS DATE) < DATE '" + SourceMapping.DEFAULT_EARLIEST_EVENT_DATE + "' THEN '"
+          + RejectReason.EARLY_TIMESTAMP.code() + "' "
           + "WHEN event_type IS NULL OR event_type NOT IN (" + types + ") THEN '" + RejectReason.UNKNOWN_EVENT_TYPE.code() + "' "
           + "WHEN " + badNumber("amount") + " OR " + badNumber("quantity") + " OR " + badNumber("mrr")
           + " THEN '" + RejectReason.BAD_NUMBER.code() + "' "
+          + "WHEN isnan(amount) OR isinf(amount) OR isnan(mrr) OR isinf(mrr) THEN '"
+          + RejectReason.NON_FINITE_NUMBER.code() + "' "
           + "WHEN amount < 0 OR quantity < 0 OR mrr < 0 THEN '" + RejectReason.NEGATIVE_AMOUNT.code() + "' END AS reason, "
           + "coalesce(nullif(trim(event_id), ''), 'pos:' || sha256(filename || ':' || pos)) AS event_key FROM typed");
       s.execute("CREATE OR REPLACE TEMP TABLE decided AS SELECT c.*, CASE WHEN c.reason IS NOT NULL THEN c.reason "

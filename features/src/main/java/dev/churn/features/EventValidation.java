@@ -95,17 +95,31 @@ public final class EventValidation {
 
     Column badNumber = badNumber(Events.AMOUNT, AMOUNT_D).or(badNumber(Events.QUANTITY, QUANTITY_I))
         .or(badNumber(Events.MRR, MRR_D));
+    Column nonFinite = nonFinite(AMOUNT_D).or(nonFinite(MRR_D));
+    Column oversized = null;
+    for (String field : TEXT_FIELDS) {
+      Column tooLong = coalesce(length(col(field)).gt(MAX_FIELD_CHARS), lit(false));
+      oversized = oversized == null ? tooLong : oversized.or(tooLong);
+    }
+    Column early = to_date(col(TS)).lt(lit(java.sql.Date.valueOf(mapping.earliestEventDate())));
     Column negative = col(AMOUNT_D).lt(0).or(col(QUANTITY_I).lt(0)).or(col(MRR_D).lt(0));
     Column future = to_date(col(TS)).gt(date_add(reference, 1));
 
     Column reason = when(col(MALFORMED), lit(RejectReason.MALFORMED.code()))
+        .when(coalesce(col(Events.RAW_RECORD).contains(REPLACEMENT_CHARACTER), lit(false)),
+            lit(RejectReason.INVALID_UTF8.code()))
         .when(col(Events.CUSTOMER_ID).isNull().or(col(Events.CUSTOMER_ID).equalTo("")),
             lit(RejectReason.MISSING_CUSTOMER_ID.code()))
+        .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("[")),
+            lit(RejectReason.BAD_CUSTOMER_ID.code()))
+        .when(oversized, lit(RejectReason.OVERSIZED_FIELD.code()))
         .when(col(TS).isNull(), lit(RejectReason.BAD_TIMESTAMP.code()))
         .when(coalesce(future, lit(false)), lit(RejectReason.FUTURE_TIMESTAMP.code()))
+        .when(coalesce(early, lit(false)), lit(RejectReason.EARLY_TIMESTAMP.code()))
         .when(col(Events.EVENT_TYPE).isNull().or(not(col(Events.EVENT_TYPE).isin(EventType.wireNames().toArray()))),
             lit(RejectReason.UNKNOWN_EVENT_TYPE.code()))
         .when(coalesce(badNumber, lit(false)), lit(RejectReason.BAD_NUMBER.code()))
+        .when(coalesce(nonFinite, lit(false)), lit(RejectReason.NON_FINITE_NUMBER.code()))
         .when(coalesce(negative, lit(false)), lit(RejectReason.NEGATIVE_AMOUNT.code()));
 
     Column why = col(Events.REASON);
@@ -114,6 +128,9 @@ public final class EventValidation {
                 + (mapping.timestampFormat() == null ? " as ISO-8601" : " with pattern " + mapping.timestampFormat()))))
         .when(why.equalTo(RejectReason.FUTURE_TIMESTAMP.code()), concat(lit("event_time "), col(TS).cast("string"),
             lit(" is after the batch date "), reference.cast("string")))
+        .when(why.equalTo(RejectReason.EARLY_TIMESTAMP.code()), concat(lit("event_time "), col(TS).cast("string"),
+            lit(" is before the earliest plausible date " + mapping.earliestEventDate()
+                + " (the mapping's earliest_event_date)")))
         .when(why.equalTo(RejectReason.UNKNOWN_EVENT_TYPE.code()),
             concat(lit("event_type '"), coalesce(col(Events.EVENT_TYPE), lit("null")), lit("' is not known")))
         .when(why.equalTo(RejectReason.MALFORMED.code()), lit("the record could not be parsed as " + mapping.format()))
@@ -125,6 +142,17 @@ public final class EventValidation {
         .withColumn(Events.REASON, reason)
         .withColumn(Events.DETAIL, detail)
         .withColumn(Events.EVENT_KEY, eventKey(mapping.identity()));
+  }
+
+  /** Ids and texts longer than this are refused as {@code oversized_field}: no real id or plan name is. */
+  public static final int MAX_FIELD_CHARS = 1000;
+  private static final List<String> TEXT_FIELDS = List.of(Events.CUSTOMER_ID, Events.EVENT_ID, Events.USER_ID,
+      Events.EVENT_TYPE, Events.PLAN, Events.SEVERITY);
+  /** What readers put in place of bytes that are not UTF-8. */
+  private static final String REPLACEMENT_CHARACTER = "\uFFFD";
+
+  private static Column nonFinite(String typed) {
+    return isnan(col(typed)).or(col(typed).isin(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY));
   }
 
   private static Column badNumber(String raw, String typed) {

@@ -7,16 +7,26 @@ package dev.churn.features;
 public enum RejectReason {
   /** Not parseable at all: invalid JSON, wrong number of delimited fields. */
   MALFORMED("malformed record: not valid for the declared format"),
+  /** Bytes that are not UTF-8 (the reader turned them into U+FFFD, which is also refused as such). */
+  INVALID_UTF8("the record holds bytes that are not valid UTF-8"),
   /** customer_id absent, null or blank. */
   MISSING_CUSTOMER_ID("customer_id is missing or empty"),
+  /** customer_id given as a JSON object or array rather than an id. */
+  BAD_CUSTOMER_ID("customer_id is an object or an array, not an id"),
+  /** An id or text field longer than {@link EventValidation#MAX_FIELD_CHARS} characters. */
+  OVERSIZED_FIELD("an id or text field is longer than 1000 characters"),
   /** event_time absent or not in the declared timestamp format. */
   BAD_TIMESTAMP("event_time is missing or not parseable"),
   /** event_time more than one day after the reference date of the batch (folder date or --date). */
   FUTURE_TIMESTAMP("event_time lies in the future of the batch's date"),
+  /** event_time before the mapping's earliest_event_date (default 1971-01-01: epoch-zero times). */
+  EARLY_TIMESTAMP("event_time lies before the earliest plausible date"),
   /** event_type not one of the canonical types (after mapping). */
   UNKNOWN_EVENT_TYPE("event_type is not a known type"),
   /** amount, quantity or mrr not a number. */
   BAD_NUMBER("a numeric field is not a number"),
+  /** amount, quantity or mrr NaN or infinite (as "NaN", "Infinity" or a number beyond a double's range). */
+  NON_FINITE_NUMBER("a numeric field is NaN or infinite"),
   /** amount, quantity or mrr below zero. */
   NEGATIVE_AMOUNT("amount, quantity or mrr is negative"),
   /** Same event key as an accepted event, in this batch or an earlier run. */

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -30,6 +31,7 @@ import java.util.Set;
  *   "constants": {"event_type": "purchase"},
  *   "event_types": {"purchase": "payment"},
  *   "identity": "position",                // event_id (default) | position | content
+ *   "earliest_event_date": "1990-01-01",   // events before it are rejected as early_timestamp (default 1971-01-01)
  *   "customer_constants": {"segment": "consumer", "industry": "retail"},
  *   "churn": {"inactivity_days": 90}       // or {"cancellation_event_types": ["cancellation"]}; under
  *                                          // inactivity, "population": "ever_active" scores lapsed customers too
@@ -47,7 +49,10 @@ public final class SourceMapping implements Serializable {
 
   public static final String DEFAULT_NAME = "canonical";
   private static final Set<String> KNOWN_KEYS = Set.of("name", "format", "delimiter", "header", "columns",
-      "timestamp_format", "constants", "event_types", "identity", "customer_constants", "churn");
+      "timestamp_format", "constants", "event_types", "identity", "customer_constants", "churn",
+      "earliest_event_date");
+  /** Events dated before this are implausible unless a mapping says otherwise: it catches epoch-zero times. */
+  public static final LocalDate DEFAULT_EARLIEST_EVENT_DATE = LocalDate.of(1971, 1, 1);
 
   private final String name;
   private final String format;
@@ -60,10 +65,11 @@ public final class SourceMapping implements Serializable {
   private final Identity identity;
   private final Map<String, String> customerConstants;
   private final ChurnDefinition churn;
+  private final LocalDate earliestEventDate;
 
   private SourceMapping(String name, String format, String delimiter, boolean header, Map<String, String> columns,
       String timestampFormat, Map<String, String> constants, Map<String, String> eventTypes, Identity identity,
-      Map<String, String> customerConstants, ChurnDefinition churn) {
+      Map<String, String> customerConstants, ChurnDefinition churn, LocalDate earliestEventDate) {
     this.name = name;
     this.format = format;
     this.delimiter = delimiter;
@@ -75,13 +81,14 @@ public final class SourceMapping implements Serializable {
     this.identity = identity;
     this.customerConstants = Collections.unmodifiableMap(customerConstants);
     this.churn = churn;
+    this.earliestEventDate = earliestEventDate;
   }
 
   /** The project's own log: canonical JSON lines with event ids, ISO timestamps, churn by cancellation. */
   public static SourceMapping canonical() {
     return new SourceMapping(DEFAULT_NAME, "json", ",", true, new LinkedHashMap<>(), null, new LinkedHashMap<>(),
         new LinkedHashMap<>(), Identity.EVENT_ID, new LinkedHashMap<>(), ChurnDefinition.cancellation(
-            List.of(EventType.CANCELLATION.wireName())));
+            List.of(EventType.CANCELLATION.wireName())), DEFAULT_EARLIEST_EVENT_DATE);
   }
 
   public static SourceMapping load(Path file) {
@@ -159,9 +166,16 @@ public final class SourceMapping implements Serializable {
       throw new IllegalArgumentException(
           "mapping churn must give inactivity_days or cancellation_event_types");
     }
+    LocalDate earliest;
+    try {
+      earliest = LocalDate.parse(text(root, "earliest_event_date", DEFAULT_EARLIEST_EVENT_DATE.toString()));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new IllegalArgumentException("mapping earliest_event_date must be a date (YYYY-MM-DD), not '"
+          + text(root, "earliest_event_date", "") + "'");
+    }
     return new SourceMapping(text(root, "name", "custom"), format, text(root, "delimiter", ","),
         root.path("header").asBoolean(true), columns, text(root, "timestamp_format", null), constants, eventTypes,
-        identity, stringMap(root, "customer_constants"), churn);
+        identity, stringMap(root, "customer_constants"), churn, earliest);
   }
 
   private static String firstLine(String s) {
@@ -201,10 +215,11 @@ public final class SourceMapping implements Serializable {
   public Identity identity() { return identity; }
   public Map<String, String> customerConstants() { return customerConstants; }
   public ChurnDefinition churn() { return churn; }
+  public LocalDate earliestEventDate() { return earliestEventDate; }
 
   /** A copy that reads another format (the CLI's --format overrides the mapping's). */
   public SourceMapping withFormat(String newFormat) {
     return new SourceMapping(name, newFormat, delimiter, header, columns, timestampFormat, constants, eventTypes,
-        identity, customerConstants, churn);
+        identity, customerConstants, churn, earliestEventDate);
   }
 }

@@ -52,6 +52,10 @@ public final class ChurnCli {
           + "then exit 5 (default: ${DEFAULT-VALUE}).")
   long lockWaitMinutes;
 
+  @Option(names = "--verbose", scope = ScopeType.INHERIT,
+      description = "Spark's and churn's log lines on stderr (./churn; default: in $CHURN_LOG_FILE, logs/churn.log).")
+  boolean verbose;
+
   private ChurnConfig config = ChurnConfig.none();
 
   private final Function<String, SparkSession> sessions;
@@ -112,7 +116,16 @@ public final class ChurnCli {
     });
     cmd.setExecutionExceptionHandler((ex, failed, parseResult) -> {
       PrintWriter err = failed.getErr();
-      err.println("churn: " + oneLine(ex));
+      String line = oneLine(ex);
+      if (!(ex instanceof ChurnException)) {
+        // Not a failure churn foresaw: the whole trace goes to the log, the console gets one line naming it.
+        org.apache.logging.log4j.LogManager.getLogger(ChurnCli.class).error("churn: " + line, ex);
+        String log = System.getProperty("churn.log.file");
+        if (log != null) {
+          line += " (stack trace in " + log + ")";
+        }
+      }
+      err.println("churn: " + line);
       err.flush();
       return ex instanceof ChurnException ce ? ce.exitCode() : ChurnException.FAILURE;
     });

@@ -16,6 +16,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.RowFactory;
@@ -77,7 +78,7 @@ public final class RawLogReader {
    * size) adds the lines before its start, counted on the driver.
    */
   private Dataset<Row> lines(List<String> paths) {
-    Dataset<Row> raw = spark.read().option("recursiveFileLookup", "true").text(paths.toArray(String[]::new))
+    Dataset<Row> raw = reader().text(paths.toArray(String[]::new))
         .select(col(LINE), col("_metadata.file_path").as(Events.SOURCE_FILE),
             col("_metadata.file_block_start").as(BLOCK));
     StructType numbered = raw.schema().add(INDEX, DataTypes.LongType);
@@ -93,7 +94,25 @@ public final class RawLogReader {
           .and(col(BLOCK).equalTo(col("_of_block"))), "left");
       position = position.plus(coalesce(col("_before"), lit(0L)));
     }
-    return counted.select(col(LINE), col(Events.SOURCE_FILE), position.as(Events.SOURCE_POSITION));
+    // A byte-order mark opens some files written on Windows: it is not part of the first record.
+    Column line = when(col(LINE).startsWith("\uFEFF"), col(LINE).substr(2, Integer.MAX_VALUE)).otherwise(col(LINE));
+    return counted.select(line.as(LINE), col(Events.SOURCE_FILE),
+        position.as(Events.SOURCE_POSITION));
+  }
+
+  /** Lines of blanks only (spaces, tabs, a lone carriage return) are not records. */
+  private static Column notBlank() {
+    return not(col(LINE).rlike("^\\s*$"));
+  }
+
+  /**
+   * A reader of raw files: folders read recursively. Local files are read without Hadoop's checksum files: a
+   * stale {@code .crc} beside a log (left by a tool that rewrote the file) would otherwise fail the whole ingest.
+   */
+  private DataFrameReader reader() {
+    return spark.read().option("recursiveFileLookup", "true")
+        .option("fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
+        .option("fs.file.impl.disable.cache", "true");
   }
 
   private static final String BLOCK = "_block";
@@ -186,7 +205,7 @@ public final class RawLogReader {
     }
     schema = schema.add(CORRUPT, DataTypes.StringType);
     Column parsed = from_json(col(LINE), schema, Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
-    Dataset<Row> withParsed = lines.where(trim(col(LINE)).notEqual(""))
+    Dataset<Row> withParsed = lines.where(notBlank())
         .select(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION), col(LINE).as(Events.RAW_RECORD),
             parsed.as("_p"));
     List<Column> cols = new ArrayList<>(List.of(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION),
@@ -227,7 +246,7 @@ public final class RawLogReader {
         header.add(mapping.sourceColumn(field));
       }
     }
-    body = body.where(trim(col(LINE)).notEqual(""));
+    body = body.where(notBlank());
     String splitRegex = whitespace ? "\\s+" : java.util.regex.Pattern.quote(delimiter) + "(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)";
     Column fields = split(whitespace ? trim(col(LINE)) : col(LINE), splitRegex);
     List<Column> cols = new ArrayList<>(List.of(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION),
@@ -259,7 +278,7 @@ public final class RawLogReader {
   }
 
   private Dataset<Row> parquet(List<String> paths) {
-    Dataset<Row> df = spark.read().option("recursiveFileLookup", "true").parquet(paths.toArray(String[]::new));
+    Dataset<Row> df = reader().parquet(paths.toArray(String[]::new));
     List<Column> cols = new ArrayList<>();
     for (String c : df.columns()) {
       cols.add(col("`" + c + "`").cast(DataTypes.StringType).as(c));

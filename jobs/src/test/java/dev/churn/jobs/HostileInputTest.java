@@ -1,0 +1,157 @@
+package dev.churn.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.churn.features.Events;
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.zip.GZIPOutputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.io.compress.BZip2Codec;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The hostile-input catalogue (README, "What ingest does with hostile input"): one folder of files as production
+ * sends them, ingested once; each record is accepted with the right value or quarantined with the reason that
+ * says what is wrong, none crashes the run and none is dropped silently.
+ */
+class HostileInputTest extends JobsSuite {
+  private static final String DAY = "2026-03-10";
+  private static Warehouse w;
+  private static CliRun run;
+
+  private static String ev(String id, String extra) {
+    return "{\"event_id\":\"" + id + "\",\"customer_id\":\"c1\",\"event_time\":\"" + DAY + "T10:00:00Z\","
+        + "\"event_type\":\"login\"" + extra + "}";
+  }
+
+  private static String ev(String id, String field, String value) {
+    String line = ev(id, "");
+    return line.replaceFirst("\"" + field + "\":\"[^\"]*\"", "\"" + field + "\":" + value);
+  }
+
+  private static void bytes(Path file, byte[] content) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.write(file, content);
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @BeforeAll
+  static void ingestTheCatalogue() throws IOException {
+    Path in = tempDir("hostile-in");
+    Path day = in.resolve("events/event_date=" + DAY);
+    write(day.resolve("main.jsonl"), List.of(
+        ev("h01", ""),                                                       // control
+        ev("h03", "event_type", "\"LOGIN\""),                                // upper-case type
+        ev("h04", "event_time", "\"" + DAY + "T10:00:00+02:00\""),           // offset
+        ev("h05", "event_time", "\"" + DAY + "T10:00:00\""),                 // no zone
+        ev("h06", "event_time", "\"1970-01-01T00:00:00Z\""),                 // epoch zero
+        ev("h07", "event_time", "\"9999-12-31T00:00:00Z\""),                 // far future
+        ev("h08", "event_type", "\"payment\"").replace("}", ",\"amount\":\"NaN\"}"),
+        ev("h09", "event_type", "\"payment\"").replace("}", ",\"amount\":\"1e309\"}"),
+        ev("h10", "event_type", "\"payment\"").replace("}", ",\"amount\":\"-0\"}"),
+        ev("h11", "customer_id", "{\"id\":\"C0000042\"}"),                   // object as id
+        ev("h01", "event_type", "\"feature_use\""),                          // same id, other content
+        ev("h13", ",\"browser\":\"firefox\",\"nested\":{\"a\":1}"),          // unknown extra fields
+        ev("h14", ",\"user_id\":\"" + "u".repeat(2_000_000) + "\""),        // a field of megabytes
+        "",
+        "\t",                                                                // blanks are not records
+        "   "));
+    ByteArrayOutputStream bad = new ByteArrayOutputStream();
+    bad.write(utf8(ev("h15", "").replace("\"login\"", "\"log")));
+    bad.write(new byte[] {(byte) 0xC3, (byte) 0x28});                          // not UTF-8
+    bad.write(utf8("in\"}\n"));
+    bytes(day.resolve("latin.jsonl"), bad.toByteArray());
+    bytes(day.resolve("crlf.jsonl"), utf8(ev("h02", "") + "\r\n" + ev("h02b", "") + "\r\n"));
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (OutputStream out = new GZIPOutputStream(gz)) {
+      out.write(utf8(ev("h16", "") + "\n"));
+    }
+    bytes(day.resolve("packed.jsonl.gz"), gz.toByteArray());
+    ByteArrayOutputStream bz = new ByteArrayOutputStream();
+    BZip2Codec codec = new BZip2Codec();
+    codec.setConf(new Configuration());
+    try (OutputStream out = codec.createOutputStream(bz)) {
+      out.write(utf8(ev("h17", "") + "\n"));
+    }
+    bytes(day.resolve("packed.jsonl.bz2"), bz.toByteArray());
+    write(day.resolve("with space.jsonl"), List.of(ev("h18", "")));
+    bytes(day.resolve("bom.jsonl"), utf8("\uFEFF" + ev("h19", "") + "\n"));
+    bytes(day.resolve("truncated.jsonl"), utf8(ev("h20", "") + "\n" + ev("h20b", "").substring(0, 30)));
+    bytes(day.resolve("array.json"), utf8("[" + ev("h21", "") + "," + ev("h22", "") + "]\n"));
+    bytes(day.resolve("empty.jsonl"), new byte[0]);
+    write(day.resolve("blank.jsonl"), List.of("", "  ", ""));
+    bytes(day.resolve("_SUCCESS"), new byte[0]);
+    write(day.resolve(".hidden.jsonl"), List.of(ev("h23", "")));
+    bytes(day.resolve(".crlf.jsonl.crc"), utf8("crc\0stale"));                 // a checksum of another content
+
+    Path wh = tempDir("hostile-wh");
+    run = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString(),
+        "--max-bad-fraction", "1");
+    w = new Warehouse(spark, wh.toString());
+  }
+
+  private static Map<String, String> quarantined() {
+    Map<String, String> out = new TreeMap<>();
+    for (Row r : w.read(Table.EVENTS_QUARANTINE).collectAsList()) {
+      String file = Path.of(java.net.URI.create(r.<String>getAs(Events.SOURCE_FILE))).getFileName().toString();
+      out.put(file + ":" + r.<Long>getAs(Events.SOURCE_POSITION), r.getAs(Events.REASON));
+    }
+    return out;
+  }
+
+  private static Row accepted(String id) {
+    List<Row> rows = w.read(Table.EVENTS).where(col(Events.EVENT_ID).equalTo(id)).collectAsList();
+    assertEquals(1, rows.size(), id + " accepted once");
+    return rows.get(0);
+  }
+
+  private static Instant time(String id) {
+    return accepted(id).<java.sql.Timestamp>getAs(Events.EVENT_TIME).toInstant();
+  }
+
+  @Test
+  void everyRecordIsAcceptedWithItsValueOrQuarantinedWithItsReason() {
+    assertEquals(0, run.exitCode(), run.err());
+    assertEquals(Map.ofEntries(
+        Map.entry("main.jsonl:5", "early_timestamp"),
+        Map.entry("main.jsonl:6", "future_timestamp"),
+        Map.entry("main.jsonl:7", "non_finite_number"),
+        Map.entry("main.jsonl:8", "non_finite_number"),
+        Map.entry("main.jsonl:10", "bad_customer_id"),
+        Map.entry("main.jsonl:11", "duplicate"),
+        Map.entry("main.jsonl:13", "oversized_field"),
+        Map.entry("latin.jsonl:1", "invalid_utf8"),
+        Map.entry("truncated.jsonl:2", "malformed"),
+        Map.entry("array.json:1", "malformed")), quarantined());
+
+    for (String id : List.of("h01", "h02", "h02b", "h13", "h16", "h17", "h18", "h19", "h20")) {
+      assertEquals("c1", accepted(id).getAs(Events.CUSTOMER_ID), id);
+    }
+    assertEquals("login", accepted("h01").getAs(Events.EVENT_TYPE), "the first of two records with one id wins");
+    assertEquals("login", accepted("h03").getAs(Events.EVENT_TYPE), "types are case-insensitive");
+    assertEquals(Instant.parse("2026-03-10T08:00:00Z"), time("h04"), "an offset is converted to UTC");
+    assertEquals(Instant.parse("2026-03-10T10:00:00Z"), time("h05"), "a time without a zone is UTC");
+    assertEquals(0.0, (double) accepted("h10").<Double>getAs(Events.AMOUNT), 0.0);
+    assertEquals(13, w.read(Table.EVENTS).count());
+    assertEquals(0, w.read(Table.EVENTS).where(col(Events.EVENT_ID).equalTo("h23")).count(), "hidden files are not read");
+    assertTrue(run.out().contains("23 records read, 13 accepted, 10 rejected"), run.out());
+  }
+}
