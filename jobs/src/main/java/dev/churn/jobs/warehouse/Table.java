@@ -4,7 +4,9 @@ import dev.churn.features.Customers;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.Events;
 import dev.churn.features.FeatureBuilder;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -70,6 +72,22 @@ public enum Table {
   /** The columns that identify a row: what merges match on. */
   public List<String> key() {
     return key;
+  }
+
+  /**
+   * CHECK constraints Delta enforces on every write to the table (name to SQL), added when the table is created:
+   * keys of the computed tables present, and the values the contract bounds. A bug or another writer that breaks
+   * one fails its commit and stores nothing. (Declared schemas already hold their keys NOT NULL.)
+   */
+  public Map<String, String> constraints() {
+    Map<String, String> c = new LinkedHashMap<>();
+    if (schema == null && List.of(DAILY_ACTIVITY, CUSTOMER_FEATURES, FEATURE_STATE, CHURN_SCORES).contains(this)) {
+      c.put("key_present", String.join(" AND ", key.stream().map(k -> k + " IS NOT NULL").toList()));
+    }
+    if (this == CHURN_SCORES) {
+      c.put("probability_in_0_1", "churn_probability BETWEEN 0 AND 1");
+    }
+    return c;
   }
 
   /** The merge condition on the key, over aliases {@code t} (the table) and {@code s} (the source). */

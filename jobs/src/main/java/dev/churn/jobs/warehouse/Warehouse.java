@@ -203,6 +203,8 @@ public final class Warehouse {
       writer = writer.partitionBy(table.partitionColumn());
     }
     writer.save(path(table));
+    table.constraints().forEach((name, check) ->
+        spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD CONSTRAINT " + name + " CHECK (" + check + ")"));
     register(table);
     return lastMetric(table, "numOutputRows");
   }
