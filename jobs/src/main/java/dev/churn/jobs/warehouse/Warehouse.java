@@ -118,7 +118,9 @@ public final class Warehouse {
    * deletes the table's row with its key; any other replaces it, or is inserted. The flag is not stored.
    */
   public Written applyDecisions(Table table, Dataset<Row> source, String deleteFlag) {
-    ensure(table);
+    if (!exists(table)) {
+      return new Written(create(table, source.where("NOT `" + deleteFlag + "`").drop(deleteFlag)), 0, 0);
+    }
     Map<String, String> values = new LinkedHashMap<>();
     for (String c : source.columns()) {
       if (!c.equals(deleteFlag)) {

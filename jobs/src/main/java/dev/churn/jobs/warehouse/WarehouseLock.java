@@ -83,7 +83,7 @@ public final class WarehouseLock implements AutoCloseable {
         }
         if (!Instant.now().isBefore(deadline)) {
           throw new ChurnException(ChurnException.BUSY, "another run holds the warehouse " + warehouseRoot + ": "
-              + (held == null ? "(it just ended)" : read(fs, path)) + "; nothing was changed: retry when it ends"
+              + (held == null ? "(it just ended)" : holder) + "; nothing was changed: retry when it ends"
               + " (--lock-wait-minutes waits for it; a lock not refreshed for " + STALE_AFTER.toMinutes()
               + " minutes is taken over)");
         }
