@@ -69,6 +69,18 @@ public final class EventValidation {
   }
 
   /**
+   * Whether the record gives customer_id as a JSON number, which churn's own format forbids (its ids are strings:
+   * a number loses leading zeros and may be rounded on the way). A foreign log's mapping accepts numeric ids.
+   */
+  private static Column numericJsonId(SourceMapping mapping) {
+    if (!mapping.name().equals(SourceMapping.DEFAULT_NAME) || !"json".equals(mapping.format())) {
+      return lit(false);
+    }
+    String field = java.util.regex.Pattern.quote(mapping.sourceColumn(Events.CUSTOMER_ID));
+    return coalesce(col(Events.RAW_RECORD).rlike("\"" + field + "\"\\s*:\\s*-?[0-9]"), lit(false));
+  }
+
+  /**
    * Types the canonical fields and names each record's first failing check in {@link Events#REASON} (null
    * when the record is valid) with a human-readable {@link Events#DETAIL}, and derives
    * {@link Events#EVENT_KEY} from the mapping's identity rule.
@@ -110,8 +122,8 @@ public final class EventValidation {
             lit(RejectReason.INVALID_UTF8.code()))
         .when(col(Events.CUSTOMER_ID).isNull().or(col(Events.CUSTOMER_ID).equalTo("")),
             lit(RejectReason.MISSING_CUSTOMER_ID.code()))
-        .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("[")),
-            lit(RejectReason.BAD_CUSTOMER_ID.code()))
+        .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("["))
+            .or(numericJsonId(mapping)), lit(RejectReason.BAD_CUSTOMER_ID.code()))
         .when(oversized, lit(RejectReason.OVERSIZED_FIELD.code()))
         .when(col(TS).isNull(), lit(RejectReason.BAD_TIMESTAMP.code()))
         .when(coalesce(future, lit(false)), lit(RejectReason.FUTURE_TIMESTAMP.code()))
@@ -146,6 +158,8 @@ public final class EventValidation {
 
   /** Ids and texts longer than this are refused as {@code oversized_field}: no real id or plan name is. */
   public static final int MAX_FIELD_CHARS = 1000;
+  /** Quarantined raw records are stored up to this many characters (100,000), with a note of the rest. */
+  public static final int MAX_RAW_CHARS = 100_000;
   private static final List<String> TEXT_FIELDS = List.of(Events.CUSTOMER_ID, Events.EVENT_ID, Events.USER_ID,
       Events.EVENT_TYPE, Events.PLAN, Events.SEVERITY);
   /** What readers put in place of bytes that are not UTF-8. */
@@ -267,17 +281,25 @@ public final class EventValidation {
             to_date(col(TS)).as(Events.EVENT_DATE));
   }
 
-  /** The rejected records as rows of the {@code events_quarantine} table. */
+  /**
+   * The rejected records as rows of the {@code events_quarantine} table. A raw record longer than
+   * {@link #MAX_RAW_CHARS} characters is stored cut there with a note of its length (the whole record stays in
+   * its file, at source_file and source_position); an oversized customer_id is not repeated in its column.
+   */
   public static Dataset<Row> rejectedRecords(Dataset<Row> checked, String runId, LocalDate runDate, String status) {
+    Column raw = col(Events.RAW_RECORD);
     return checked.where(col(Events.REASON).isNotNull())
         .select(
             col(Events.SOURCE_FILE),
             col(Events.SOURCE_POSITION),
-            col(Events.RAW_RECORD),
+            when(length(raw).gt(MAX_RAW_CHARS), concat(substring(raw, 1, MAX_RAW_CHARS), lit(" ... [cut: "),
+                length(raw).cast("string"), lit(" characters in all; the whole record is at source_file, "
+                    + "source_position]"))).otherwise(raw).as(Events.RAW_RECORD),
             col(Events.REASON),
             col(Events.DETAIL),
             col(Events.EVENT_KEY),
-            nullif(col(Events.CUSTOMER_ID), lit("")).as(Events.CUSTOMER_ID),
+            when(length(col(Events.CUSTOMER_ID)).leq(MAX_FIELD_CHARS), nullif(col(Events.CUSTOMER_ID), lit("")))
+                .as(Events.CUSTOMER_ID),
             lit(runId).as(Events.RUN_ID),
             lit(runDate == null ? null : java.sql.Date.valueOf(runDate)).cast(DataTypes.DateType).as("quarantined_on"),
             lit(status).as(Events.QUARANTINE_STATUS));

@@ -11,8 +11,8 @@ public enum RejectReason {
   INVALID_UTF8("the record holds bytes that are not valid UTF-8"),
   /** customer_id absent, null or blank. */
   MISSING_CUSTOMER_ID("customer_id is missing or empty"),
-  /** customer_id given as a JSON object or array rather than an id. */
-  BAD_CUSTOMER_ID("customer_id is an object or an array, not an id"),
+  /** customer_id given as a JSON object or array rather than an id (or, in churn's own JSON format, a number). */
+  BAD_CUSTOMER_ID("customer_id is an object, an array or a JSON number, not an id"),
   /** An id or text field longer than {@link EventValidation#MAX_FIELD_CHARS} characters. */
   OVERSIZED_FIELD("an id or text field is longer than 1000 characters"),
   /** event_time absent or not in the declared timestamp format. */

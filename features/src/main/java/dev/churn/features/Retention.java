@@ -20,8 +20,10 @@ import org.apache.spark.sql.types.StructType;
  * Churn and retention per period (month, quarter, year) x segment x industry, with rows for all segments and
  * all industries together marked {@link #ALL}, exactly as DOMAIN.md defines them:
  * S = customers at the start (signed up before the period, not churned before it), N = signed up in the period,
- * lost = churned in the period (new customers included), E = customers at the end = S + N - lost;
- * churn rate = lost / S; retention rate = (E - N) / S. MRR: at the start, lost to cancellations (the churned
+ * lost = churned in the period (new customers included; {@code customers_new_lost} of them signed up in it),
+ * E = customers at the end = S + N - lost. Rates are over the starting cohort, so they are complements and lie in
+ * [0, 1] (DOMAIN.md: "retention 80 % means churn 20 %"): churn rate = (lost - new lost) / S; retention rate =
+ * (E - (N - new lost)) / S, which is DOMAIN.md's (E - N) / S when no new customer left within the period. MRR: at the start, lost to cancellations (the churned
  * customers' MRR when they left), lost to downgrades (contraction, kept apart), MRR churn rate = lost / start.
  * Periods not wholly inside [from, to] are flagged {@code is_partial}, never silently mixed with full ones.
  * Industry rows carry DOMAIN.md's yearly retention yardstick; month and quarter rates are compared after
@@ -150,6 +152,7 @@ public final class Retention {
             + "count_if(" + atEnd + ") AS customers_end, "
             + "count_if(" + isNew + ") AS customers_new, "
             + "count_if(" + lost + ") AS customers_lost, "
+            + "count_if(" + lost + " AND " + isNew + ") AS customers_new_lost, "
             + "coalesce(sum(CASE WHEN " + atStart + " THEN mrr_at_start END), 0D) AS mrr_start, "
             + "coalesce(sum(CASE WHEN " + lost + " THEN mrr_at_churn END), 0D) AS mrr_lost, "
             + "coalesce(sum(_contraction), 0D) AS mrr_contraction "
@@ -162,9 +165,10 @@ public final class Retention {
     }
     Column perYear = when(col("period_type").equalTo("month"), 12).when(col("period_type").equalTo("quarter"), 4)
         .otherwise(1);
-    Column retention = when(s.gt(0), col("customers_end").minus(col("customers_new")).divide(s));
+    Column stayedNew = col("customers_new").minus(col("customers_new_lost"));
+    Column retention = when(s.gt(0), col("customers_end").minus(stayedNew).divide(s));
     return grouped
-        .withColumn("churn_rate", when(s.gt(0), col("customers_lost").divide(s)))
+        .withColumn("churn_rate", when(s.gt(0), col("customers_lost").minus(col("customers_new_lost")).divide(s)))
         .withColumn("retention_rate", retention)
         .withColumn("mrr_churn_rate", when(col("mrr_start").gt(0), col("mrr_lost").divide(col("mrr_start"))))
         .withColumn("mrr_contraction_rate", when(col("mrr_start").gt(0), col("mrr_contraction").divide(col("mrr_start"))))

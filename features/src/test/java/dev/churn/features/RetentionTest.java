@@ -82,8 +82,10 @@ class RetentionTest extends SparkSuite {
         rates.where("period_type = 'quarter' AND period_start = DATE'2026-01-01' AND segment = 'ALL' AND industry = 'ALL'")
             .selectExpr(cols.split(", ")));
     Row q1 = rate(rates, "quarter", "2026-01-01", Retention.ALL, Retention.ALL);
-    assertEquals(0.0, q1.<Double>getAs("retention_rate"), 1e-12, "(E - N) / S = (2 - 2) / 3");
-    assertEquals(1.0, q1.<Double>getAs("churn_rate"), 1e-12);
+    // c signed up and left within Q1: lost, but not from the starting cohort a, b, e, of which b stayed.
+    assertEquals(1L, q1.<Long>getAs("customers_new_lost"));
+    assertEquals(1.0 / 3, q1.<Double>getAs("retention_rate"), 1e-12, "(E - (N - new lost)) / S = (2 - 1) / 3");
+    assertEquals(2.0 / 3, q1.<Double>getAs("churn_rate"), 1e-12, "(lost - new lost) / S = (3 - 1) / 3");
     Row banking = rate(rates, "quarter", "2026-01-01", Retention.ALL, "banking");
     assertEquals(3L, banking.<Long>getAs("customers_start"));
     assertEquals(2L, banking.<Long>getAs("customers_lost"));

@@ -183,6 +183,7 @@ public final class ChurnCli {
     WarehouseLock lock = null;
     try {
       Warehouse wh = new Warehouse(spark, warehouse);
+      wh.checkIntact();
       if (writes) {
         lock = WarehouseLock.acquire(wh.root(), spark.sparkContext().hadoopConfiguration(), "churn " + command,
             java.time.Duration.ofMinutes(lockWaitMinutes));

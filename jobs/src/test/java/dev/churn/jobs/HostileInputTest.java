@@ -71,6 +71,12 @@ class HostileInputTest extends JobsSuite {
         ev("h01", "event_type", "\"feature_use\""),                          // same id, other content
         ev("h13", ",\"browser\":\"firefox\",\"nested\":{\"a\":1}"),          // unknown extra fields
         ev("h14", ",\"user_id\":\"" + "u".repeat(2_000_000) + "\""),        // a field of megabytes
+        ev("h24", "customer_id", "null"),                                    // no customer
+        ev("h25", "event_time", "\"yesterday\""),                            // not a time
+        ev("h26", "event_type", "\"teleport\""),                             // not a type
+        ev("h27", "event_type", "\"payment\"").replace("}", ",\"amount\":\"ten\"}"),
+        ev("h28", "event_type", "\"payment\"").replace("}", ",\"amount\":-5}"),
+        ev("h29", "customer_id", "42"),                                      // number as id
         "",
         "\t",                                                                // blanks are not records
         "   "));
@@ -102,9 +108,12 @@ class HostileInputTest extends JobsSuite {
     write(day.resolve(".hidden.jsonl"), List.of(ev("h23", "")));
     bytes(day.resolve(".crlf.jsonl.crc"), utf8("crc\0stale"));                 // a checksum of another content
 
+    write(in.resolve("customers/customers.csv"), List.of("customer_id,segment,industry,plan,mrr,signup_date",
+        "c1,smb,retail,pro,10.0,2026-01-05", "c2,smb,retail,pro,10.0,"));   // a customer without signup date
+
     Path wh = tempDir("hostile-wh");
     run = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString(),
-        "--max-bad-fraction", "1");
+        "--customers", in.resolve("customers").toString(), "--max-bad-fraction", "1");
     w = new Warehouse(spark, wh.toString());
   }
 
@@ -138,6 +147,13 @@ class HostileInputTest extends JobsSuite {
         Map.entry("main.jsonl:10", "bad_customer_id"),
         Map.entry("main.jsonl:11", "duplicate"),
         Map.entry("main.jsonl:13", "oversized_field"),
+        Map.entry("main.jsonl:14", "missing_customer_id"),
+        Map.entry("main.jsonl:15", "bad_timestamp"),
+        Map.entry("main.jsonl:16", "unknown_event_type"),
+        Map.entry("main.jsonl:17", "bad_number"),
+        Map.entry("main.jsonl:18", "negative_amount"),
+        Map.entry("main.jsonl:19", "bad_customer_id"),
+        Map.entry("customers.csv:3", "bad_customer_record"),
         Map.entry("latin.jsonl:1", "invalid_utf8"),
         Map.entry("truncated.jsonl:2", "malformed"),
         Map.entry("array.json:1", "malformed")), quarantined());
@@ -152,6 +168,30 @@ class HostileInputTest extends JobsSuite {
     assertEquals(0.0, (double) accepted("h10").<Double>getAs(Events.AMOUNT), 0.0);
     assertEquals(13, w.read(Table.EVENTS).count());
     assertEquals(0, w.read(Table.EVENTS).where(col(Events.EVENT_ID).equalTo("h23")).count(), "hidden files are not read");
-    assertTrue(run.out().contains("23 records read, 13 accepted, 10 rejected"), run.out());
+    assertTrue(run.out().contains("29 records read, 13 accepted, 16 rejected"), run.out());
+    String oversized = w.read(Table.EVENTS_QUARANTINE).where(col(Events.REASON).equalTo("oversized_field"))
+        .first().getAs(Events.RAW_RECORD);
+    assertTrue(oversized.length() < 100_200 && oversized.endsWith("characters in all; the whole record is at "
+        + "source_file, source_position]"), "a 2 MB record is stored cut: " + oversized.length());
+  }
+
+  /** The catalogue yields every reason code the README's reason table lists (the acceptance query of issue 15). */
+  @Test
+  void theCatalogueShowsEveryReasonOfTheReadme() throws IOException {
+    String readme = Files.readString(Path.of("../README.md"));
+    String table = readme.substring(readme.indexOf("| reason | when |"));
+    table = table.substring(0, table.indexOf("\n\n"));
+    java.util.Set<String> documented = new java.util.TreeSet<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\| `([a-z_0-9]+)` \\|").matcher(table);
+    while (m.find()) {
+      documented.add(m.group(1));
+    }
+    java.util.Set<String> found = new java.util.TreeSet<>();
+    for (Row r : spark.sql("SELECT reason, count(*) FROM delta.`" + w.path(Table.EVENTS_QUARANTINE) + "` GROUP BY reason")
+        .collectAsList()) {
+      found.add(r.getString(0));
+    }
+    assertTrue(documented.contains("malformed") && documented.size() >= 14, "the README's reason table: " + documented);
+    assertEquals(documented, found);
   }
 }

@@ -291,4 +291,20 @@ class IngestJobTest extends JobsSuite {
         warehouse.read(Table.RUN_LOG).where(col("run_id").equalTo(r.runId()))
             .select(col("stage").as("key"), col("rows_in").cast("string").as("reason")));
   }
+
+  @Test
+  void aMappingNamingAColumnTheFilesLackIsAUsageErrorThatReadsNothing() {
+    Path in = tempDir("missing-col-in");
+    Path wh = tempDir("missing-col-wh");
+    write(in.resolve("shop/purchases.csv"), List.of("buyer,day,paid", "k1,2026-03-01,12.5"));
+    Path mapping = write(in.resolve("shop.json"), List.of("{\"name\": \"shop\", \"format\": \"csv\", "
+        + "\"header\": true, \"columns\": {\"customer_id\": \"buyer\", \"event_time\": \"day\", "
+        + "\"amount\": \"price\"}, \"constants\": {\"event_type\": \"payment\"}, \"churn\": {\"inactivity_days\": 30}}"));
+    CliRun run = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("shop/purchases.csv").toString(),
+        "--mapping", mapping.toString(), "--date", "2026-03-01");
+    assertEquals(2, run.exitCode(), run.err());
+    assertEquals(List.of("churn: mapping shop: column 'price' (for amount) is not in the input files, whose columns "
+        + "are buyer, day, paid; no events were read"), run.err().strip().lines().toList());
+    assertTrue(new Warehouse(spark, wh.toString()).read(Table.EVENTS).isEmpty(), "nothing stored");
+  }
 }

@@ -16,7 +16,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
-/** Delta's CHECK constraints keep what the contract forbids out of the tables, whoever writes. */
+/**
+ * Delta's CHECK constraints keep what the contract forbids out of the tables, whoever writes; a damaged warehouse
+ * (a lost commit, a file where a folder belongs) is refused in one line naming it, before anything is touched.
+ */
 class WarehouseConstraintsTest extends JobsSuite {
   private static final LocalDate DAY = LocalDate.parse("2026-03-10");
   private static final StructType SCORES = new StructType().add("customer_id", DataTypes.StringType)
@@ -41,5 +44,70 @@ class WarehouseConstraintsTest extends JobsSuite {
     List<Row> stored = w.read(Table.CHURN_SCORES).collectAsList();
     assertEquals(1, stored.size());
     assertEquals("c1", stored.get(0).getString(0));
+  }
+
+  @Test
+  void aRateOutsideZeroToOneIsRefused() {
+    Warehouse w = new Warehouse(spark, tempDir("rates-wh").toString());
+    StructType rates = new StructType().add("period_type", DataTypes.StringType)
+        .add("period_start", DataTypes.DateType).add("segment", DataTypes.StringType)
+        .add("industry", DataTypes.StringType).add("churn_rate", DataTypes.DoubleType)
+        .add("retention_rate", DataTypes.DoubleType).add("retention_rate_annualized", DataTypes.DoubleType);
+    w.replaceWhere(Table.RETENTION_RATES, spark.createDataFrame(List.of(RowFactory.create("month", Date.valueOf(DAY),
+        "ALL", "ALL", 0.1, 0.9, null)), rates), "true");
+    Exception negative = assertThrows(Exception.class, () -> w.replaceWhere(Table.RETENTION_RATES,
+        spark.createDataFrame(List.of(RowFactory.create("month", Date.valueOf(DAY), "ALL", "ALL", 1.5, -0.5, null)),
+            rates), "true"));
+    assertTrue(String.valueOf(negative.getMessage()).contains("rate_in_0_1"), negative.getMessage());
+    assertEquals(0.9, w.read(Table.RETENTION_RATES).first().<Double>getAs("retention_rate"), 0.0);
+  }
+
+  @Test
+  void aWarehouseWithALostCommitOrAFileForAFolderIsRefusedInOneLineAndLeftAsItWas() throws Exception {
+    java.nio.file.Path root = tempDir("damaged-wh");
+    java.nio.file.Path in = tempDir("damaged-in");
+    write(in.resolve("event_date=" + DAY + "/a.jsonl"), List.of(event("e1", "c1", DAY + "T10:00:00Z", "login")));
+    write(in.resolve("event_date=" + DAY.plusDays(1) + "/a.jsonl"), List.of(event("e2", "c1", DAY.plusDays(1)
+        + "T10:00:00Z", "login")));
+    String events = in.resolve("event_date=" + DAY).toString();
+    assertEquals(0, cli("--warehouse", root.toString(), "ingest", "--events", events).exitCode());
+    assertEquals(0, cli("--warehouse", root.toString(), "ingest", "--events", in.resolve("event_date="
+        + DAY.plusDays(1)).toString()).exitCode());
+
+    // The latest commit of events is lost (its checksum file stays): Delta alone would read the older table.
+    java.nio.file.Path log = root.resolve("events/_delta_log");
+    java.nio.file.Path latest;
+    try (var files = java.nio.file.Files.list(log)) {
+      latest = files.filter(f -> f.getFileName().toString().endsWith(".json")).max(java.util.Comparator.naturalOrder())
+          .orElseThrow();
+    }
+    java.nio.file.Files.delete(latest);
+    String before = listing(root);
+    CliRun lost = cli("--warehouse", root.toString(), "ingest", "--events", events);
+    assertEquals(1, lost.exitCode(), lost.err());
+    List<String> lines = lost.err().strip().lines().toList();
+    assertEquals(1, lines.size(), lost.err());
+    assertTrue(lines.get(0).startsWith("churn: table events is damaged: its Delta log ") && lines.get(0).contains(
+        "restore that folder from a backup"), lines.get(0));
+    assertEquals(before, listing(root), "nothing was touched");
+
+    java.nio.file.Path file = java.nio.file.Files.writeString(tempDir("file-wh").resolve("warehouse"), "not a folder");
+    CliRun notAFolder = cli("--warehouse", file.toString(), "ingest", "--events", events);
+    assertEquals(1, notAFolder.exitCode(), notAFolder.err());
+    assertEquals(List.of("churn: the warehouse " + new Warehouse(spark, file.toString()).root() + " is a file, not a "
+        + "folder: pass --warehouse a folder (or a new path); nothing was touched"), notAFolder.err().strip().lines().toList());
+  }
+
+  /** Every file under {@code root} with its size. */
+  private static String listing(java.nio.file.Path root) throws java.io.IOException {
+    try (var files = java.nio.file.Files.walk(root)) {
+      return String.join("\n", files.filter(java.nio.file.Files::isRegularFile).map(f -> {
+        try {
+          return root.relativize(f) + " " + java.nio.file.Files.size(f);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).sorted().toList());
+    }
   }
 }

@@ -8,15 +8,20 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
 
 /**
  * Quality of a churn score against 0/1 labels: ranking (ROC-AUC, PR-AUC, top-decile lift and capture) and
- * probability quality (log loss, Brier score, calibration by decile). Only small results reach the driver.
+ * probability quality (log loss, Brier score, calibration by decile).
+ *
+ * <p>Exact and repeatable to the last bit: Spark counts the positives and negatives at each distinct score (integer
+ * sums, the same whatever order the rows arrive in), and every metric is then computed on the driver from those
+ * counts, walked in one fixed order (score descending). Floating-point sums taken by Spark in the order its shuffle
+ * delivered the rows differed in the last bits between two runs over the same data, and so did the model registry
+ * of a rerun; binned curves (Spark's evaluator keeps 1,000 bins) were approximations besides. Only one row per
+ * distinct score reaches the driver.
  */
 public final class BinaryMetrics {
   private BinaryMetrics() {}
@@ -26,46 +31,189 @@ public final class BinaryMetrics {
 
   public record Result(Map<String, Double> metrics, List<Decile> calibration) {}
 
+  /** Positives and negatives at each distinct score, scores descending. */
+  record Counts(double[] score, long[] pos, long[] neg, long positives, long negatives) {
+    long rows() {
+      return positives + negatives;
+    }
+
+    static Counts of(Dataset<Row> scored, String scoreCol, String labelCol) {
+      Column positive = col(labelCol).cast("double").equalTo(1.0);
+      List<Row> rows = scored.where(col(scoreCol).isNotNull())
+          .groupBy(col(scoreCol).cast("double").as("score"))
+          .agg(count(when(positive, 1)).as("pos"), count(when(not(positive), 1)).as("neg"))
+          .collectAsList();
+      List<Row> sorted = new ArrayList<>(rows);
+      sorted.sort(java.util.Comparator.comparingDouble((Row r) -> r.getDouble(0)).reversed());
+      int n = sorted.size();
+      double[] score = new double[n];
+      long[] pos = new long[n];
+      long[] neg = new long[n];
+      long p = 0;
+      long q = 0;
+      for (int i = 0; i < n; i++) {
+        score[i] = sorted.get(i).getDouble(0);
+        pos[i] = sorted.get(i).getLong(1);
+        neg[i] = sorted.get(i).getLong(2);
+        p += pos[i];
+        q += neg[i];
+      }
+      return new Counts(score, pos, neg, p, q);
+    }
+
+    /**
+     * Area under the ROC curve, ties counted half: the share of (positive, negative) pairs the score orders
+     * right. The numerator is an exact integer; 0.5 when one class is absent.
+     */
+    double rocAuc() {
+      if (positives == 0 || negatives == 0) {
+        return 0.5;
+      }
+      long above = 0;
+      long twice = 0;
+      for (int i = 0; i < score.length; i++) {
+        twice += neg[i] * (2 * above + pos[i]);
+        above += pos[i];
+      }
+      return twice / (2.0 * positives * negatives);
+    }
+
+    /**
+     * Area under the precision-recall curve by the trapezoid rule over every distinct score, starting at recall 0
+     * with the first point's precision (Spark's {@code areaUnderPR}, without its binning).
+     */
+    double prAuc() {
+      if (positives == 0) {
+        return 0;
+      }
+      long tp = 0;
+      long fp = 0;
+      double area = 0;
+      double lastRecall = 0;
+      double lastPrecision = -1;
+      for (int i = 0; i < score.length; i++) {
+        tp += pos[i];
+        fp += neg[i];
+        double recall = (double) tp / positives;
+        double precision = (double) tp / (tp + fp);
+        if (lastPrecision < 0) {
+          lastPrecision = precision;
+        }
+        area += (recall - lastRecall) * (precision + lastPrecision) / 2;
+        lastRecall = recall;
+        lastPrecision = precision;
+      }
+      return area;
+    }
+
+    /**
+     * The smallest score with at least {@code q} of the rows at or below it (the exact quantile that
+     * {@code approxQuantile} estimates).
+     */
+    double quantile(double q) {
+      long needed = (long) Math.ceil(q * rows());
+      long below = rows();
+      for (int i = 0; i < score.length; i++) {
+        long atOrBelow = below;
+        below -= pos[i] + neg[i];
+        if (below < needed && atOrBelow >= needed) {
+          return score[i];
+        }
+      }
+      return score.length == 0 ? Double.NaN : score[score.length - 1];
+    }
+
+    /** Rows and positives with a score at or above {@code cut}. */
+    long[] atOrAbove(double cut) {
+      long rows = 0;
+      long tp = 0;
+      for (int i = 0; i < score.length && score[i] >= cut; i++) {
+        rows += pos[i] + neg[i];
+        tp += pos[i];
+      }
+      return new long[] {rows, tp};
+    }
+
+    /**
+     * Ten deciles of the rows ordered by score descending (among equal scores negatives first, so ties never
+     * flatter the top decile), sized as SQL's {@code ntile(10)}: the first (rows mod 10) deciles hold one more.
+     */
+    List<Decile> deciles(double[] positivesInTop) {
+      long size = rows() / 10;
+      long extra = rows() % 10;
+      List<Decile> out = new ArrayList<>();
+      int decile = 1;
+      long capacity = size + (extra > 0 ? 1 : 0);
+      long n = 0;
+      long hits = 0;
+      double scoreSum = 0;
+      for (int i = 0; i < score.length; i++) {
+        for (int label = 0; label <= 1; label++) {
+          long left = label == 0 ? neg[i] : pos[i];
+          while (left > 0) {
+            long take = Math.min(left, capacity - n);
+            n += take;
+            hits += label * take;
+            scoreSum += score[i] * take;
+            left -= take;
+            if (n == capacity) {
+              out.add(new Decile(decile, n, scoreSum / n, (double) hits / n));
+              if (decile == 1) {
+                positivesInTop[0] = hits;
+              }
+              decile++;
+              capacity = size + (decile <= extra ? 1 : 0);
+              n = 0;
+              hits = 0;
+              scoreSum = 0;
+            }
+          }
+        }
+      }
+      return out;
+    }
+  }
+
   /**
    * @param scored rows with a double {@code scoreCol} (a probability when log loss and Brier are wanted) and an
    *     integer {@code labelCol}
    * @param probability whether the score is a probability (log loss, Brier, calibration are then computed)
    */
   public static Result compute(Dataset<Row> scored, String scoreCol, String labelCol, boolean probability) {
-    Dataset<Row> s = scored.select(col(scoreCol).cast("double").as("score"), col(labelCol).cast("double").as("label"));
+    Counts c = Counts.of(scored, scoreCol, labelCol);
     Map<String, Double> m = new LinkedHashMap<>();
-    BinaryClassificationEvaluator ev = new BinaryClassificationEvaluator().setRawPredictionCol("score")
-        .setLabelCol("label");
-    m.put("roc_auc", ev.setMetricName("areaUnderROC").evaluate(s));
-    m.put("pr_auc", ev.setMetricName("areaUnderPR").evaluate(s));
-    Dataset<Row> ranked = s.withColumn("decile", ntile(10).over(Window.orderBy(col("score").desc())));
-    List<Row> deciles = ranked.groupBy("decile").agg(count("*").as("n"), avg("score").as("pred"),
-        avg("label").as("rate"), sum("label").as("pos")).orderBy("decile").collectAsList();
-    Row overall = s.agg(avg("label"), sum("label"), count("*")).first();
-    double baseRate = overall.getDouble(0);
-    double positives = overall.getDouble(1);
-    m.put("customers", (double) overall.getLong(2));
+    m.put("roc_auc", c.rocAuc());
+    m.put("pr_auc", c.prAuc());
+    double rows = c.rows();
+    double baseRate = rows == 0 ? 0 : c.positives() / rows;
+    m.put("customers", rows);
     m.put("base_rate", baseRate);
-    List<Decile> calibration = new ArrayList<>();
-    for (Row r : deciles) {
-      calibration.add(new Decile(r.getInt(0), r.getLong(1), r.getDouble(2), r.getDouble(3)));
-      if (r.getInt(0) == 1) {
-        m.put("top_decile_lift", baseRate == 0 ? 0 : r.getDouble(3) / baseRate);
-        m.put("top_decile_capture", positives == 0 ? 0 : r.getDouble(4) / positives);
-      }
+    double[] topPositives = new double[1];
+    List<Decile> calibration = c.deciles(topPositives);
+    if (!calibration.isEmpty()) {
+      m.put("top_decile_lift", baseRate == 0 ? 0 : calibration.get(0).actualRate() / baseRate);
+      m.put("top_decile_capture", c.positives() == 0 ? 0 : topPositives[0] / c.positives());
     }
     if (probability) {
-      Row losses = s.select(
-          avg(negate(when(col("label").equalTo(1), log(greatest(col("score"), lit(1e-15))))
-              .otherwise(log(greatest(lit(1.0).minus(col("score")), lit(1e-15)))))).as("log_loss"),
-          avg(pow(col("score").minus(col("label")), 2)).as("brier")).first();
-      m.put("log_loss", losses.getDouble(0));
-      m.put("brier", losses.getDouble(1));
+      double logLoss = 0;
+      double brier = 0;
+      for (int i = 0; i < c.score().length; i++) {
+        double p = c.score()[i];
+        logLoss -= c.pos()[i] * Math.log(Math.max(p, 1e-15)) + c.neg()[i] * Math.log(Math.max(1 - p, 1e-15));
+        brier += c.pos()[i] * (p - 1) * (p - 1) + c.neg()[i] * p * p;
+      }
+      m.put("log_loss", logLoss / rows);
+      m.put("brier", brier / rows);
       // A constant prediction of the base rate: what a probability must beat to be worth anything.
       double p = Math.min(Math.max(baseRate, 1e-15), 1 - 1e-15);
       m.put("log_loss_constant", -(baseRate * Math.log(p) + (1 - baseRate) * Math.log(1 - p)));
     }
     return new Result(m, calibration);
+  }
+
+  /** The exact {@code q}-quantile of the score (the smallest score with at least that share at or below it). */
+  public static double quantile(Dataset<Row> scored, String scoreCol, String labelCol, double q) {
+    return Counts.of(scored, scoreCol, labelCol).quantile(q);
   }
 
   /**
@@ -91,34 +239,23 @@ public final class BinaryMetrics {
    * {@code roc} with the (FPR, TPR) point of every cut, from (0, 0) to (1, 1).
    */
   public static double f1Threshold(Dataset<Row> scored, String scoreCol, String labelCol, List<double[]> roc) {
-    double[] probs = new double[99];
-    for (int i = 0; i < probs.length; i++) {
-      probs[i] = (i + 1) / 100.0;
-    }
-    double[] cuts = scored.stat().approxQuantile(scoreCol, probs, 0.001);
-    List<Column> aggs = new ArrayList<>();
-    for (double c : cuts) {
-      Column predicted = col(scoreCol).geq(c);
-      aggs.add(sum(when(predicted.and(col(labelCol).equalTo(1)), 1).otherwise(0)));
-      aggs.add(sum(when(predicted, 1).otherwise(0)));
-    }
-    aggs.add(sum(col(labelCol)));
-    aggs.add(count(lit(1)));
-    Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-    long positives = r.getLong(aggs.size() - 2);
-    long negatives = r.getLong(aggs.size() - 1) - positives;
+    Counts c = Counts.of(scored, scoreCol, labelCol);
+    long positives = c.positives();
+    long negatives = c.negatives();
     roc.add(new double[] {0, 0});
     double best = -1;
     double bestCut = 0.5;
-    for (int i = 0; i < cuts.length; i++) {
-      long tp = r.getLong(2 * i);
-      long predicted = r.getLong(2 * i + 1);
+    for (int i = 1; i < 100; i++) {
+      double cut = c.quantile(i / 100.0);
+      long[] above = c.atOrAbove(cut);
+      long predicted = above[0];
+      long tp = above[1];
       double f1 = predicted + positives == 0 ? 0 : 2.0 * tp / (predicted + positives);
       roc.add(new double[] {negatives == 0 ? 0 : (double) (predicted - tp) / negatives,
           positives == 0 ? 0 : (double) tp / positives});
       if (f1 > best) {
         best = f1;
-        bestCut = cuts[i];
+        bestCut = cut;
       }
     }
     roc.add(new double[] {1, 1});

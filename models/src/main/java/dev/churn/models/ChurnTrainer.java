@@ -162,8 +162,7 @@ public final class ChurnTrainer {
       trainVectors.unpersist();
       BinaryMetrics.Result quality = BinaryMetrics.compute(scoredValidation, PROBABILITY, Labels.LABEL, true);
       BinaryMetrics.Result baseline = BinaryMetrics.compute(validation, "days_since_last_activity", Labels.LABEL, false);
-      double[] tiers = scoredValidation.stat().approxQuantile(PROBABILITY,
-          new double[] {1 - config.highRiskShare()}, 0.001);
+      double highCut = BinaryMetrics.quantile(scoredValidation, PROBABILITY, Labels.LABEL, 1 - config.highRiskShare());
       List<double[]> roc = new ArrayList<>();
       double decision = BinaryMetrics.f1Threshold(scoredValidation, PROBABILITY, Labels.LABEL, roc);
       List<String> slots = Preparation.slotFeatures(scoredValidation, numeric, categorical);
@@ -177,7 +176,7 @@ public final class ChurnTrainer {
       Drift.Reference reference = Drift.reference(labelled, numeric);
 
       Map<String, Double> metrics = new LinkedHashMap<>(quality.metrics());
-      double high = tiers[0];
+      double high = highCut;
       double medium = Math.min(quality.metrics().get("base_rate"), high);
       ModelSpec spec = new ModelSpec(0,
           new ModelSpec.Split(split.validationDate().plusDays(split.horizonDays()).toString(), split.horizonDays(),

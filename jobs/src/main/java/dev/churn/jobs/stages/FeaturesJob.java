@@ -9,6 +9,7 @@ import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.FeatureCatalogue;
 import dev.churn.features.WindowState;
+import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
@@ -103,6 +104,7 @@ public final class FeaturesJob {
           snapshots.add(FeatureBuilder.fromState(state, customers, d, churn, rules));
         }
         warehouse.replaceDates(Table.FEATURE_STATE, union(states.values()), states.keySet());
+        KillPoints.reached(KillPoints.FEATURE_STATE_COMMITTED);
       }
       long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, union(snapshots), dates);
       return new RunLog.StageResult(n, n, 0, "window state " + String.join("; ", how));

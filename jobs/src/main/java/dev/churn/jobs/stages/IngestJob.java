@@ -11,6 +11,7 @@ import dev.churn.features.Events;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
@@ -209,12 +210,15 @@ public final class IngestJob {
       if (d.rejected > 0 || d.acceptedOverEarlier > 0) {
         // Before the events: a crash in between leaves decided rejections, and the rerun accepts the rest.
         warehouse.applyDecisions(Table.EVENTS_QUARANTINE, quarantineChanges(checked, Events.REJECTED), DELETE);
+        KillPoints.reached(KillPoints.QUARANTINE_COMMITTED);
       }
       if (d.accepted > 0) {
         Dataset<Row> events = EventValidation.acceptedEvents(checked, log.runId());
         // New by construction: replays and stored keys were excluded above, under the warehouse lock.
         warehouse.append(Table.EVENTS, events);
+        KillPoints.reached(KillPoints.EVENTS_COMMITTED);
         mergeCustomers(events, churn);
+        KillPoints.reached(KillPoints.CUSTOMERS_COMMITTED);
       }
       List<LocalDate> repaired = repairBehind(days, d.touched, churn);
       List<LocalDate> refresh = new ArrayList<>(d.touched);

@@ -9,6 +9,7 @@ import dev.churn.features.FeatureBuilder;
 import dev.churn.features.Labels;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.ModelRegistry;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Settings;
@@ -95,6 +96,7 @@ public final class NightlyJob {
   }
 
   private Result night() {
+    KillPoints.reached(KillPoints.LOCK_HELD);
     LocalDate day = options.date();
     Input in = options.input();
     IngestJob.Result ingest = null;
@@ -142,6 +144,7 @@ public final class NightlyJob {
     int horizon = Labels.horizon(Settings.churn(warehouse), options.training().horizonDays());
     LocalDate to = data.last().isAfter(day) ? data.last() : day;
     new RetentionJob(ctx, new RetentionJob.Range(firstTouched.minusDays(horizon), to, firstSignup(day))).run();
+    KillPoints.reached(KillPoints.BEFORE_RUN_LOG);
     return new Result(day, ingest, snapshots, tonight == null ? null : tonight.modelVersion(), model,
         tonight == null ? 0 : tonight.scored(), tonight == null ? 0 : tonight.high());
   }

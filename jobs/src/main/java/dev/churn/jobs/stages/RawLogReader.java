@@ -68,8 +68,29 @@ public final class RawLogReader {
       case "parquet" -> parquet(paths);
       default -> throw ChurnException.usage("unknown format '" + mapping.format() + "': use json, csv or parquet");
     };
+    requireMappedColumns(records, mapping);
     Column folder = regexp_extract(col(Events.SOURCE_FILE), "event_date=(\\d{4}-\\d{2}-\\d{2})", 1);
     return records.withColumn(EventValidation.FOLDER_DATE, try_to_date(nullif(folder, lit(""))));
+  }
+
+  /**
+   * A mapping that names a column the files do not have is a usage error (exit 2) naming the column and the
+   * columns there are, rather than a field read as null in every record. CSV files with a header and Parquet files
+   * declare their columns; JSON lines do not (a field may be absent from some records), so they are not checked.
+   */
+  private static void requireMappedColumns(Dataset<Row> records, SourceMapping mapping) {
+    if (mapping.format().equals("json") || (mapping.format().equals("csv") && !mapping.header())) {
+      return;
+    }
+    List<String> lineage = List.of(Events.SOURCE_FILE, Events.SOURCE_POSITION, Events.RAW_RECORD,
+        EventValidation.MALFORMED);
+    List<String> have = java.util.Arrays.stream(records.columns()).filter(c -> !lineage.contains(c)).toList();
+    for (Map.Entry<String, String> e : mapping.columns().entrySet()) {
+      if (!have.contains(e.getValue())) {
+        throw ChurnException.usage("mapping " + mapping.name() + ": column '" + e.getValue() + "' (for " + e.getKey()
+            + ") is not in the input files, whose columns are " + String.join(", ", have) + "; no events were read");
+      }
+    }
   }
 
   /**

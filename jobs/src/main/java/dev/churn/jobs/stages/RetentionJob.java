@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import dev.churn.features.Retention;
+import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
@@ -59,6 +60,7 @@ public final class RetentionJob {
         Retention.rates(customers, daily, Retention.periods(warehouse.spark(), from, to)),
         "period_end >= DATE'" + from + "' AND period_start <= DATE'" + to + "'"),
         n -> RunLog.StageResult.of(customerCount, n));
+    KillPoints.reached(KillPoints.RETENTION_RATES_COMMITTED);
     long cohorts = log.stage("cohort_retention", () -> warehouse.replaceWhere(Table.COHORT_RETENTION,
         Retention.cohorts(customers, cohortsFrom, to),
         "cohort_month >= DATE'" + cohortsFrom.withDayOfMonth(1) + "' AND cohort_month <= DATE'" + to + "'"),

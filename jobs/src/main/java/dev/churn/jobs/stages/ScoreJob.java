@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
@@ -72,6 +73,7 @@ public final class ScoreJob {
         scores.unpersist();
       }
     }, c -> new RunLog.StageResult(c.rows(), c.rows(), 0, "model v" + v));
+    KillPoints.reached(KillPoints.SCORES_COMMITTED);
     List<String> drifted = log.stage("drift", () -> drift(features, loaded),
         d -> new RunLog.StageResult(loaded.spec().drift().edges().size(), loaded.spec().drift().edges().size(), 0,
             d.size() + " feature(s) above PSI " + Drift.WARN_PSI));

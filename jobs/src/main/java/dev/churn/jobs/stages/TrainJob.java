@@ -8,6 +8,7 @@ import dev.churn.features.FeatureBuilder;
 import dev.churn.features.Labels;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.ModelRegistry;
+import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
@@ -110,6 +111,7 @@ public final class TrainJob {
       }
       return RunLog.StageResult.of(split.allDates().size(), missing.size());
     });
+    KillPoints.reached(KillPoints.TRAINING_SNAPSHOTS_BUILT);
     Trained trained = log.stage("train", () -> {
       Dataset<Row> snapshots = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE)
           .isin(split.allDates().stream().map(Date::valueOf).toArray()));
@@ -150,7 +152,7 @@ public final class TrainJob {
     }
     Map<String, String> env = Map.of("spark", ctx.warehouse().spark().version(), "churn_definition", churn.encode());
     ModelSpec spec = ctx.registry().register(outcome.model(), outcome.spec().withMetrics(metrics, env), Instant.now(),
-        decision.accepted() ? ModelRegistry.ACCEPTED : ModelRegistry.REJECTED, decision.text());
+        decision.accepted() ? ModelRegistry.ACCEPTED : ModelRegistry.REJECTED, decision.text(), ctx.console());
     return new Trained(spec, decision.accepted(), decision.text(), labelled.count());
   }
 

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.max;
 import dev.churn.models.ModelSpec;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.sql.Date;
 import java.sql.Timestamp;
@@ -92,17 +93,24 @@ public final class ModelRegistry {
         ? coalesce(col("status"), lit(ACCEPTED)) : lit(ACCEPTED));
   }
 
-  /** Saves the model as the next version with a status and the reason for it; returns its spec with the version. */
-  public ModelSpec register(PipelineModel model, ModelSpec spec, Instant trainedAt, String status, String decision) {
-    int version = claimVersion();
+  /**
+   * Saves the model as the next version with a status and the reason for it; returns its spec with the version.
+   * The version exists once its model_registry row is committed: a training killed before that leaves files the
+   * next training removes ({@link #claimVersion}), saying so on {@code console}.
+   */
+  public ModelSpec register(PipelineModel model, ModelSpec spec, Instant trainedAt, String status, String decision,
+      PrintWriter console) {
+    int version = claimVersion(console);
     ModelSpec v = spec.withVersion(version);
     try {
       model.write().overwrite().save(dir(version) + "/pipeline");
+      KillPoints.reached(KillPoints.MODEL_HALF_WRITTEN);
       Path specPath = new Path(dir(version) + "/spec.json");
       FileSystem fs = specPath.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
       try (OutputStream out = fs.create(specPath, true)) {
         out.write(v.toJson().getBytes(StandardCharsets.UTF_8));
       }
+      KillPoints.reached(KillPoints.MODEL_FILES_WRITTEN);
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot save model v" + version + ": " + e.getMessage(), e);
     }
@@ -124,29 +132,27 @@ public final class ModelRegistry {
   }
 
   /**
-   * The next free version number, claimed by creating its folder's marker file exclusively, so two trainings at
-   * once never write into the same version.
+   * The next version number: one more than the last registered. Trainings run under the warehouse lock, so a
+   * folder of that version already on disk was left by a training stopped before it registered (killed, or failed
+   * while saving): it is removed, with a line saying so, and the version is reused, so a rerun registers the
+   * version an uninterrupted run would have.
    */
-  private int claimVersion() {
+  private int claimVersion(PrintWriter console) {
     int version = 1;
     if (warehouse.exists(Table.MODEL_REGISTRY)) {
       Row r = warehouse.read(Table.MODEL_REGISTRY).agg(max("model_version")).first();
       version = r.isNullAt(0) ? 1 : r.getInt(0) + 1;
     }
     try {
-      Path models = new Path(warehouse.root() + "/models");
-      FileSystem fs = models.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
-      for (;; version++) {
-        Path marker = new Path(dir(version) + "/_claimed");
-        if (fs.exists(new Path(dir(version)))) {
-          continue;
-        }
-        try (OutputStream out = fs.create(marker, false)) {
-          return version;
-        } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
-          // Another training claimed it a moment ago: try the next.
-        }
+      Path folder = new Path(dir(version));
+      FileSystem fs = folder.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
+      if (fs.exists(folder)) {
+        fs.delete(folder, true);
+        console.printf("[train] removed %s: left by a training interrupted before it registered model v%d%n",
+            folder, version);
       }
+      fs.mkdirs(folder);
+      return version;
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot create a model folder under " + warehouse.root()
           + "/models: " + e.getMessage(), e);

@@ -87,6 +87,14 @@ public enum Table {
     if (this == CHURN_SCORES) {
       c.put("probability_in_0_1", "churn_probability BETWEEN 0 AND 1");
     }
+    if (this == RETENTION_RATES) {
+      for (String rate : List.of("churn_rate", "retention_rate", "retention_rate_annualized")) {
+        c.put(rate + "_in_0_1", rate + " IS NULL OR " + rate + " BETWEEN 0 AND 1");
+      }
+    }
+    if (this == COHORT_RETENTION) {
+      c.put("retention_rate_in_0_1", "retention_rate BETWEEN 0 AND 1");
+    }
     return c;
   }
 

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.min;
 import dev.churn.features.DailyActivity;
 import io.delta.tables.DeltaMergeBuilder;
 import io.delta.tables.DeltaTable;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -15,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
@@ -68,7 +71,68 @@ public final class Warehouse {
       throw new ChurnException(ChurnException.FAILURE, "table " + table.tableName() + " does not exist under "
           + root + ": run the stage that writes it first");
     }
-    return spark.read().format("delta").load(path(table));
+    try {
+      return spark.read().format("delta").load(path(table));
+    } catch (RuntimeException e) {
+      throw unreadable(table, e);
+    }
+  }
+
+  private ChurnException unreadable(Table table, RuntimeException e) {
+    String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
+    return new ChurnException(ChurnException.FAILURE, "table " + table.tableName() + " cannot be read (" + why
+        + "): its Delta log " + path(table) + "/_delta_log is damaged; restore that folder from a backup", e);
+  }
+
+  /**
+   * Refuses, before a command reads or writes anything, a warehouse it would misread or damage: a root or a table
+   * folder that is a file, or a table whose Delta log lost its latest commits (a checksum or checkpoint of a
+   * version newer than its last commit file: a deleted or lost commit, which Delta would silently read as an older
+   * table and the next write would then overwrite). One line names the table and what to do.
+   */
+  public void checkIntact() {
+    try {
+      org.apache.hadoop.fs.Path rootPath = new org.apache.hadoop.fs.Path(root);
+      FileSystem fs = rootPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(rootPath) && !fs.getFileStatus(rootPath).isDirectory()) {
+        throw new ChurnException(ChurnException.FAILURE, "the warehouse " + root + " is a file, not a folder: pass "
+            + "--warehouse a folder (or a new path); nothing was touched");
+      }
+      for (Table t : Table.values()) {
+        org.apache.hadoop.fs.Path folder = new org.apache.hadoop.fs.Path(path(t));
+        if (!fs.exists(folder)) {
+          continue;
+        }
+        if (!fs.getFileStatus(folder).isDirectory()) {
+          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + ": " + folder + " is a file, "
+              + "not a table folder: move it out of the warehouse; nothing was touched");
+        }
+        org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(folder, "_delta_log");
+        if (!fs.exists(log)) {
+          continue;
+        }
+        long commit = -1;
+        long recorded = -1;
+        String evidence = null;
+        for (FileStatus f : fs.listStatus(log)) {
+          String name = f.getPath().getName();
+          if (name.matches("\\d{20}\\.json")) {
+            commit = Math.max(commit, Long.parseLong(name.substring(0, 20)));
+          } else if (name.matches("\\d{20}\\.(crc|checkpoint\\.parquet)") && Long.parseLong(name.substring(0, 20)) > recorded) {
+            recorded = Long.parseLong(name.substring(0, 20));
+            evidence = name;
+          }
+        }
+        if (recorded > commit) {
+          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + " is damaged: its Delta log "
+              + log + " ends at version " + commit + " but holds " + evidence + " of version " + recorded + " (a "
+              + "commit file was deleted or lost); restore that folder from a backup, or move the table away to "
+              + "rebuild it; nothing was touched");
+        }
+      }
+    } catch (IOException e) {
+      throw new ChurnException(ChurnException.FAILURE, "cannot read the warehouse " + root + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -77,8 +141,12 @@ public final class Warehouse {
    * such frames after each commit.
    */
   public Dataset<Row> snapshot(Table table) {
-    long version = DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
-    return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+    try {
+      long version = DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
+      return spark.read().format("delta").option("versionAsOf", version).load(path(table));
+    } catch (RuntimeException e) {
+      throw unreadable(table, e);
+    }
   }
 
   /** Rows one write stored, from Delta's own operation metrics (never by reading the table back). */
