@@ -42,23 +42,24 @@ class NightlyJobTest extends JobsSuite {
   private static Map<String, List<String>> afterFirstPass;
 
   @BeforeAll
-  static void ingestHistory() {
+  static void ingestHistory() throws java.io.IOException {
     raw = tempDir("nightly-gen");
     wh = tempDir("nightly-wh").toString();
     assertEquals(0, cli("generate", "--out", raw.toString(), "--customers", "400", "--days", "165", "--start",
         "2026-01-01", "--seed", "11", "--bad-fraction", "0.02").exitCode());
-    List<String> history = new ArrayList<>();
-    for (LocalDate d = LocalDate.parse("2026-01-01"); d.isBefore(FIRST); d = d.plusDays(1)) {
-      history.add(raw.resolve("events/event_date=" + d).toString());
+    // The nights' folders are moved aside, so the history is one folder tree, read in one go.
+    for (LocalDate d = FIRST; d.isBefore(LocalDate.parse("2026-01-01").plusDays(165)); d = d.plusDays(1)) {
+      Path folder = Files.createDirectories(raw.resolve("night")).resolve("event_date=" + d);
+      Files.move(raw.resolve("events/event_date=" + d), folder);
     }
-    CliRun ingest = cli("--warehouse", wh, "ingest", "--events", String.join(",", history), "--customers",
+    CliRun ingest = cli("--warehouse", wh, "ingest", "--events", raw.resolve("events").toString(), "--customers",
         raw.resolve("customers").toString());
     assertEquals(0, ingest.exitCode(), ingest.err());
   }
 
   private static CliRun nightly(LocalDate day, String... extra) {
     List<String> args = new ArrayList<>(List.of("--warehouse", wh, "nightly", "--date", day.toString(), "--events",
-        raw.resolve("events").toString(), "--snapshots", "1"));
+        raw.resolve("night").toString(), "--snapshots", "1"));
     args.addAll(List.of(extra));
     CliRun run = cli(args.toArray(String[]::new));
     System.out.println(run.out());
@@ -126,10 +127,10 @@ class NightlyJobTest extends JobsSuite {
     LocalDate missing = FIRST.plusDays(30);
     CliRun run = nightly(missing);
     assertEquals(ChurnException.NO_INPUT, run.exitCode(), run.out());
-    assertEquals("churn: no input for " + missing + ": " + raw.resolve("events") + "/event_date=" + missing
+    assertEquals("churn: no input for " + missing + ": " + raw.resolve("night") + "/event_date=" + missing
         + " does not exist; nothing was changed", run.err().strip());
 
-    Path empty = Files.createDirectories(raw.resolve("events/event_date=" + missing));
+    Path empty = Files.createDirectories(raw.resolve("night/event_date=" + missing));
     Files.writeString(empty.resolve("part-0.json"), "");
     CliRun emptyRun = nightly(missing);
     assertEquals(ChurnException.NO_INPUT, emptyRun.exitCode());

@@ -150,7 +150,9 @@ public final class TrainJob {
       decision = Challenger.decide(metrics.get("roc_auc"), incumbentAuc, options.incumbent(), split.validationDate(),
           options.tolerance());
     }
-    Map<String, String> env = Map.of("spark", ctx.warehouse().spark().version(), "churn_definition", churn.encode());
+    // Sorted: Map.of iterates in an order that differs between JVMs, and the spec is stored as text.
+    Map<String, String> env = new java.util.TreeMap<>(Map.of("spark", ctx.warehouse().spark().version(),
+        "churn_definition", churn.encode()));
     ModelSpec spec = ctx.registry().register(outcome.model(), outcome.spec().withMetrics(metrics, env), Instant.now(),
         decision.accepted() ? ModelRegistry.ACCEPTED : ModelRegistry.REJECTED, decision.text(), ctx.console());
     return new Trained(spec, decision.accepted(), decision.text(), labelled.count());
