@@ -5,8 +5,8 @@ import static org.apache.spark.sql.functions.lit;
 
 import dev.churn.features.FeatureBuilder;
 import dev.churn.jobs.warehouse.ChurnException;
-import dev.churn.jobs.warehouse.ModelRegistry;
 import dev.churn.jobs.warehouse.KillPoints;
+import dev.churn.jobs.warehouse.ModelRegistry;
 import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;

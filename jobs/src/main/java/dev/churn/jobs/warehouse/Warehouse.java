@@ -94,27 +94,38 @@ public final class Warehouse {
     try {
       org.apache.hadoop.fs.Path rootPath = new org.apache.hadoop.fs.Path(root);
       FileSystem fs = rootPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (fs.exists(rootPath) && !fs.getFileStatus(rootPath).isDirectory()) {
+      if (!fs.exists(rootPath)) {
+        return;
+      }
+      if (!fs.getFileStatus(rootPath).isDirectory()) {
         throw new ChurnException(ChurnException.FAILURE, "the warehouse " + root + " is a file, not a folder: pass "
             + "--warehouse a folder (or a new path); nothing was touched");
       }
+      // One listing of the root, then one of each table's log: a few calls on an object store too.
+      Map<String, FileStatus> entries = new LinkedHashMap<>();
+      for (FileStatus f : fs.listStatus(rootPath)) {
+        entries.put(f.getPath().getName(), f);
+      }
       for (Table t : Table.values()) {
-        org.apache.hadoop.fs.Path folder = new org.apache.hadoop.fs.Path(path(t));
-        if (!fs.exists(folder)) {
+        FileStatus folder = entries.get(t.tableName());
+        if (folder == null) {
           continue;
         }
-        if (!fs.getFileStatus(folder).isDirectory()) {
-          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + ": " + folder + " is a file, "
-              + "not a table folder: move it out of the warehouse; nothing was touched");
+        if (!folder.isDirectory()) {
+          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + ": " + folder.getPath()
+              + " is a file, not a table folder: move it out of the warehouse; nothing was touched");
         }
-        org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(folder, "_delta_log");
-        if (!fs.exists(log)) {
+        org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(folder.getPath(), "_delta_log");
+        FileStatus[] logFiles;
+        try {
+          logFiles = fs.listStatus(log);
+        } catch (java.io.FileNotFoundException e) {
           continue;
         }
         long commit = -1;
         long recorded = -1;
         String evidence = null;
-        for (FileStatus f : fs.listStatus(log)) {
+        for (FileStatus f : logFiles) {
           String name = f.getPath().getName();
           if (name.matches("\\d{20}\\.json")) {
             commit = Math.max(commit, Long.parseLong(name.substring(0, 20)));

@@ -90,7 +90,9 @@ public final class WarehouseLock implements AutoCloseable {
         Thread.sleep(POLL.toMillis());
       }
     } catch (IOException e) {
-      throw new ChurnException(ChurnException.FAILURE, "cannot take the warehouse lock " + path + ": " + e.getMessage(), e);
+      throw new ChurnException(ChurnException.FAILURE, "cannot write to the warehouse " + warehouseRoot + " (creating "
+          + "its lock file failed: " + e.getClass().getSimpleName() + ": " + e.getMessage() + "): check that the path "
+          + "is a folder this user may write; nothing was touched", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ChurnException(ChurnException.FAILURE, "interrupted while waiting for the warehouse lock " + path, e);
