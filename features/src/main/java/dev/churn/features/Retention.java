@@ -140,7 +140,7 @@ public final class Retention {
     Dataset<Row> contraction = changes.where(col("mrr_after").lt(col("mrr_before")))
         .join(periods, col("change_date").between(col("period_start"), col("period_end")))
         .groupBy(col("customer_id").as("_cc"), col("period_type").as("_pt"), col("period_start").as("_ps"))
-        .agg(sum(col("mrr_before").minus(col("mrr_after"))).as("_contraction"));
+        .agg(ExactSums.of(col("mrr_before").minus(col("mrr_after"))).as("_contraction"));
     cp = cp.join(contraction, col("customer_id").equalTo(col("_cc")).and(col("period_type").equalTo(col("_pt")))
         .and(col("period_start").equalTo(col("_ps"))), "left");
 
@@ -153,9 +153,9 @@ public final class Retention {
             + "count_if(" + isNew + ") AS customers_new, "
             + "count_if(" + lost + ") AS customers_lost, "
             + "count_if(" + lost + " AND " + isNew + ") AS customers_new_lost, "
-            + "coalesce(sum(CASE WHEN " + atStart + " THEN mrr_at_start END), 0D) AS mrr_start, "
-            + "coalesce(sum(CASE WHEN " + lost + " THEN mrr_at_churn END), 0D) AS mrr_lost, "
-            + "coalesce(sum(_contraction), 0D) AS mrr_contraction "
+            + "coalesce(" + ExactSums.sql("CASE WHEN " + atStart + " THEN mrr_at_start END") + ", 0D) AS mrr_start, "
+            + "coalesce(" + ExactSums.sql("CASE WHEN " + lost + " THEN mrr_at_churn END") + ", 0D) AS mrr_lost, "
+            + "coalesce(" + ExactSums.sql("_contraction") + ", 0D) AS mrr_contraction "
             + "FROM _retention_input GROUP BY period_type, period_start, period_end, is_partial, "
             + "GROUPING SETS ((segment, industry), (segment), (industry), ())");
     Column s = col("customers_start");

@@ -1,5 +1,6 @@
 package dev.churn.models;
 
+import dev.churn.features.ExactSums;
 import java.sql.Date;
 import java.time.LocalDate;
 import org.apache.spark.sql.Dataset;
@@ -30,11 +31,11 @@ public final class Forecast {
     return joined.sparkSession().sql("SELECT as_of_date, model_version, horizon_days, "
         + "date_add(as_of_date, horizon_days) AS horizon_end, "
         + "coalesce(segment, 'ALL') AS segment, coalesce(industry, 'ALL') AS industry, "
-        + "count(*) AS customers_scored, sum(churn_probability) AS expected_churners, "
-        + "sum(churn_probability * coalesce(mrr, 0D)) AS expected_mrr_at_risk, "
+        + "count(*) AS customers_scored, " + ExactSums.sql("churn_probability") + " AS expected_churners, "
+        + ExactSums.sql("churn_probability * coalesce(mrr, 0D)") + " AS expected_mrr_at_risk, "
         + "CASE WHEN " + ended + " THEN count_if(" + churnedInHorizon + ") END AS actual_churners, "
-        + "CASE WHEN " + ended + " THEN coalesce(sum(CASE WHEN " + churnedInHorizon + " THEN mrr END), 0D) END "
-        + "AS actual_mrr_lost "
+        + "CASE WHEN " + ended + " THEN coalesce(" + ExactSums.sql("CASE WHEN " + churnedInHorizon + " THEN mrr END")
+        + ", 0D) END AS actual_mrr_lost "
         + "FROM _forecast_input GROUP BY as_of_date, model_version, horizon_days, "
         + "GROUPING SETS ((segment, industry), (segment), (industry), ())");
   }
