@@ -31,13 +31,16 @@ public final class BinaryMetrics {
 
   public record Result(Map<String, Double> metrics, List<Decile> calibration) {}
 
-  /** Positives and negatives at each distinct score, scores descending. */
-  record Counts(double[] score, long[] pos, long[] neg, long positives, long negatives) {
+  /**
+   * Positives and negatives at each distinct score, scores descending: one Spark pass, from which every metric,
+   * quantile and threshold of the score is computed.
+   */
+  public record Counts(double[] score, long[] pos, long[] neg, long positives, long negatives) {
     long rows() {
       return positives + negatives;
     }
 
-    static Counts of(Dataset<Row> scored, String scoreCol, String labelCol) {
+    public static Counts of(Dataset<Row> scored, String scoreCol, String labelCol) {
       Column positive = col(labelCol).cast("double").equalTo(1.0);
       List<Row> rows = scored.where(col(scoreCol).isNotNull())
           .groupBy(col(scoreCol).cast("double").as("score"))
@@ -110,7 +113,7 @@ public final class BinaryMetrics {
      * The smallest score with at least {@code q} of the rows at or below it (the exact quantile that
      * {@code approxQuantile} estimates).
      */
-    double quantile(double q) {
+    public double quantile(double q) {
       long needed = (long) Math.ceil(q * rows());
       long below = rows();
       for (int i = 0; i < score.length; i++) {
@@ -180,7 +183,11 @@ public final class BinaryMetrics {
    * @param probability whether the score is a probability (log loss, Brier, calibration are then computed)
    */
   public static Result compute(Dataset<Row> scored, String scoreCol, String labelCol, boolean probability) {
-    Counts c = Counts.of(scored, scoreCol, labelCol);
+    return compute(Counts.of(scored, scoreCol, labelCol), probability);
+  }
+
+  /** The metrics of counts already taken. */
+  public static Result compute(Counts c, boolean probability) {
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("roc_auc", c.rocAuc());
     m.put("pr_auc", c.prAuc());
@@ -211,11 +218,6 @@ public final class BinaryMetrics {
     return new Result(m, calibration);
   }
 
-  /** The exact {@code q}-quantile of the score (the smallest score with at least that share at or below it). */
-  public static double quantile(Dataset<Row> scored, String scoreCol, String labelCol, double q) {
-    return Counts.of(scored, scoreCol, labelCol).quantile(q);
-  }
-
   /**
    * ROC-AUC of the oracle: ranking {@code labelled} customers by their true churn probability over (D, D + H],
    * 1 - (1 - h)^H with h the mean true daily hazard over the days the customer was still a customer (a churner's
@@ -238,8 +240,7 @@ public final class BinaryMetrics {
    * The probability cut (among the score's percentiles) with the best F1 on the validation snapshot; fills
    * {@code roc} with the (FPR, TPR) point of every cut, from (0, 0) to (1, 1).
    */
-  public static double f1Threshold(Dataset<Row> scored, String scoreCol, String labelCol, List<double[]> roc) {
-    Counts c = Counts.of(scored, scoreCol, labelCol);
+  public static double f1Threshold(Counts c, List<double[]> roc) {
     long positives = c.positives();
     long negatives = c.negatives();
     roc.add(new double[] {0, 0});

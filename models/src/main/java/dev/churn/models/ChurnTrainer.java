@@ -160,11 +160,13 @@ public final class ChurnTrainer {
       Dataset<Row> scoredValidation = bestModel.transform(validationVectors)
           .withColumn(PROBABILITY, calibrated(offset)).persist(StorageLevel.MEMORY_AND_DISK());
       trainVectors.unpersist();
-      BinaryMetrics.Result quality = BinaryMetrics.compute(scoredValidation, PROBABILITY, Labels.LABEL, true);
+      // One pass over the validation's scores for its metrics, the high-risk cut and the decision threshold.
+      BinaryMetrics.Counts counts = BinaryMetrics.Counts.of(scoredValidation, PROBABILITY, Labels.LABEL);
+      BinaryMetrics.Result quality = BinaryMetrics.compute(counts, true);
       BinaryMetrics.Result baseline = BinaryMetrics.compute(validation, "days_since_last_activity", Labels.LABEL, false);
-      double highCut = BinaryMetrics.quantile(scoredValidation, PROBABILITY, Labels.LABEL, 1 - config.highRiskShare());
+      double highCut = counts.quantile(1 - config.highRiskShare());
       List<double[]> roc = new ArrayList<>();
-      double decision = BinaryMetrics.f1Threshold(scoredValidation, PROBABILITY, Labels.LABEL, roc);
+      double decision = BinaryMetrics.f1Threshold(counts, roc);
       List<String> slots = Preparation.slotFeatures(scoredValidation, numeric, categorical);
       scoredValidation.unpersist();
       validationVectors.unpersist();
