@@ -1,16 +1,19 @@
 -- Databricks notebook source
 -- MAGIC %md
 -- MAGIC # Model health across versions
--- MAGIC `churn.model_registry` holds one row per trained version with its out-of-time metrics and the recency-only
--- MAGIC baseline; `churn.feature_drift` holds each feature's population stability index at every scoring date.
+-- MAGIC `churn.model_registry` holds one row per trained version with its out-of-time metrics on the test snapshot
+-- MAGIC (`roc_auc`, `pr_auc`, ...: what the model scores like on dates it never saw), the recency-only baseline there,
+-- MAGIC and apart, the validation snapshot's figures that chose its regularisation (`validation_roc_auc`,
+-- MAGIC `validation_pr_auc`); `evaluation` says "test", or how it fell back when history was short; `churn.feature_drift` holds each feature's population stability index at every scoring date.
 
 -- COMMAND ----------
 
 -- expect rows
-SELECT model_version, trained_at, as_of_date, validation_date, horizon_days, round(roc_auc, 3) AS roc_auc,
+SELECT model_version, trained_at, as_of_date, test_date, evaluation, horizon_days, round(roc_auc, 3) AS roc_auc,
        round(pr_auc, 3) AS pr_auc, round(log_loss, 4) AS log_loss, round(brier, 4) AS brier,
        round(top_decile_lift, 2) AS top_decile_lift, round(baseline_roc_auc, 3) AS recency_baseline_auc,
-       round(oracle_roc_auc, 3) AS oracle_auc
+       round(oracle_roc_auc, 3) AS oracle_auc, validation_date, round(validation_roc_auc, 3) AS validation_roc_auc,
+       round(validation_pr_auc, 3) AS validation_pr_auc
 FROM churn.model_registry
 ORDER BY model_version DESC
 

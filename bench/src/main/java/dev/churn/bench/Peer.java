@@ -174,8 +174,7 @@ public final class Peer {
     cols.add("arg_max(mrr, event_time) FILTER (WHERE " + change + ") AS " + DailyActivity.MRR_END);
     cols.add("arg_max(plan, event_time) FILTER (WHERE " + change + ") AS " + DailyActivity.PLAN_END);
     return "SELECT customer_id, event_date AS " + DailyActivity.ACTIVITY_DATE + ", " + String.join(", ", cols)
-        + " FROM events WHERE event_date <= DATE '" + asOf + "' AND event_date > DATE '"
-        + asOf.minusDays(FeatureBuilder.LOOKBACK_DAYS) + "' GROUP BY ALL";
+        + " FROM events WHERE event_date <= DATE '" + asOf + "' GROUP BY ALL";
   }
 
   private static String snapshot(Connection db, LocalDate asOf, String out) throws SQLException {

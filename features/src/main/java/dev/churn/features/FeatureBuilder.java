@@ -26,7 +26,7 @@ public final class FeatureBuilder {
   public static final String LIFECYCLE_STAGE = "lifecycle_stage";
   /** Identifies the feature code a snapshot was built with, so stale snapshots are rebuilt, not mixed. */
   public static final String FEATURE_SET = "feature_set";
-  /** Days of rollup read for recency and yearly totals; older activity counts as "none in the lookback". */
+  /** The longest sum window (yearly totals); recency and plan changes are over all history. */
   public static final int LOOKBACK_DAYS = 365;
 
   /** Thresholds of the lifecycle stage (see {@link #lifecycleStage}). */
@@ -65,13 +65,12 @@ public final class FeatureBuilder {
    * {@link #FEATURE_SET}.
    *
    * @param customers rows of the customers table (all; the active ones are selected here)
-   * @param daily rows of daily_activity (all, or at least the {@link #LOOKBACK_DAYS} up to asOf)
+   * @param daily rows of daily_activity (all: recency and plan changes reach back to the first day)
    */
   public static Dataset<Row> engagementFeatures(Dataset<Row> daily, Dataset<Row> customers, LocalDate asOf,
       ChurnDefinition churn, LifecycleRules rules) {
     Column asOfLit = lit(Date.valueOf(asOf));
-    Dataset<Row> window = daily.where(col(DailyActivity.ACTIVITY_DATE).leq(asOfLit)
-        .and(col(DailyActivity.ACTIVITY_DATE).gt(date_sub(asOfLit, LOOKBACK_DAYS))));
+    Dataset<Row> window = daily.where(col(DailyActivity.ACTIVITY_DATE).leq(asOfLit));
     FeatureCatalogue.Inputs in = inputs(asOf);
     Map<String, Column> aggs = new LinkedHashMap<>();
     for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {

@@ -217,6 +217,23 @@ public final class SourceMapping implements Serializable {
   public ChurnDefinition churn() { return churn; }
   public LocalDate earliestEventDate() { return earliestEventDate; }
 
+  /**
+   * The log's own words for churn's event types, "canonical=source" pairs comma-separated (for example
+   * "payment=purchase"): each canonical type one plain-word source type maps to, where that word differs.
+   */
+  public String vocabulary() {
+    Map<String, java.util.List<String>> sources = new java.util.TreeMap<>();
+    eventTypes.forEach((source, canonical) -> sources.computeIfAbsent(canonical, k -> new java.util.ArrayList<>())
+        .add(source.toLowerCase(java.util.Locale.ROOT)));
+    java.util.List<String> pairs = new java.util.ArrayList<>();
+    sources.forEach((canonical, words) -> {
+      if (words.size() == 1 && words.get(0).matches("[a-z][a-z ]*") && !words.get(0).equals(canonical)) {
+        pairs.add(canonical + "=" + words.get(0));
+      }
+    });
+    return String.join(",", pairs);
+  }
+
   /** A copy that reads another format (the CLI's --format overrides the mapping's). */
   public SourceMapping withFormat(String newFormat) {
     return new SourceMapping(name, newFormat, delimiter, header, columns, timestampFormat, constants, eventTypes,

@@ -26,21 +26,25 @@ import org.apache.spark.sql.types.DataTypes;
  * expression over the lookback's rollup rows (what {@link FeatureBuilder#engagementFeatures} and the benchmark's
  * DuckDB peer compute) and a state it can be advanced with:
  * <ul>
- *   <li>{@link Sum} over days [from, to) ago: running sums over [0, w) for each window end w; the sum is their
- *   difference. Counts are whole numbers and money is a decimal, so updating by addition and subtraction is exact
+ *   <li>{@link Sum} over days [from, to) ago: running sums over [0, w) for each window end w (a running total
+ *   when {@code to} is {@link #ALL_HISTORY}); the sum is their difference. Counts are whole numbers and money is a decimal, so updating by addition and subtraction is exact
  *   and equals the from-scratch sum to the last digit.</li>
  *   <li>{@link Max} over the last w days: per column, the days of the longest such window whose value is larger
  *   than every later day's (a monotonic queue: a few entries, not the window's rows); the maximum over any w is
  *   its earliest entry within w days. Advancing drops the entries that left the window and those the entering
  *   day's value reaches, then appends that day.</li>
- *   <li>{@link Latest}: the latest day matching a condition within the lookback.</li>
- *   <li>{@link LastChange}: the value after the latest plan change at least {@code minAge} days old.</li>
+ *   <li>{@link Latest}: the latest day matching a condition, over all history (recency is not capped).</li>
+ *   <li>{@link LastChange}: the value after the latest plan change at least {@code minAge} days old, over all
+ *   history (a plan chosen two years ago is still the plan).</li>
  * </ul>
- * A customer is in the state of D when it has rollup rows in the lookback (D - 365, D]; the state's columns
- * equal those of {@link #fromScratch} on the same rollup, which a test asserts for a month of consecutive nights.
+ * A customer is in the state of D once it has any rollup row on or before D; the state's columns equal those of
+ * {@link #fromScratch} on the same rollup, which a test asserts for a month of consecutive nights.
  */
 public final class WindowState {
   private WindowState() {}
+
+  /** The {@code to} of a {@link Sum} over all history: a running total nothing leaves. */
+  public static final int ALL_HISTORY = Integer.MAX_VALUE;
 
   /** The exact type money is summed in (both from scratch and in the state). */
   public static final DataType MONEY = DataTypes.createDecimalType(38, 6);
@@ -48,7 +52,7 @@ public final class WindowState {
 
   /** An aggregate of the catalogue over the lookback's rollup rows. */
   public sealed interface Aggregate permits Sum, Max, Latest, LastChange {
-    /** The aggregate computed from the rollup rows of the lookback (ages 0 to 364 on the as-of date). */
+    /** The aggregate computed from the rollup rows on or before the as-of date (windows bound themselves). */
     Column scratch(FeatureCatalogue.Inputs in);
 
     /** The aggregate from a row of the state. */
@@ -93,7 +97,7 @@ public final class WindowState {
     }
   }
 
-  /** The latest day within the lookback whose row matches {@code condition}; {@code key} names it. */
+  /** The latest day on or before the as-of date whose row matches {@code condition}; {@code key} names it. */
   public record Latest(String key, Function<FeatureCatalogue.Inputs, Column> condition) implements Aggregate {
     @Override
     public Column scratch(FeatureCatalogue.Inputs in) {
@@ -132,7 +136,7 @@ public final class WindowState {
   private record Spec(TreeMap<String, Running> sumColumns, Map<String, Integer> queues,
       Map<String, Latest> latests, Map<String, LastChange> changes) {}
 
-  /** The latest day with any rollup row: kept by the state itself, for who belongs in it. */
+  /** The latest day with any rollup row: kept by the state itself. */
   private static final Latest ANY_DAY = new Latest("any_day", in -> lit(true));
 
   private static final Spec SPEC = spec();
@@ -163,7 +167,7 @@ public final class WindowState {
   }
 
   private static String sumColumn(String key, int window) {
-    return "s_" + key + "_" + window;
+    return "s_" + key + "_" + (window == ALL_HISTORY ? "all" : String.valueOf(window));
   }
 
   private static String queueColumn(String column) {
@@ -184,7 +188,7 @@ public final class WindowState {
   private static List<LocalDate> daysRead(LocalDate asOf) {
     TreeSet<Integer> ages = new TreeSet<>();
     ages.add(0);
-    SPEC.sumColumns().values().forEach(r -> ages.add(r.window()));
+    SPEC.sumColumns().values().stream().filter(r -> r.window() != ALL_HISTORY).forEach(r -> ages.add(r.window()));
     SPEC.changes().values().forEach(c -> ages.add(c.minAge()));
     return ages.stream().map(a -> asOf.minusDays(a)).sorted().toList();
   }
@@ -192,7 +196,8 @@ public final class WindowState {
   /**
    * The state of {@code asOf} from the rollup rows of its lookback.
    *
-   * @param daily rollup rows dated in (asOf - {@link FeatureBuilder#LOOKBACK_DAYS}, asOf]
+   * @param daily rollup rows dated on or before asOf (all of them: recency and plan changes reach back to the
+   *     first day)
    */
   public static Dataset<Row> fromScratch(Dataset<Row> daily, LocalDate asOf) {
     FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
@@ -219,6 +224,10 @@ public final class WindowState {
     return filter(all, (e, i) -> forall(slice(all, i.plus(2), size(all)), later -> e.getField("v").gt(later.getField("v"))));
   }
 
+  private static DataType s(Running r) {
+    return r.sum().money() ? MONEY : DataTypes.LongType;
+  }
+
   private static Column zero(Sum s) {
     return s.money() ? lit(0).cast(MONEY) : lit(0L);
   }
@@ -238,7 +247,8 @@ public final class WindowState {
     List<Column> aggs = new ArrayList<>();
     SPEC.sumColumns().forEach((c, r) -> {
       aggs.add(sum(when(in.age().equalTo(0), r.sum().typed(in))).as("e_" + c));
-      aggs.add(sum(when(in.age().equalTo(r.window()), r.sum().typed(in))).as("x_" + c));
+      aggs.add(r.window() == ALL_HISTORY ? lit(null).cast(s(r)).as("x_" + c)
+          : sum(when(in.age().equalTo(r.window()), r.sum().typed(in))).as("x_" + c));
     });
     SPEC.queues().forEach((c, w) -> aggs.add(max(when(in.age().equalTo(0), col(c))).as("e_" + queueColumn(c))));
     SPEC.latests().forEach((c, l) -> aggs.add(max(when(in.age().equalTo(0).and(l.condition().apply(in)),
@@ -252,7 +262,6 @@ public final class WindowState {
     Dataset<Row> p = previous.drop(FeatureBuilder.AS_OF_DATE, FeatureBuilder.FEATURE_SET);
     Dataset<Row> j = p.join(delta, new String[] {CUSTOMER_ID}, "full_outer");
 
-    Column lookbackStart = date_sub(day, FeatureBuilder.LOOKBACK_DAYS); // days on or before it have left
     List<Column> out = new ArrayList<>();
     out.add(col(CUSTOMER_ID));
     SPEC.sumColumns().forEach((c, r) -> {
@@ -269,22 +278,13 @@ public final class WindowState {
       out.add(when(col(q).isNull(), when(entering.isNotNull(), added))
           .when(entering.isNull(), kept).otherwise(concat(kept, added)).as(q));
     });
-    SPEC.latests().forEach((c, l) -> out.add(coalesce(col("e_" + c), when(col(c).gt(lookbackStart), col(c))).as(c)));
+    SPEC.latests().forEach((c, l) -> out.add(coalesce(col("e_" + c), col(c)).as(c)));
     SPEC.changes().forEach((c, ch) -> {
       Column entering = col("e_" + c + ON).isNotNull();
-      Column keep = col(c + ON).gt(lookbackStart);
-      out.add(when(entering, col("e_" + c)).when(keep, col(c)).as(c));
-      out.add(when(entering, col("e_" + c + ON)).when(keep, col(c + ON)).as(c + ON));
+      out.add(when(entering, col("e_" + c)).otherwise(col(c)).as(c));
+      out.add(when(entering, col("e_" + c + ON)).otherwise(col(c + ON)).as(c + ON));
     });
-    return ordered(j.select(out.toArray(Column[]::new)).where(inLookback()), asOf);
-  }
-
-  /**
-   * A customer stays in the state while it has a rollup row in the lookback (every value comes from such rows),
-   * which {@link #ANY_DAY}, the latest day with a row, tracks.
-   */
-  private static Column inLookback() {
-    return col(latestColumn(ANY_DAY)).isNotNull();
+    return ordered(j.select(out.toArray(Column[]::new)), asOf);
   }
 
   /** The state's columns in their fixed order: customer_id, as_of_date, the running values, feature_set. */

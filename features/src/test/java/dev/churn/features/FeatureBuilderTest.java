@@ -98,9 +98,10 @@ class FeatureBuilderTest extends SparkSuite {
         // 30v60 = (9/30 - 2/60) / (9/30 + 2/60) = 0.8; tenure 2025-12-01 .. 2026-03-31 = 120 days.
         RowFactory.create("A", 3.0, 7.0, 11.0, 2.0, 4.0, 1.0, 0.0, 3.0, 44.0, 199.0, 150.0, "pro", 120.0, 0.0, 0.0,
             0.6667, 0.5, 0.8, "active"),
-        // B: no activity yet, in a trial ending in 3 days; silent, so lapsed under the rules.
-        RowFactory.create("B", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 365.0, 365.0, 365.0, 49.0, 0.0, "basic", 11.0, 1.0, 3.0,
-            0.0, 0.0, 0.0, "lapsed")), s, rounded);
+        // B: no activity yet, in a trial ending in 3 days; silent since signup 11 days ago (under the 14 days
+        // that make a customer lapsed), so new.
+        RowFactory.create("B", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 11.0, 11.0, 11.0, 49.0, 0.0, "basic", 11.0, 1.0, 3.0,
+            0.0, 0.0, 0.0, "new")), s, rounded);
   }
 
   @Test

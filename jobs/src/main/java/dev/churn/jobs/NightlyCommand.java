@@ -55,7 +55,7 @@ final class NightlyCommand implements Callable<Integer> {
   int retrainAfterDays;
 
   @Option(names = "--retrain-tolerance", defaultValue = "" + NightlyJob.Retrain.DEFAULT_TOLERANCE, paramLabel = "T",
-      description = "A retrained model is used only if its out-of-time validation ROC-AUC is at least the current "
+      description = "A retrained model is used only if its out-of-time test ROC-AUC is at least the current "
           + "model's on the same snapshot minus T (default: ${DEFAULT-VALUE}).")
   double retrainTolerance;
 

@@ -42,11 +42,14 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   static void print(PrintWriter out, ModelSpec m) {
-    Map<String, Double> v = m.quality().validation();
+    Map<String, Double> v = m.quality().reported();
     Map<String, Double> b = m.quality().baseline();
-    out.printf(Locale.ROOT, "model v%d: horizon %d days, trained on %s, validated out of time on %s (%.0f customers, "
-            + "churn rate %.3f)%n", m.version(), m.split().horizonDays(), m.split().trainDates(), m.split().validationDate(), v.get("customers"),
-        v.get("base_rate"));
+    ModelSpec.Split split = m.split();
+    boolean heldOut = split.testDate() != null && !split.testDate().equals(split.validationDate());
+    out.printf(Locale.ROOT, "model v%d: horizon %d days, trained on %s, tuned on %s%s, %s on %s (%.0f customers, "
+            + "churn rate %.3f)%n", m.version(), split.horizonDays(), split.trainDates(), split.validationDate(),
+        heldOut ? " and refitted with it" : "", heldOut ? "tested out of time" : "reported (no held-out test)",
+        split.reportedDate(), v.get("customers"), v.get("base_rate"));
     out.printf(Locale.ROOT, "  ROC-AUC %.3f  PR-AUC %.3f  log loss %.4f (constant %.4f)  Brier %.4f  top-decile lift %.2f, "
             + "capture %.2f%n", v.get("roc_auc"), v.get("pr_auc"), v.get("log_loss"), v.get("log_loss_constant"),
         v.get("brier"), v.get("top_decile_lift"), v.get("top_decile_capture"));
@@ -56,8 +59,11 @@ final class TrainCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "  oracle (true hazard): ROC-AUC %.3f; model / oracle = %.3f%n", v.get("oracle_roc_auc"),
           v.get("roc_auc") / v.get("oracle_roc_auc"));
     }
-    out.printf(Locale.ROOT, "  regParam %s, elasticNetParam %s (chosen by validation PR-AUC); tiers: high >= %.3f, "
-        + "medium >= %.3f; decision threshold %.3f%n", m.fit().regParam(), m.fit().elasticNetParam(), m.tiers().high(),
+    Map<String, Double> tuned = m.quality().validation();
+    out.printf(Locale.ROOT, "  validation (tuning only, %s): ROC-AUC %.3f  PR-AUC %.3f; regParam %s, elasticNetParam %s "
+        + "chosen by its PR-AUC%n", split.validationDate(), tuned.get("roc_auc"), tuned.get("pr_auc"),
+        m.fit().regParam(), m.fit().elasticNetParam());
+    out.printf(Locale.ROOT, "  tiers: high >= %.3f, medium >= %.3f; decision threshold %.3f%n", m.tiers().high(),
         m.tiers().medium(), m.tiers().decision());
     out.flush();
   }

@@ -12,9 +12,10 @@ import picocli.CommandLine.Spec;
 final class TrainingOptions {
   @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
-  @Option(names = "--horizon-days", defaultValue = "" + Labels.DEFAULT_HORIZON_DAYS, paramLabel = "H",
-      description = "Predict churn within H days (default: ${DEFAULT-VALUE}; under inactivity churn, the mapping's N days).")
-  int horizonDays;
+  @Option(names = "--horizon-days", paramLabel = "H",
+      description = "Predict churn within H days (default: " + Labels.DEFAULT_HORIZON_DAYS + "; under inactivity churn, "
+          + "the mapping's N days, and another H is an error).")
+  Integer horizonDays;
 
   @Option(names = "--snapshot-step-days", defaultValue = "" + TimeSplit.DEFAULT_STEP_DAYS, paramLabel = "DAYS",
       description = "Days between training snapshots (default: ${DEFAULT-VALUE}).")
@@ -26,7 +27,7 @@ final class TrainingOptions {
 
   @Option(names = "--high-risk-share", defaultValue = "" + ChurnTrainer.Config.DEFAULT_HIGH_RISK_SHARE,
       paramLabel = "F",
-      description = "Share of the validation snapshot's customers above the high-risk threshold (default: ${DEFAULT-VALUE}).")
+      description = "Share of the scored customers in the high-risk tier, set on the as-of date's scores (default: ${DEFAULT-VALUE}).")
   double highRiskShare;
 
   @Option(names = "--seed", defaultValue = "" + ChurnTrainer.Config.DEFAULT_SEED,

@@ -78,9 +78,9 @@ class CdnowIngestTest extends JobsSuite {
 
   /**
    * DOMAIN.md's CDNOW yardstick under its own definitions: population = every customer with a purchase on or before
-   * the date (mappings/cdnow-ever-active.json), churn = no purchase in the next 90 days, trained on month-end
-   * snapshots 1997-07 .. 1997-12 and tested on 1998-03-31. Logistic regression reached ROC-AUC 0.838 there
-   * (recency alone 0.828); ours must reach it within its standard error.
+   * the date (mappings/cdnow-ever-active.json), churn = no purchase in the next 90 days, tested on 1998-03-31 with
+   * a model fitted on snapshots up to 1997-12-31. Logistic regression reached ROC-AUC 0.838 there (recency alone
+   * 0.828); issue #12 asks for 0.843 on the test date.
    */
   @Test
   void theModelReachesTheDomainYardstickOnItsPopulation() throws Exception {
@@ -92,22 +92,26 @@ class CdnowIngestTest extends JobsSuite {
     Warehouse w = new Warehouse(spark, wh.toString());
     assertEquals(ChurnDefinition.inactivityEverActive(90), Settings.churn(w));
 
-    // Validation on 1998-03-31 (labels to 1998-06-29), training every 30 days from 1997-12-31 back to 1997-07-04.
+    CliRun conflict = cli("--warehouse", wh.toString(), "train", "--as-of", "1998-06-29", "--horizon-days", "30");
+    assertEquals(2, conflict.exitCode(), conflict.err());
+    assertTrue(conflict.err().contains("--horizon-days 30") && conflict.err().contains("90 days"), conflict.err());
+
+    // Test on 1998-03-31 (labels to 1998-06-29), validation on 1997-12-31, training every 30 days from 1997-10-02
+    // back; the registered model is refitted on training and validation, as the yardstick was fitted.
     CliRun train = cli("--warehouse", wh.toString(), "train", "--as-of", "1998-06-29", "--snapshot-step-days", "30",
         "--snapshots", "7");
     assertEquals(0, train.exitCode(), train.err());
     System.out.println("CDNOW, every customer seen: " + train.out());
     Row model = w.read(Table.MODEL_REGISTRY).first();
-    assertEquals("1998-03-31", model.getAs("validation_date").toString());
+    assertEquals("1998-03-31", model.getAs("test_date").toString());
+    assertEquals("1997-12-31", model.getAs("validation_date").toString());
+    assertEquals("test", model.getAs("evaluation"));
     dev.churn.models.ModelSpec spec = dev.churn.models.ModelSpec.fromJson(model.getAs("spec_json"));
-    assertEquals(23_570, spec.quality().validation().get("customers"), 0.5, "every CDNOW customer is in the population");
-    assertEquals(0.86, spec.quality().validation().get("base_rate"), 0.01, "86 % churn, as in DOMAIN.md");
+    assertEquals(23_570, spec.quality().test().get("customers"), 0.5, "every CDNOW customer is in the population");
+    assertEquals(0.86, spec.quality().test().get("base_rate"), 0.01, "86 % churn, as in DOMAIN.md");
     double recency = model.<Double>getAs("baseline_roc_auc");
     double auc = model.<Double>getAs("roc_auc");
-    assertEquals(0.828, recency, 0.01, "recency alone, as in DOMAIN.md");
-    // Measured 0.836 (recency 0.823; days since the last purchase are capped at the 365-day lookback, which ties
-    // the longest-lapsed customers). The yardstick's standard error on 3,300 buyers is about 0.004.
-    assertTrue(auc >= 0.838 - 0.005, "ROC-AUC " + auc + " against DOMAIN.md's logistic regression (0.838)");
-    assertTrue(auc - recency >= 0.008, "the model adds to recency as the yardstick's did (+0.010): " + auc);
+    assertEquals(0.828, recency, 0.003, "recency over all history, as in DOMAIN.md");
+    assertTrue(auc >= 0.838 + 0.005, "test ROC-AUC " + auc + " against DOMAIN.md's logistic regression (0.838) + 0.005");
   }
 }

@@ -5,22 +5,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.features.FeatureCatalogue;
+import dev.churn.models.ModelSpec;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /** train and score through the CLI on a generated log. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModelJobTest extends JobsSuite {
-  private static final String END = "2026-06-09";
+  private static final String END = "2026-07-19";
   private static Path out;
   private static String wh;
 
@@ -28,7 +34,7 @@ class ModelJobTest extends JobsSuite {
   static void trainOnAGeneratedLog() {
     out = tempDir("model-gen");
     wh = tempDir("model-wh").toString();
-    assertEquals(0, cli("generate", "--out", out.toString(), "--customers", "600", "--days", "160", "--start",
+    assertEquals(0, cli("generate", "--out", out.toString(), "--customers", "600", "--days", "200", "--start",
         "2026-01-01", "--seed", "5").exitCode());
     assertEquals(0, cli("--warehouse", wh, "ingest", "--events", out.resolve("events").toString(), "--customers",
         out.resolve("customers").toString()).exitCode());
@@ -42,9 +48,12 @@ class ModelJobTest extends JobsSuite {
     Warehouse w = new Warehouse(spark, wh);
     Row r = w.read(Table.MODEL_REGISTRY).first();
     assertEquals(1, r.<Integer>getAs("model_version"));
-    assertEquals("2026-05-10", r.getAs("validation_date").toString(), "validation = as-of minus the horizon");
-    assertEquals("2026-04-10", r.getAs("train_dates"), "one horizon before validation, after the 90-day warm-up");
-    for (String metric : List.of("roc_auc", "pr_auc", "log_loss", "brier", "baseline_roc_auc", "oracle_roc_auc")) {
+    assertEquals("2026-06-19", r.getAs("test_date").toString(), "test = as-of minus the horizon");
+    assertEquals("test", r.getAs("evaluation"));
+    assertEquals("2026-05-20", r.getAs("validation_date").toString(), "validation = test minus the horizon");
+    assertEquals("2026-04-06,2026-04-20", r.getAs("train_dates"), "a horizon before validation, after the warm-up");
+    for (String metric : List.of("roc_auc", "pr_auc", "log_loss", "brier", "baseline_roc_auc", "oracle_roc_auc",
+        "validation_roc_auc", "validation_pr_auc")) {
       double v = r.<Double>getAs(metric);
       assertTrue(v >= 0 && v <= 1, metric + " " + v);
     }
@@ -53,6 +62,7 @@ class ModelJobTest extends JobsSuite {
   }
 
   @Test
+  @Order(Integer.MAX_VALUE) // last: it rewrites the features with a changed type
   void scoringCoversEveryActiveCustomerIsRepeatableAndRefusesChangedFeatures() {
     CliRun first = cli("--warehouse", wh, "score", "--as-of", END);
     assertEquals(0, first.exitCode(), first.err());
@@ -86,5 +96,61 @@ class ModelJobTest extends JobsSuite {
         + "with this version's feature code, or retrain\n", refused.err());
     assertEquals(before, w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(END)).orderBy("customer_id")
         .collectAsList(), "nothing written");
+  }
+
+  /** The high tier holds --high-risk-share (0.10 by default) of the customers on the dates the model scores. */
+  @Test
+  void theHighTierHoldsTheAskedShareOnScoringDates() {
+    Warehouse w = new Warehouse(spark, wh);
+    for (String date : List.of(END, "2026-07-05")) {
+      CliRun score = cli("--warehouse", wh, "score", "--as-of", date);
+      assertEquals(0, score.exitCode(), score.err());
+      Row share = w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(date))
+          .selectExpr("avg(CASE WHEN risk_tier = 'high' THEN 1D ELSE 0D END)", "count(*)").first();
+      System.out.printf("high tier on %s: %.4f of %d customers%n", date, share.getDouble(0), share.getLong(1));
+      assertEquals(0.10, share.getDouble(0), 0.02, "high-tier share on " + date);
+    }
+  }
+
+  /**
+   * A reason is a feature that raises this customer's risk above the population's: never a silence shorter than
+   * the typical customer's, never activity above the typical customer's; a customer with none says so.
+   */
+  @Test
+  void reasonsOnlyNameWhatIsRiskierThanTypical() {
+    assertEquals(0, cli("--warehouse", wh, "score", "--as-of", END).exitCode());
+    Warehouse w = new Warehouse(spark, wh);
+    ModelSpec spec = ModelSpec.fromJson(w.read(Table.MODEL_REGISTRY).first().getAs("spec_json"));
+    Map<String, Double> typical = spec.explanation().typical();
+    Dataset<Row> scores = w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(END));
+    assertEquals(0, scores.where("size(top_reasons) = 0").count(), "every customer has a reason or 'no single strong signal'");
+    List<Row> reasons = scores.selectExpr("explode(top_reasons) AS r").selectExpr("r.feature", "r.value", "r.phrase")
+        .collectAsList();
+    Set<String> silenceIsRisk = Set.of("days_since_last_activity", "days_since_last_login", "days_since_last_payment");
+    Set<String> activityIsSafety = Set.of("logins_30d", "events_30d", "active_days_30d", "sessions_30d",
+        "active_days_90d", "events_90d");
+    int named = 0;
+    int none = 0;
+    for (Row r : reasons) {
+      if (r.isNullAt(0)) {
+        assertEquals("no single strong signal", r.getString(2));
+        none++;
+        continue;
+      }
+      named++;
+      String f = r.getString(0);
+      assertTrue(!r.getString(2).contains(" for 0 days"), r.getString(2));
+      if (silenceIsRisk.contains(f)) {
+        assertTrue(Double.parseDouble(r.getString(1)) > typical.get(f), r.getString(2) + " vs typical " + typical.get(f));
+      }
+      if (activityIsSafety.contains(f)) {
+        assertTrue(Double.parseDouble(r.getString(1)) < typical.get(f), r.getString(2) + " vs typical " + typical.get(f));
+      }
+      if (typical.containsKey(f) && !FeatureCatalogue.named(f).unit().equals("flag")) {
+        assertTrue(r.getString(2).contains("(typical: "), r.getString(2));
+      }
+    }
+    System.out.printf("reasons on %s: %d named, %d customers with no single strong signal%n", END, named, none);
+    assertTrue(named > 0, "some customers have reasons");
   }
 }

@@ -188,7 +188,7 @@ class NightlyJobTest extends JobsSuite {
     Warehouse w = new Warehouse(spark, wh);
     Row v2 = w.read(Table.MODEL_REGISTRY).where(col("model_version").equalTo(2)).first();
     assertEquals(ModelRegistry.ACCEPTED, v2.getAs("status"), "within a tolerance of 0.5 the candidate is accepted");
-    assertTrue(v2.<String>getAs("decision").matches("accepted: validation ROC-AUC 0\\.\\d{4} against 0\\.\\d{4} for "
+    assertTrue(v2.<String>getAs("decision").matches("accepted: test ROC-AUC 0\\.\\d{4} against 0\\.\\d{4} for "
         + "model v1 on the same out-of-time snapshot 2026-05-13 \\(tolerance 0\\.500\\)"), v2.<String>getAs("decision"));
     assertEquals(2, w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(NIGHTS.get(2).toString()))
         .select("model_version").first().getInt(0), "tonight is scored with the new model");

@@ -17,6 +17,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -26,7 +27,8 @@ import org.apache.spark.sql.types.StructType;
  * the top reasons. A reason is a feature's contribution to the logit, coefficient x standardised value summed
  * over the feature's input slots; the intercept plus every feature's contribution is the model's raw logit, so
  * the reasons add up with the score. The three largest positive contributions are reported, each with the
- * feature, its value, its contribution and a readable phrase.
+ * feature, its value, its contribution and a readable phrase, when they are reasons ({@link TopReasons}); a
+ * customer without any gets none (the report and the notebooks say "no single strong signal").
  */
 public final class ChurnScorer {
   private ChurnScorer() {}
@@ -76,7 +78,8 @@ public final class ChurnScorer {
     }
     UserDefinedFunction contributions = udf(new Contributions(coefficients, slots.toArray(String[]::new)),
         DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType));
-    UserDefinedFunction reasons = udf(new TopReasons(), DataTypes.createArrayType(REASON));
+    UserDefinedFunction reasons = udf(new TopReasons(slots.toArray(String[]::new), spec.explanation(),
+        Reasons.vocabulary(spec.environment())), DataTypes.createArrayType(REASON));
     Dataset<Row> scored = model.transform(features)
         .withColumn(ChurnTrainer.PROBABILITY, ChurnTrainer.calibrated(spec.fit().calibrationOffset()))
         .withColumn(CONTRIBUTIONS, contributions.apply(col(ChurnTrainer.SCALED), map(values.toArray(Column[]::new))))
@@ -89,7 +92,7 @@ public final class ChurnScorer {
             .when(col(ChurnTrainer.PROBABILITY).geq(spec.tiers().medium()), lit("medium"))
             .otherwise(lit("low")).as(RISK_TIER),
         col(FeatureBuilder.LIFECYCLE_STAGE),
-        reasons.apply(col(CONTRIBUTIONS), col("_values")).as(TOP_REASONS),
+        reasons.apply(col(ChurnTrainer.SCALED), col(CONTRIBUTIONS), col("_values")).as(TOP_REASONS),
         lit(spec.version()).as(MODEL_VERSION)));
     if (withContributions) {
       out.add(col(CONTRIBUTIONS));
@@ -118,24 +121,66 @@ public final class ChurnScorer {
     }
   }
 
-  /** The three largest positive contributions with value and phrase. */
-  static final class TopReasons implements UDF2<scala.collection.Map<String, Double>, scala.collection.Map<String, String>,
-      List<Row>>, Serializable {
+  /**
+   * The three largest contributions that are reasons: above the model's floor, and on the risky side of the
+   * population on their own (a numeric value beyond the training median in the direction churners lie; a
+   * category whose customers churn more than the rest), so no reason says the customer is healthy. Specs without
+   * an {@link ModelSpec.Explanation} (older models) keep every positive contribution.
+   */
+  static final class TopReasons implements UDF3<Vector, scala.collection.Map<String, Double>,
+      scala.collection.Map<String, String>, List<Row>>, Serializable {
+    private final String[] slots;
+    private final ModelSpec.Explanation explanation;
+    private final Map<String, String> vocabulary;
+
+    TopReasons(String[] slots, ModelSpec.Explanation explanation, Map<String, String> vocabulary) {
+      this.slots = slots;
+      this.explanation = explanation;
+      this.vocabulary = vocabulary;
+    }
+
     @Override
-    public List<Row> call(scala.collection.Map<String, Double> contributions, scala.collection.Map<String, String> values) {
+    public List<Row> call(Vector scaled, scala.collection.Map<String, Double> contributions,
+        scala.collection.Map<String, String> values) {
       Map<String, Double> c = scala.jdk.javaapi.CollectionConverters.asJava(contributions);
       Map<String, String> v = scala.jdk.javaapi.CollectionConverters.asJava(values);
       List<Map.Entry<String, Double>> sorted = new ArrayList<>(c.entrySet());
       sorted.sort(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()));
+      double floor = explanation == null ? 0 : explanation.floor();
       List<Row> out = new ArrayList<>();
       for (Map.Entry<String, Double> e : sorted) {
-        if (out.size() == 3 || e.getValue() <= 0) {
+        if (out.size() == 3 || e.getValue() <= floor) {
           break;
         }
-        out.add(RowFactory.create(e.getKey(), v.get(e.getKey()), e.getValue(), Reasons.phrase(e.getKey(), v.get(e.getKey()))));
+        String feature = e.getKey();
+        if (explanation == null || risky(feature, v.get(feature), scaled)) {
+          Double typical = explanation == null ? null : explanation.typical().get(feature);
+          out.add(RowFactory.create(feature, v.get(feature), e.getValue(),
+              Reasons.phrase(feature, v.get(feature), typical, vocabulary)));
+        }
+      }
+      if (out.isEmpty() && explanation != null) {
+        out.add(RowFactory.create(null, null, null, Reasons.NO_SIGNAL));
       }
       return out;
     }
-  }
 
+    private boolean risky(String feature, String value, Vector scaled) {
+      Double typical = explanation.typical().get(feature);
+      for (int i = 0; i < slots.length; i++) {
+        if (!slots[i].equals(feature)) {
+          continue;
+        }
+        double gap = explanation.slotGaps().get(i);
+        if (typical == null) { // a category: the customer's level is its slot above the mean
+          if (scaled.apply(i) > 0 && gap > 0) {
+            return true;
+          }
+        } else {
+          return value != null && gap != 0 && Math.signum(gap) * (Double.parseDouble(value) - typical) > 0;
+        }
+      }
+      return false;
+    }
+  }
 }

@@ -24,10 +24,20 @@ import org.apache.spark.sql.types.StructType;
  * (one flat object) are still read.
  */
 public record ModelSpec(int version, Split split, Inputs inputs, Fit fit, Tiers tiers, Quality quality,
-    Drift.Reference drift, Map<String, String> environment) {
+    Drift.Reference drift, Map<String, String> environment, Explanation explanation) {
 
-  /** The as-of date and horizon it was trained for, its training snapshots and its validation snapshot. */
-  public record Split(String asOfDate, int horizonDays, List<String> trainDates, String validationDate) {}
+  /**
+   * The as-of date and horizon it was trained for, its training snapshots, its validation snapshot (tuning only)
+   * and its test snapshot (reported only); {@code evaluation} says how the reported metrics were obtained
+   * ({@link TimeSplit#evaluation}). Specs written before the test snapshot existed have neither (null).
+   */
+  public record Split(String asOfDate, int horizonDays, List<String> trainDates, String validationDate,
+      String testDate, String evaluation) {
+    /** The snapshot the reported metrics are on: the test snapshot, or the validation for older specs. */
+    public String reportedDate() {
+      return testDate == null ? validationDate : testDate;
+    }
+  }
 
   /**
    * The feature contract: numeric and categorical inputs, the fingerprint of their names and types, and the
@@ -47,20 +57,40 @@ public record ModelSpec(int version, Split split, Inputs inputs, Fit fit, Tiers 
   /** Risk-tier thresholds on the probability, the decision threshold, and the rule that set them. */
   public record Tiers(double high, double medium, double decision, String rule) {}
 
-  /** Out-of-time quality: the model's and the recency baseline's metrics, calibration by decile, ROC points. */
-  public record Quality(Map<String, Double> validation, Map<String, Double> baseline,
-      List<BinaryMetrics.Decile> calibration, List<double[]> roc) {}
+  /**
+   * Out-of-time quality: the tuned model's metrics on the validation snapshot (what chose the regularisation),
+   * the registered model's on the test snapshot (what is reported), the recency baseline's on the test snapshot,
+   * and the registered model's calibration by decile and ROC points there. Specs written before the test
+   * snapshot existed have no {@code test} map: their validation metrics are what they reported.
+   */
+  public record Quality(Map<String, Double> validation, Map<String, Double> test, Map<String, Double> baseline,
+      List<BinaryMetrics.Decile> calibration, List<double[]> roc) {
+    /** The reported metrics: the test snapshot's, or an older spec's validation metrics. */
+    public Map<String, Double> reported() {
+      return test == null ? validation : test;
+    }
+  }
+
+  /**
+   * What the reasons need beyond the coefficients: for each slot of the input vector, the training snapshots'
+   * mean of its standardised value among churners minus among stayers (its sign is the feature's risky direction
+   * on its own, whatever the sign the model gave it among correlated features); each numeric feature's typical
+   * (median) value among the training customers; and the smallest contribution to the logit worth a reason.
+   */
+  public record Explanation(List<Double> slotGaps, Map<String, Double> typical, double floor)
+      implements java.io.Serializable {}
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public ModelSpec withVersion(int v) {
-    return new ModelSpec(v, split, inputs, fit, tiers, quality, drift, environment);
+    return new ModelSpec(v, split, inputs, fit, tiers, quality, drift, environment, explanation);
   }
 
-  /** The same model with its validation metrics replaced and the environment it was trained in. */
+  /** The same model with its reported (test) metrics replaced and the environment it was trained in. */
   public ModelSpec withMetrics(Map<String, Double> metrics, Map<String, String> env) {
     return new ModelSpec(version, split, inputs, fit, tiers,
-        new Quality(metrics, quality.baseline(), quality.calibration(), quality.roc()), drift, env);
+        new Quality(quality.validation(), metrics, quality.baseline(), quality.calibration(), quality.roc()), drift,
+        env, explanation);
   }
 
   public String toJson() {

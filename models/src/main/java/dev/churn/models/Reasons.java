@@ -1,15 +1,33 @@
 package dev.churn.models;
 
 import dev.churn.features.FeatureCatalogue;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
 
 /**
- * Readable phrases for the features that drive a score, e.g. "logins down 64% vs the previous 4 weeks": each
- * feature's wording is declared with it in the {@link FeatureCatalogue}.
+ * Readable phrases for the features that drive a score, e.g. "logins down 64% vs the previous 4 weeks (typical:
+ * flat)": each feature's wording is declared with it in the {@link FeatureCatalogue}; the typical value is the
+ * training customers' median; words for event types follow the log's own vocabulary (a purchase log's payments
+ * are purchases).
  */
 public final class Reasons {
   private Reasons() {}
 
+  /** The one reason of a customer none of whose features raises its risk above the population's. */
+  public static final String NO_SIGNAL = "no single strong signal";
+  /** The key of the vocabulary in a model's environment: "canonical=source" pairs, comma-separated. */
+  public static final String VOCABULARY = "vocabulary";
+
   public static String phrase(String feature, String value) {
+    return phrase(feature, value, null, Map.of());
+  }
+
+  /**
+   * @param typical the population's typical (median) value of a numeric feature, or null
+   * @param vocabulary canonical event type to the log's word for it ({@link #vocabulary})
+   */
+  public static String phrase(String feature, String value, Double typical, Map<String, String> vocabulary) {
     if (value == null) {
       return feature + " unknown";
     }
@@ -18,8 +36,47 @@ public final class Reasons {
       return feature + " = " + value;
     }
     if (f.categorical()) {
-      return feature.replace('_', ' ') + " is " + value;
+      return words(feature.replace('_', ' ') + " is " + value, vocabulary);
     }
-    return f.phrase().apply(Double.parseDouble(value));
+    String phrase = f.phrase().apply(Double.parseDouble(value));
+    if (typical != null && !f.unit().equals("flag")) {
+      phrase += " (typical: " + typicalWords(f, typical) + ")";
+    }
+    return words(phrase, vocabulary);
+  }
+
+  private static String typicalWords(FeatureCatalogue.Feature f, double t) {
+    return switch (f.unit()) {
+      case "days" -> String.format(Locale.ROOT, "%.0f days", t);
+      case "ratio in [-1, 1]" -> Math.abs(t) < 0.005 ? "flat" : String.format(Locale.ROOT, "%+.2f", t);
+      default -> t == Math.rint(t) ? String.format(Locale.ROOT, "%.0f", t) : String.format(Locale.ROOT, "%.2f", t);
+    };
+  }
+
+  /** The phrase in the log's words: "successful payments" become "purchases" when payments are purchases there. */
+  static String words(String phrase, Map<String, String> vocabulary) {
+    String out = phrase;
+    for (Map.Entry<String, String> e : vocabulary.entrySet()) {
+      String canonical = e.getKey();
+      String word = e.getValue();
+      if (canonical.equals("payment")) {
+        out = out.replace("successful payments", word + "s").replace("amount paid", "amount spent");
+      }
+      out = out.replace(canonical + "s", word + "s").replace(canonical, word);
+    }
+    return out;
+  }
+
+  /** The vocabulary stored in a model's environment (empty when the log uses churn's own words). */
+  public static Map<String, String> vocabulary(Map<String, String> environment) {
+    Map<String, String> out = new LinkedHashMap<>();
+    String stored = environment == null ? null : environment.get(VOCABULARY);
+    if (stored != null && !stored.isBlank()) {
+      for (String pair : stored.split(",")) {
+        String[] kv = pair.split("=", 2);
+        out.put(kv[0], kv[1]);
+      }
+    }
+    return out;
   }
 }

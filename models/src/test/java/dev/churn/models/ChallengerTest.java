@@ -15,11 +15,11 @@ class ChallengerTest {
   void aCandidateWithinTheToleranceIsAcceptedAndAWorseOneRejected() {
     Challenger.Decision within = Challenger.decide(0.745, 0.75, 3, VALIDATION, 0.01);
     assertTrue(within.accepted());
-    assertEquals("accepted: validation ROC-AUC 0.7450 against 0.7500 for model v3 on the same out-of-time snapshot "
+    assertEquals("accepted: test ROC-AUC 0.7450 against 0.7500 for model v3 on the same out-of-time snapshot "
         + "2026-06-01 (tolerance 0.010)", within.text());
     Challenger.Decision worse = Challenger.decide(0.70, 0.75, 3, VALIDATION, 0.01);
     assertFalse(worse.accepted());
-    assertTrue(worse.text().startsWith("rejected: validation ROC-AUC 0.7000 against 0.7500"), worse.text());
+    assertTrue(worse.text().startsWith("rejected: test ROC-AUC 0.7000 against 0.7500"), worse.text());
   }
 
   @Test

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
 
 class ChurnModelTest extends SparkSuite {
   private static final TimeSplit SPLIT = new TimeSplit(
-      List.of(LocalDate.parse("2026-01-31"), LocalDate.parse("2026-03-02")), LocalDate.parse("2026-04-01"), 30);
+      List.of(LocalDate.parse("2026-01-31"), LocalDate.parse("2026-03-02")), LocalDate.parse("2026-04-01"),
+      LocalDate.parse("2026-05-01"), 30);
   private static final ChurnTrainer.Config CONFIG = new ChurnTrainer.Config(List.of(0.01, 0.1), List.of(0.0), 30, 7);
 
   private static Dataset<Row> labelled;
@@ -69,7 +70,7 @@ class ChurnModelTest extends SparkSuite {
   @BeforeAll
   static void train() {
     labelled = synthetic().localCheckpoint();
-    outcome = ChurnTrainer.train(labelled, SPLIT, CONFIG);
+    outcome = ChurnTrainer.train(labelled, null, SPLIT, CONFIG);
   }
 
   private static double[] coefficients(PipelineModel m) {
@@ -78,7 +79,7 @@ class ChurnModelTest extends SparkSuite {
 
   @Test
   void theSameDataAndSeedGiveTheSameModel() {
-    ChurnTrainer.Outcome again = ChurnTrainer.train(labelled, SPLIT, CONFIG);
+    ChurnTrainer.Outcome again = ChurnTrainer.train(labelled, null, SPLIT, CONFIG);
     assertArrayEquals(coefficients(outcome.model()), coefficients(again.model()), 1e-9);
     outcome.spec().quality().validation().forEach((k, v) ->
         assertEquals(v, again.spec().quality().validation().get(k), 1e-9, k));
@@ -114,10 +115,15 @@ class ChurnModelTest extends SparkSuite {
       assertTrue(reasons.size() <= 3);
       double previous = Double.MAX_VALUE;
       for (Row reason : reasons) {
+        if (reason.isNullAt(0)) {
+          assertEquals(List.of(reason), reasons, "'no single strong signal' stands alone");
+          assertEquals(Reasons.NO_SIGNAL, reason.getString(3));
+          continue;
+        }
         String feature = reason.getString(0);
         assertTrue(FeatureCatalogue.features().stream().anyMatch(f -> f.name().equals(feature)), feature);
         assertEquals(contributions.get(feature), reason.getDouble(2), 1e-12);
-        assertTrue(reason.getDouble(2) > 0 && reason.getDouble(2) <= previous);
+        assertTrue(reason.getDouble(2) > ChurnTrainer.REASON_FLOOR && reason.getDouble(2) <= previous);
         previous = reason.getDouble(2);
         assertTrue(!reason.getString(3).isBlank());
       }
@@ -151,10 +157,18 @@ class ChurnModelTest extends SparkSuite {
       assertTrue(!LocalDate.parse(d).plusDays(outcome.spec().split().horizonDays()).isAfter(LocalDate.parse(outcome.spec().split().validationDate())));
     }
     TimeSplit planned = TimeSplit.plan(LocalDate.parse("2026-06-30"), 30, LocalDate.parse("2026-01-01"), 30, 6);
-    assertEquals(LocalDate.parse("2026-05-31"), planned.validationDate());
-    assertEquals(LocalDate.parse("2026-05-01"), planned.trainDates().get(planned.trainDates().size() - 1));
+    assertEquals(LocalDate.parse("2026-05-31"), planned.testDate());
+    assertEquals(LocalDate.parse("2026-05-01"), planned.validationDate());
+    assertEquals(LocalDate.parse("2026-04-01"), planned.trainDates().get(planned.trainDates().size() - 1));
+    assertTrue(planned.heldOutTest());
+    // Two horizons of history after the first snapshot, not three: the explicit two-date fallback.
+    TimeSplit shortHistory = TimeSplit.plan(LocalDate.parse("2026-06-30"), 30, LocalDate.parse("2026-04-15"), 30, 6);
+    assertEquals(List.of(LocalDate.parse("2026-05-01")), shortHistory.trainDates());
+    assertEquals(shortHistory.validationDate(), shortHistory.testDate());
+    assertTrue(!shortHistory.heldOutTest());
+    assertEquals("validation (history too short for a held-out test snapshot)", shortHistory.evaluation());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new TimeSplit(
-        List.of(LocalDate.parse("2026-03-15")), LocalDate.parse("2026-04-01"), 30));
+        List.of(LocalDate.parse("2026-03-15")), LocalDate.parse("2026-04-01"), LocalDate.parse("2026-05-01"), 30));
     assertEquals("training snapshot 2026-03-15 with horizon 30 days overlaps the validation snapshot 2026-04-01",
         e.getMessage());
   }
@@ -166,6 +180,15 @@ class ChurnModelTest extends SparkSuite {
     assertEquals("no login for 12 days", Reasons.phrase("days_since_last_login", "12.0"));
     assertEquals("3 support tickets in the last 30 days", Reasons.phrase("tickets_30d", "3.0"));
     assertEquals("plan is free", Reasons.phrase("plan", "free"));
+    // With the population's typical value, and in a purchase log's own words.
+    Map<String, String> purchases = Reasons.vocabulary(Map.of(Reasons.VOCABULARY, "payment=purchase"));
+    assertEquals("no purchase for 120 days (typical: 35 days)",
+        Reasons.phrase("days_since_last_payment", "120.0", 35.0, purchases));
+    assertEquals("2 purchases in the last 90 days (typical: 6)", Reasons.phrase("payments_90d", "2.0", 6.0, purchases));
+    assertEquals("amount spent in the last 365 days: 12.50 (typical: 80)",
+        Reasons.phrase("payment_amount_365d", "12.5", 80.0, purchases));
+    assertEquals("logins down 64% vs the previous 4 weeks (typical: flat)",
+        Reasons.phrase("logins_trend_7v28", "-0.47058823529", 0.0, Map.of()));
   }
 
   @Test

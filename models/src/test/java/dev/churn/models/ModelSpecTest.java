@@ -23,7 +23,9 @@ class ModelSpecTest {
     ModelSpec spec = ModelSpec.fromJson(resource("spec-v1-flat.json"));
     assertEquals(1, spec.version());
     assertEquals(new ModelSpec.Split("2026-07-29", 30,
-        List.of("2026-04-04", "2026-04-18", "2026-05-02", "2026-05-16", "2026-05-30"), "2026-06-29"), spec.split());
+        List.of("2026-04-04", "2026-04-18", "2026-05-02", "2026-05-16", "2026-05-30"), "2026-06-29", null, null),
+        spec.split());
+    assertEquals("2026-06-29", spec.split().reportedDate(), "an old spec reported its validation snapshot");
     assertEquals(List.of("logins_7d", "tenure_days"), spec.inputs().numeric());
     assertEquals(List.of("logins_7d", "tenure_days", "plan"), spec.inputs().all());
     assertEquals(List.of("logins_7d", "tenure_days", "plan", "plan"), spec.inputs().slots());
@@ -32,6 +34,7 @@ class ModelSpecTest {
     assertEquals(2, spec.fit().tuning().size());
     assertEquals(0.06362569294806635, spec.tiers().high());
     assertEquals(0.756495468277947, spec.quality().validation().get("roc_auc"));
+    assertEquals(spec.quality().validation(), spec.quality().reported());
     assertEquals(2, spec.quality().calibration().size());
     assertEquals(3, spec.quality().roc().size());
     assertEquals(List.of("logins_7d", "tenure_days"), List.copyOf(spec.drift().edges().keySet()));

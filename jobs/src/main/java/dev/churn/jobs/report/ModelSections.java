@@ -49,9 +49,15 @@ record ModelSections(Warehouse warehouse, Page page) {
   }
 
   void modelQuality(ModelSpec spec) {
-    page.append("<h2>Model v").append(spec.version()).append(": out-of-time quality on ").append(spec.split().validationDate())
-        .append("</h2>");
-    Map<String, Double> m = spec.quality().validation();
+    ModelSpec.Split split = spec.split();
+    boolean heldOut = split.testDate() != null && !split.testDate().equals(split.validationDate());
+    page.append("<h2>Model v").append(spec.version()).append(": out-of-time quality on the ")
+        .append(heldOut ? "test" : "validation").append(" snapshot ").append(split.reportedDate()).append("</h2>");
+    page.append("<p>").append(heldOut ? "Tuned on the validation snapshot " + split.validationDate()
+        + ", fitted on the training and validation snapshots, and tested on a snapshot neither saw."
+        : "History was too short for a held-out test snapshot: these figures are on the snapshot that tuned the "
+        + "model, so they flatter it.").append("</p>");
+    Map<String, Double> m = spec.quality().reported();
     List<List<String>> metrics = new ArrayList<>();
     for (String k : List.of("roc_auc", "pr_auc", "log_loss", "log_loss_constant", "brier", "top_decile_lift",
         "top_decile_capture", "oracle_roc_auc")) {
@@ -62,7 +68,7 @@ record ModelSections(Warehouse warehouse, Page page) {
     metrics.add(List.of("baseline roc_auc (days since last activity)",
         String.format(Locale.ROOT, "%.4f", spec.quality().baseline().get("roc_auc"))));
     page.table(List.of("metric", "value"), metrics);
-    XYChart roc = new XYChartBuilder().width(450).height(420).title("ROC curve (validation)")
+    XYChart roc = new XYChartBuilder().width(450).height(420).title("ROC curve (" + (heldOut ? "test" : "validation") + ")")
         .xAxisTitle("False positive rate").yAxisTitle("True positive rate").build();
     roc.addSeries("model", spec.quality().roc().stream().map(p -> p[0]).toList(), spec.quality().roc().stream().map(p -> p[1]).toList())
         .setMarker(SeriesMarkers.NONE);
@@ -71,12 +77,12 @@ record ModelSections(Warehouse warehouse, Page page) {
     List<BinaryMetrics.Decile> deciles = spec.quality().calibration();
     double base = m.get("base_rate");
     List<String> labels = deciles.stream().map(d -> String.valueOf(d.decile())).toList();
-    CategoryChart lift = new CategoryChartBuilder().width(450).height(420).title("Lift by score decile (validation)")
+    CategoryChart lift = new CategoryChartBuilder().width(450).height(420).title("Lift by score decile (" + (heldOut ? "test" : "validation") + ")")
         .xAxisTitle("Score decile (1 = highest)").yAxisTitle("Churn rate / overall rate").build();
     lift.getStyler().setLegendVisible(false);
     lift.addSeries("lift", labels, deciles.stream().map(d -> (Number) (base == 0 ? 0 : d.actualRate() / base)).toList());
     page.chart(lift, "lift");
-    XYChart cal = new XYChartBuilder().width(450).height(420).title("Calibration by decile (validation)")
+    XYChart cal = new XYChartBuilder().width(450).height(420).title("Calibration by decile (" + (heldOut ? "test" : "validation") + ")")
         .xAxisTitle("Mean predicted probability (%)").yAxisTitle("Actual churn rate (%)").build();
     cal.addSeries("deciles", deciles.stream().map(d -> d.meanPredicted() * 100).toList(),
         deciles.stream().map(d -> d.actualRate() * 100).toList()).setMarker(SeriesMarkers.CIRCLE);

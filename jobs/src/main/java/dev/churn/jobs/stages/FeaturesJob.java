@@ -28,13 +28,12 @@ import org.apache.spark.sql.Row;
 /**
  * Writes the {@code customer_features} snapshots of one or more as-of dates (customer x as_of_date, partitioned by
  * as_of_date) from {@code daily_activity} and {@code customers}, through the running window state
- * ({@code feature_state}, one row per customer with activity in the lookback, per as-of date).
+ * ({@code feature_state}, one row per customer with activity on or before it, per as-of date).
  *
  * <p>The state of a date is the state of an earlier date at most {@link #MAX_ADVANCE} days before it (the
  * previous date of the run, or the latest stored state) advanced one day at a time with the rollup day entering
- * the windows and the days leaving them ({@link WindowState#advance}); with none, it is built from the
- * {@link FeatureBuilder#LOOKBACK_DAYS} of rollup up to the date. So a night's snapshot costs the customers with
- * activity in the lookback plus a handful of rollup days, not the lookback. The chain is kept in memory; every
+ * the windows and the days leaving them ({@link WindowState#advance}); with none, it is built from the rollup up
+ * to the date. So a night's snapshot costs the customers plus a handful of rollup days, not the history. The chain is kept in memory; every
  * state it went through and every snapshot are written at the end, one commit per table. An ingest drops the
  * states its new days make stale. Idempotent: a rerun replaces those dates' states and snapshots and nothing else.
  */
@@ -135,10 +134,8 @@ public final class FeaturesJob {
     return ctx.warehouse().read(Table.FEATURE_STATE).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(day))));
   }
 
-  /** daily_activity rows of the lookback up to {@code day}. */
+  /** daily_activity rows up to {@code day} (recency and plan changes reach back to the first day). */
   private Dataset<Row> rollup(LocalDate day) {
-    return ctx.warehouse().read(Table.DAILY_ACTIVITY)
-        .where(col(DailyActivity.ACTIVITY_DATE).leq(lit(Date.valueOf(day)))
-            .and(col(DailyActivity.ACTIVITY_DATE).gt(lit(Date.valueOf(day.minusDays(FeatureBuilder.LOOKBACK_DAYS))))));
+    return ctx.warehouse().read(Table.DAILY_ACTIVITY).where(col(DailyActivity.ACTIVITY_DATE).leq(lit(Date.valueOf(day))));
   }
 }

@@ -376,7 +376,7 @@ public final class IngestJob {
     }
     if (stored == null) {
       Settings.write(warehouse, Map.of(Settings.CHURN_DEFINITION, churn.encode(),
-          Settings.SOURCE_NAME, options.mapping().name()));
+          Settings.SOURCE_NAME, options.mapping().name(), Settings.VOCABULARY, options.mapping().vocabulary()));
     }
     return churn;
   }

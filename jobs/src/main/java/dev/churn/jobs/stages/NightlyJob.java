@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.min;
 
 import dev.churn.features.Customers;
 import dev.churn.features.FeatureBuilder;
-import dev.churn.features.Labels;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.KillPoints;
@@ -99,6 +98,12 @@ public final class NightlyJob {
     KillPoints.reached(KillPoints.LOCK_HELD);
     LocalDate day = options.date();
     Input in = options.input();
+    // A --horizon-days the churn definition contradicts is refused before anything is read or written.
+    if (in.events() != null && in.mapping() != null) {
+      options.training().horizon(in.mapping().churn());
+    } else if (warehouse.setting(Settings.CHURN_DEFINITION) != null) {
+      options.training().horizon(Settings.churn(warehouse));
+    }
     IngestJob.Result ingest = null;
     if (in.events() != null) {
       List<String> input = DayInput.resolve(warehouse.spark().sparkContext().hadoopConfiguration(), in.events(), day,
@@ -141,7 +146,7 @@ public final class NightlyJob {
       }
     }
 
-    int horizon = Labels.horizon(Settings.churn(warehouse), options.training().horizonDays());
+    int horizon = options.training().horizon(Settings.churn(warehouse));
     LocalDate to = data.last().isAfter(day) ? data.last() : day;
     new RetentionJob(ctx, new RetentionJob.Range(firstTouched.minusDays(horizon), to, firstSignup(day))).run();
     KillPoints.reached(KillPoints.BEFORE_RUN_LOG);

@@ -18,10 +18,12 @@ import dev.churn.models.Challenger;
 import dev.churn.models.ChurnScorer;
 import dev.churn.models.ChurnTrainer;
 import dev.churn.models.ModelSpec;
+import dev.churn.models.Reasons;
 import dev.churn.models.TimeSplit;
 import java.sql.Date;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,8 +33,8 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * Trains and registers a churn model as of a date: builds any missing feature snapshot of the out-of-time split
- * ({@link TimeSplit}: training snapshots every {@code snapshotStepDays} days, 14 by default, validation at date - H,
- * a one-horizon gap between them), labels them, fits and tunes ({@link ChurnTrainer}), and registers the refitted
+ * ({@link TimeSplit}: test at date - H, validation at date - 2H, training snapshots every {@code snapshotStepDays}
+ * days, 14 by default, from date - 3H back) and the as-of date's (for the high-risk cut), labels them, fits and tunes ({@link ChurnTrainer}), and registers the refitted
  * model as a new version. With an incumbent, the {@link Challenger} decides whether the new version is accepted.
  * With the generator's ground truth, also records the oracle ROC-AUC ({@link BinaryMetrics#oracleRocAuc}) as an
  * evaluation only: ground truth never reaches the features.
@@ -78,7 +80,7 @@ public final class TrainJob {
     Warehouse warehouse = ctx.warehouse();
     RunLog log = ctx.runLog();
     ChurnDefinition churn = Settings.churn(warehouse);
-    int horizon = Labels.horizon(churn, options.training().horizonDays());
+    int horizon = options.training().horizon(churn);
     Warehouse.DataRange data = warehouse.dataRange();
     if (data == null) {
       throw new ChurnException(ChurnException.FAILURE, "the warehouse " + warehouse.root()
@@ -104,21 +106,31 @@ public final class TrainJob {
     } catch (IllegalArgumentException e) {
       throw ChurnException.usage(e.getMessage());
     }
+    if (!split.heldOutTest()) {
+      ctx.console().printf("[train] history too short for a held-out test snapshot (three dates %d days apart need "
+          + "data from %s): the reported metrics are the validation snapshot's, %s, which also chose the "
+          + "regularisation, so they flatter the model; the registry records this as evaluation '%s'%n", horizon,
+          firstSnapshot.minusDays(WARM_UP_DAYS).minusDays(horizon), split.validationDate(), split.evaluation());
+    }
+    List<LocalDate> dates = new ArrayList<>(split.allDates());
+    dates.add(options.asOf());
     log.stage("snapshots", () -> {
-      List<LocalDate> missing = split.allDates().stream().filter(d -> !FeaturesJob.current(warehouse, d)).toList();
+      List<LocalDate> missing = dates.stream().filter(d -> !FeaturesJob.current(warehouse, d)).toList();
       if (!missing.isEmpty()) {
         new FeaturesJob(ctx, missing).run();
       }
-      return RunLog.StageResult.of(split.allDates().size(), missing.size());
+      return RunLog.StageResult.of(dates.size(), missing.size());
     });
     KillPoints.reached(KillPoints.TRAINING_SNAPSHOTS_BUILT);
     Trained trained = log.stage("train", () -> {
-      Dataset<Row> snapshots = warehouse.read(Table.CUSTOMER_FEATURES).where(col(FeatureBuilder.AS_OF_DATE)
+      Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES);
+      Dataset<Row> snapshots = features.where(col(FeatureBuilder.AS_OF_DATE)
           .isin(split.allDates().stream().map(Date::valueOf).toArray()));
       Dataset<Row> labelled = Labels.label(snapshots, warehouse.read(Table.CUSTOMERS),
           warehouse.read(Table.DAILY_ACTIVITY), churn, horizon).persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        return trainAndRegister(labelled, split, churn);
+        return trainAndRegister(labelled, features.where(col(FeatureBuilder.AS_OF_DATE)
+            .equalTo(lit(Date.valueOf(options.asOf())))), split, churn);
       } finally {
         labelled.unpersist();
       }
@@ -127,51 +139,53 @@ public final class TrainJob {
     return trained;
   }
 
-  private Trained trainAndRegister(Dataset<Row> labelled, TimeSplit split, ChurnDefinition churn) {
+  private Trained trainAndRegister(Dataset<Row> labelled, Dataset<Row> newest, TimeSplit split,
+      ChurnDefinition churn) {
     ChurnTrainer.Outcome outcome;
     try {
-      outcome = ChurnTrainer.train(labelled, split, options.training().trainer());
+      outcome = ChurnTrainer.train(labelled, newest, split, options.training().trainer());
     } catch (IllegalArgumentException e) {
       throw ChurnException.badData("cannot train: " + e.getMessage());
     }
-    Map<String, Double> metrics = new LinkedHashMap<>(outcome.spec().quality().validation());
-    Dataset<Row> validation = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(split.validationDate()))));
+    Map<String, Double> metrics = new LinkedHashMap<>(outcome.spec().quality().test());
+    Dataset<Row> test = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(split.testDate()))));
     if (options.truthPath() != null) {
-      metrics.put("oracle_roc_auc", BinaryMetrics.oracleRocAuc(validation, Labels.LABEL,
-          ctx.warehouse().spark().read().parquet(options.truthPath() + "/hazard"), split.validationDate(),
+      metrics.put("oracle_roc_auc", BinaryMetrics.oracleRocAuc(test, Labels.LABEL,
+          ctx.warehouse().spark().read().parquet(options.truthPath() + "/hazard"), split.testDate(),
           split.horizonDays()));
     }
     Challenger.Decision decision = Challenger.unopposed();
     if (options.incumbent() != null) {
-      Double incumbentAuc = incumbentAuc(validation, options.incumbent());
+      Double incumbentAuc = incumbentAuc(test, options.incumbent());
       if (incumbentAuc != null) {
         metrics.put("incumbent_roc_auc", incumbentAuc);
       }
-      decision = Challenger.decide(metrics.get("roc_auc"), incumbentAuc, options.incumbent(), split.validationDate(),
+      decision = Challenger.decide(metrics.get("roc_auc"), incumbentAuc, options.incumbent(), split.testDate(),
           options.tolerance());
     }
     // Sorted: Map.of iterates in an order that differs between JVMs, and the spec is stored as text.
+    String vocabulary = ctx.warehouse().setting(Settings.VOCABULARY);
     Map<String, String> env = new java.util.TreeMap<>(Map.of("spark", ctx.warehouse().spark().version(),
-        "churn_definition", churn.encode()));
+        "churn_definition", churn.encode(), Reasons.VOCABULARY, vocabulary == null ? "" : vocabulary));
     ModelSpec spec = ctx.registry().register(outcome.model(), outcome.spec().withMetrics(metrics, env), Instant.now(),
         decision.accepted() ? ModelRegistry.ACCEPTED : ModelRegistry.REJECTED, decision.text(), ctx.console());
     return new Trained(spec, decision.accepted(), decision.text(), labelled.count());
   }
 
   /**
-   * The incumbent's ROC-AUC on the candidate's validation snapshot, which lies after every label the incumbent
-   * was trained on (it was trained as of an earlier date); null when the incumbent does not fit the features.
+   * The incumbent's ROC-AUC on the candidate's test snapshot, which lies after every label the incumbent was
+   * fitted on (it was trained as of an earlier date); null when the incumbent does not fit the features.
    */
-  private Double incumbentAuc(Dataset<Row> validation, int version) {
+  private Double incumbentAuc(Dataset<Row> test, int version) {
     ModelRegistry.Loaded incumbent = ctx.registry().load(version);
     Dataset<Row> scored;
     try {
-      scored = ChurnScorer.score(validation, incumbent.model(), incumbent.spec(), false);
+      scored = ChurnScorer.score(test, incumbent.model(), incumbent.spec(), false);
     } catch (ChurnScorer.FeatureMismatch e) {
       return null;
     }
     Dataset<Row> joined = scored.select(col("customer_id"), col(ChurnTrainer.PROBABILITY))
-        .join(validation.select(col("customer_id"), col(Labels.LABEL)), "customer_id");
+        .join(test.select(col("customer_id"), col(Labels.LABEL)), "customer_id");
     return BinaryMetrics.compute(joined, ChurnTrainer.PROBABILITY, Labels.LABEL, true).metrics().get("roc_auc");
   }
 }

@@ -114,19 +114,18 @@ public final class ModelRegistry {
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot save model v" + version + ": " + e.getMessage(), e);
     }
-    Map<String, Double> m = v.quality().validation();
+    Map<String, Double> m = v.quality().reported();
+    Map<String, Double> tuned = v.quality().validation();
     ModelSpec.Split split = v.split();
     Row row = RowFactory.create(version, Timestamp.from(trainedAt), Date.valueOf(LocalDate.parse(split.asOfDate())),
         split.horizonDays(), Date.valueOf(LocalDate.parse(split.validationDate())), String.join(",", split.trainDates()),
         m.get("roc_auc"), m.get("pr_auc"), m.get("log_loss"), m.get("brier"), m.get("top_decile_lift"),
         v.quality().baseline().get("roc_auc"), v.quality().baseline().get("pr_auc"), m.get("oracle_roc_auc"),
         v.fit().regParam(), v.fit().elasticNetParam(), scala.jdk.javaapi.CollectionConverters.asScala(
-            v.inputs().all()).toSeq(), v.inputs().fingerprint(), dir(version), v.toJson(), status, decision);
-    if (warehouse.exists(Table.MODEL_REGISTRY)
-        && !List.of(warehouse.read(Table.MODEL_REGISTRY).columns()).contains("status")) {
-      warehouse.spark().sql("ALTER TABLE delta.`" + warehouse.path(Table.MODEL_REGISTRY)
-          + "` ADD COLUMNS (status STRING, decision STRING)");
-    }
+            v.inputs().all()).toSeq(), v.inputs().fingerprint(), dir(version), v.toJson(), status, decision,
+        Date.valueOf(LocalDate.parse(split.reportedDate())), split.evaluation(), tuned.get("roc_auc"),
+        tuned.get("pr_auc"));
+    warehouse.ensure(Table.MODEL_REGISTRY); // adds the columns a registry from an older release lacks
     warehouse.upsert(Table.MODEL_REGISTRY, warehouse.spark().createDataFrame(List.of(row), Table.MODEL_REGISTRY.schema()));
     return v;
   }

@@ -12,6 +12,8 @@ public final class Settings {
 
   public static final String CHURN_DEFINITION = "churn_definition";
   public static final String SOURCE_NAME = "source_name";
+  /** The log's words for churn's event types ({@link dev.churn.features.SourceMapping#vocabulary}). */
+  public static final String VOCABULARY = "vocabulary";
 
   public static void write(Warehouse warehouse, Map<String, String> values) {
     List<Row> rows = new ArrayList<>();

@@ -129,7 +129,11 @@ public enum Table {
         .add("path", DataTypes.StringType)
         .add("spec_json", DataTypes.StringType)
         .add("status", DataTypes.StringType)
-        .add("decision", DataTypes.StringType);
+        .add("decision", DataTypes.StringType)
+        .add("test_date", DataTypes.DateType)
+        .add("evaluation", DataTypes.StringType)
+        .add("validation_roc_auc", DataTypes.DoubleType)
+        .add("validation_pr_auc", DataTypes.DoubleType);
 
     public static final StructType FEATURE_DRIFT = new StructType()
         .add("as_of_date", DataTypes.DateType, false)
