@@ -35,8 +35,8 @@ ORDER BY lifecycle_stage, risk_tier
 
 -- COMMAND ----------
 
-SELECT r.feature, count(*) AS customers, round(avg(r.contribution), 3) AS mean_contribution
+SELECT coalesce(r.feature, r.phrase) AS feature, count(*) AS customers, round(avg(r.contribution), 3) AS mean_contribution
 FROM churn.churn_scores LATERAL VIEW explode(top_reasons) t AS r
 WHERE as_of_date = (SELECT max(as_of_date) FROM churn.churn_scores) AND risk_tier = 'high'
-GROUP BY r.feature
+GROUP BY coalesce(r.feature, r.phrase)
 ORDER BY customers DESC

@@ -109,6 +109,8 @@ class ModelJobTest extends JobsSuite {
           .selectExpr("avg(CASE WHEN risk_tier = 'high' THEN 1D ELSE 0D END)", "count(*)").first();
       System.out.printf("high tier on %s: %.4f of %d customers%n", date, share.getDouble(0), share.getLong(1));
       assertEquals(0.10, share.getDouble(0), 0.02, "high-tier share on " + date);
+      // The count printed is the rows written, also when the write created the table (and its constraints).
+      assertTrue(score.out().contains(": " + share.getLong(1) + " customers scored"), score.out());
     }
   }
 

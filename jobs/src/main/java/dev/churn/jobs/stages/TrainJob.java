@@ -34,8 +34,8 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * Trains and registers a churn model as of a date: builds any missing feature snapshot of the out-of-time split
  * ({@link TimeSplit}: test at date - H, validation at date - 2H, training snapshots every {@code snapshotStepDays}
- * days, 14 by default, from date - 3H back) and the as-of date's (for the high-risk cut), labels them, fits and tunes ({@link ChurnTrainer}), and registers the refitted
- * model as a new version. With an incumbent, the {@link Challenger} decides whether the new version is accepted.
+ * days, 14 by default, from date - 3H back) and the as-of date's (for the high-risk cut), labels them, tunes, fits
+ * and tests ({@link ChurnTrainer}), and registers the fitted model as a new version. With an incumbent, the {@link Challenger} decides whether the new version is accepted.
  * With the generator's ground truth, also records the oracle ROC-AUC ({@link BinaryMetrics#oracleRocAuc}) as an
  * evaluation only: ground truth never reaches the features.
  */
@@ -107,10 +107,11 @@ public final class TrainJob {
       throw ChurnException.usage(e.getMessage());
     }
     if (!split.heldOutTest()) {
-      ctx.console().printf("[train] history too short for a held-out test snapshot (three dates %d days apart need "
-          + "data from %s): the reported metrics are the validation snapshot's, %s, which also chose the "
-          + "regularisation, so they flatter the model; the registry records this as evaluation '%s'%n", horizon,
-          firstSnapshot.minusDays(WARM_UP_DAYS).minusDays(horizon), split.validationDate(), split.evaluation());
+      ctx.console().printf("[train] history too short for a held-out test snapshot: training, validation and test "
+          + "snapshots %d days apart need data from %s, and it starts on %s; the reported metrics are the validation "
+          + "snapshot's (%s), which also chose the regularisation, so they flatter the model; the registry records "
+          + "this as evaluation '%s'%n", horizon, options.asOf().minusDays(3L * horizon + WARM_UP_DAYS), data.first(),
+          split.validationDate(), split.evaluation());
     }
     List<LocalDate> dates = new ArrayList<>(split.allDates());
     dates.add(options.asOf());

@@ -284,10 +284,11 @@ public final class Warehouse {
       writer = writer.partitionBy(table.partitionColumn());
     }
     writer.save(path(table));
+    long written = lastMetric(table, "numOutputRows"); // before the constraints' own commits
     table.constraints().forEach((name, check) ->
         spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD CONSTRAINT " + name + " CHECK (" + check + ")"));
     register(table);
-    return lastMetric(table, "numOutputRows");
+    return written;
   }
 
   private static Written merged(Dataset<Row> metrics) {
