@@ -101,7 +101,7 @@ public final class FeatureBuilder {
     Dataset<Row> agg = WindowState.aggregates(state);
     Dataset<Row> active;
     if (churn.byInactivity() && !churn.everActive()) {
-      // Active: a day with any event in the N days up to asOf, the state's latest active day within the lookback.
+      // Active: a day with any event in the N days up to asOf, the state's latest active day.
       Dataset<Row> recent = agg.where(col("_last_activity").gt(date_sub(d, churn.inactivityDays())))
           .select(col("_cid").as(Customers.CUSTOMER_ID));
       active = customers.where(col(Customers.SIGNUP_DATE).leq(d)).join(recent, Customers.CUSTOMER_ID);

@@ -186,11 +186,17 @@ public final class FeatureCatalogue {
         in -> coalesce(col(name), lit(0)), x -> {
           String value = x == Math.rint(x) && !unit.equals("currency") ? String.format(Locale.ROOT, "%.0f", x)
               : String.format(Locale.ROOT, "%.2f", x);
-          return unit.equals("currency") ? meaning + ": " + value : value + " " + meaning;
+          return unit.equals("currency") ? meaning + ": " + value
+              : value + " " + (x == 1 ? singular(meaning) : meaning);
         });
   }
 
-  /** (recent - prior) / (recent + prior) on daily rates over the last {@code recent} and the {@code prior} before. */
+  /** A count's meaning for one: its first plural word singular ("1 support ticket in the last 30 days"). */
+  static String singular(String meaning) {
+    return meaning.replaceFirst("\\b(\\w+)s\\b", "$1");
+  }
+
+    /** (recent - prior) / (recent + prior) on daily rates over the last {@code recent} and the {@code prior} before. */
   private static Feature trend(String signal, int recent, int prior, String span, String meaning) {
     String r = "_" + signal + "_r" + recent;
     String p = "_" + signal + "_p" + prior;

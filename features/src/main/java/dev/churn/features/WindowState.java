@@ -23,12 +23,13 @@ import org.apache.spark.sql.types.DataTypes;
  * leave them (D - w for each window w), instead of an aggregation over the whole lookback.
  *
  * <p>The catalogue declares its aggregates as one of four kinds ({@link Aggregate}); each kind has a from-scratch
- * expression over the lookback's rollup rows (what {@link FeatureBuilder#engagementFeatures} and the benchmark's
+ * expression over the rollup rows (what {@link FeatureBuilder#engagementFeatures} and the benchmark's
  * DuckDB peer compute) and a state it can be advanced with:
  * <ul>
  *   <li>{@link Sum} over days [from, to) ago: running sums over [0, w) for each window end w (a running total
- *   when {@code to} is {@link #ALL_HISTORY}); the sum is their difference. Counts are whole numbers and money is a decimal, so updating by addition and subtraction is exact
- *   and equals the from-scratch sum to the last digit.</li>
+ *   when {@code to} is {@link #ALL_HISTORY}); the sum is their difference. Counts are whole numbers and money is a
+ *   decimal, so updating by addition and subtraction is exact and equals the from-scratch sum to the last
+ *   digit.</li>
  *   <li>{@link Max} over the last w days: per column, the days of the longest such window whose value is larger
  *   than every later day's (a monotonic queue: a few entries, not the window's rows); the maximum over any w is
  *   its earliest entry within w days. Advancing drops the entries that left the window and those the entering
@@ -50,7 +51,7 @@ public final class WindowState {
   public static final DataType MONEY = DataTypes.createDecimalType(38, 6);
   public static final String CUSTOMER_ID = DailyActivity.CUSTOMER_ID;
 
-  /** An aggregate of the catalogue over the lookback's rollup rows. */
+  /** An aggregate of the catalogue over the rollup rows up to the as-of date. */
   public sealed interface Aggregate permits Sum, Max, Latest, LastChange {
     /** The aggregate computed from the rollup rows on or before the as-of date (windows bound themselves). */
     Column scratch(FeatureCatalogue.Inputs in);
@@ -194,7 +195,7 @@ public final class WindowState {
   }
 
   /**
-   * The state of {@code asOf} from the rollup rows of its lookback.
+   * The state of {@code asOf} from the rollup rows up to it.
    *
    * @param daily rollup rows dated on or before asOf (all of them: recency and plan changes reach back to the
    *     first day)
@@ -224,7 +225,7 @@ public final class WindowState {
     return filter(all, (e, i) -> forall(slice(all, i.plus(2), size(all)), later -> e.getField("v").gt(later.getField("v"))));
   }
 
-  private static DataType s(Running r) {
+  private static DataType type(Running r) {
     return r.sum().money() ? MONEY : DataTypes.LongType;
   }
 
@@ -247,7 +248,7 @@ public final class WindowState {
     List<Column> aggs = new ArrayList<>();
     SPEC.sumColumns().forEach((c, r) -> {
       aggs.add(sum(when(in.age().equalTo(0), r.sum().typed(in))).as("e_" + c));
-      aggs.add(r.window() == ALL_HISTORY ? lit(null).cast(s(r)).as("x_" + c)
+      aggs.add(r.window() == ALL_HISTORY ? lit(null).cast(type(r)).as("x_" + c)
           : sum(when(in.age().equalTo(r.window()), r.sum().typed(in))).as("x_" + c));
     });
     SPEC.queues().forEach((c, w) -> aggs.add(max(when(in.age().equalTo(0), col(c))).as("e_" + queueColumn(c))));

@@ -99,6 +99,9 @@ class NightlyJobTest extends JobsSuite {
     for (LocalDate d : NIGHTS) {
       CliRun run = nightly(d);
       assertEquals(0, run.exitCode(), run.err());
+      if (d.equals(NIGHTS.get(0))) {
+        assertTrue(run.out().contains("[train] history too short for a held-out test snapshot"), run.out());
+      }
     }
     afterFirstPass = tables();
     Warehouse w = new Warehouse(spark, wh);
@@ -106,6 +109,10 @@ class NightlyJobTest extends JobsSuite {
       assertFalse(w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(d.toString())).isEmpty(), "scored " + d);
     }
     assertEquals(1, w.read(Table.MODEL_REGISTRY).count(), "the first night trained the only model");
+    // 160 days of history hold training and validation snapshots but no held-out test: said and recorded.
+    Row v1 = w.read(Table.MODEL_REGISTRY).first();
+    assertEquals("validation (history too short for a held-out test snapshot)", v1.getAs("evaluation"));
+    assertEquals(v1.<java.sql.Date>getAs("validation_date"), v1.<java.sql.Date>getAs("test_date"));
     assertTrue(afterFirstPass.get("events_quarantine").size() > 0, "bad records of the nights are quarantined");
 
     // The same nights again, out of order: a rerun and a backfill at once.

@@ -62,7 +62,8 @@ public final class Reasons {
       String canonical = e.getKey();
       String word = e.getValue();
       if (canonical.equals("payment")) {
-        out = out.replace("successful payments", word + "s").replace("amount paid", "amount spent");
+        out = out.replace("successful payments", word + "s").replace("successful payment", word)
+            .replace("amount paid", "amount spent");
       }
       out = out.replace(canonical + "s", word + "s").replace(canonical, word);
     }

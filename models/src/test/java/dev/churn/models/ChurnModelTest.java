@@ -179,11 +179,14 @@ class ChurnModelTest extends SparkSuite {
     assertEquals("logins down 64% vs the previous 4 weeks", Reasons.phrase("logins_trend_7v28", "-0.47058823529"));
     assertEquals("no login for 12 days", Reasons.phrase("days_since_last_login", "12.0"));
     assertEquals("3 support tickets in the last 30 days", Reasons.phrase("tickets_30d", "3.0"));
+    assertEquals("1 support ticket in the last 30 days", Reasons.phrase("tickets_30d", "1.0"));
+    assertEquals("1 day with any event in the last 90 days", Reasons.phrase("active_days_90d", "1.0"));
     assertEquals("plan is free", Reasons.phrase("plan", "free"));
     // With the population's typical value, and in a purchase log's own words.
     Map<String, String> purchases = Reasons.vocabulary(Map.of(Reasons.VOCABULARY, "payment=purchase"));
     assertEquals("no purchase for 120 days (typical: 35 days)",
         Reasons.phrase("days_since_last_payment", "120.0", 35.0, purchases));
+    assertEquals("1 purchase in the last 30 days (typical: 4)", Reasons.phrase("payments_30d", "1.0", 4.0, purchases));
     assertEquals("2 purchases in the last 90 days (typical: 6)",
         Reasons.phrase("payments_90d", "2.0", Math.expm1(Math.log1p(6.0)), purchases));
     assertEquals("amount spent in the last 365 days: 12.50 (typical: 80)",
