@@ -7,8 +7,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,13 +81,26 @@ final class SqlCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Arrays, maps and structs as JSON (Spark's own rendering of them is Scala's, e.g. "ArraySeq(...)"). */
+  private static Dataset<Row> asText(Dataset<Row> result) {
+    StructField[] fields = result.schema().fields();
+    Column[] cols = new Column[fields.length];
+    for (int i = 0; i < fields.length; i++) {
+      DataType t = fields[i].dataType();
+      Column c = result.col("`" + fields[i].name().replace("`", "``") + "`");
+      cols[i] = t instanceof ArrayType || t instanceof MapType || t instanceof StructType
+          ? functions.to_json(c).as(fields[i].name()) : c;
+    }
+    return result.select(cols);
+  }
+
   static void print(PrintWriter out, Dataset<Row> result, int maxRows) {
     String[] columns = result.columns();
     if (columns.length == 0) {
       return;
     }
     out.println(String.join("\t", columns));
-    List<Row> rows = result.limit(maxRows + 1).collectAsList();
+    List<Row> rows = asText(result).limit(maxRows + 1).collectAsList();
     for (int i = 0; i < Math.min(rows.size(), maxRows); i++) {
       Row r = rows.get(i);
       StringBuilder sb = new StringBuilder();

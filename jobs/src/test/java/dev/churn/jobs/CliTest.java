@@ -49,6 +49,10 @@ class CliTest extends JobsSuite {
     assertEquals(0, before.exitCode(), before.err());
     assertEquals("one\n1\n", before.out());
     assertEquals(before.out(), after.out());
+    CliRun nested = cli("--warehouse", wh.toString(), "sql",
+        "SELECT array(1, 2) AS a, named_struct('x', 1, 'y', 'b') AS s, map('k', 0.5) AS m, 'plain' AS p");
+    assertEquals("a\ts\tm\tp\n[1,2]\t{\"x\":1,\"y\":\"b\"}\t{\"k\":0.5}\tplain\n", nested.out(),
+        "nested values print as JSON");
   }
 
   @Test
