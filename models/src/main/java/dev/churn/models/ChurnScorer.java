@@ -171,7 +171,7 @@ public final class ChurnScorer {
         if (!slots[i].equals(feature)) {
           continue;
         }
-        double gap = explanation.slotGaps().get(i);
+        double gap = explanation.slotDirections().get(i);
         if (typical == null) { // a category: the customer's level is its slot above the mean
           if (scaled.apply(i) > 0 && gap > 0) {
             return true;

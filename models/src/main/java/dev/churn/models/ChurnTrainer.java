@@ -224,8 +224,8 @@ public final class ChurnTrainer {
   }
 
   /**
-   * Per input slot, the mean standardised value among churners minus among stayers in {@code fit}; per numeric
-   * feature, its median there (the imputer's, back from log(1 + x) where the model takes it).
+   * Per input slot, the sign of its mean standardised value among churners minus among stayers in {@code fit};
+   * per numeric feature, its median there (the imputer's, back from log(1 + x) where the model takes it).
    */
   private static ModelSpec.Explanation explanation(PipelineModel model, Dataset<Row> fit, List<String> numeric) {
     List<Row> means = model.transform(fit).groupBy(col(Labels.LABEL))
@@ -240,9 +240,9 @@ public final class ChurnTrainer {
         stayers = m;
       }
     }
-    List<Double> gaps = new ArrayList<>();
+    List<Double> directions = new ArrayList<>();
     for (int i = 0; i < churners.length; i++) {
-      gaps.add(churners[i] - stayers[i]);
+      directions.add(Math.signum(churners[i] - stayers[i]));
     }
     Map<String, Double> typical = new LinkedHashMap<>();
     for (org.apache.spark.ml.Transformer stage : model.stages()) {
@@ -254,6 +254,6 @@ public final class ChurnTrainer {
         }
       }
     }
-    return new ModelSpec.Explanation(gaps, typical, REASON_FLOOR);
+    return new ModelSpec.Explanation(directions, typical, REASON_FLOOR);
   }
 }

@@ -72,12 +72,13 @@ public record ModelSpec(int version, Split split, Inputs inputs, Fit fit, Tiers 
   }
 
   /**
-   * What the reasons need beyond the coefficients: for each slot of the input vector, the training snapshots'
-   * mean of its standardised value among churners minus among stayers (its sign is the feature's risky direction
-   * on its own, whatever the sign the model gave it among correlated features); each numeric feature's typical
-   * (median) value among the training customers; and the smallest contribution to the logit worth a reason.
+   * What the reasons need beyond the coefficients: for each slot of the input vector, its risky direction on its
+   * own (+1 when churners' mean value in the training snapshots is above stayers', -1 below, 0 equal: the sign
+   * of the gap, not its double, so reruns store the same spec whatever order Spark sums in), whatever sign the
+   * model gave it among correlated features; each numeric feature's typical (median) value among the training
+   * customers; and the smallest contribution to the logit worth a reason.
    */
-  public record Explanation(List<Double> slotGaps, Map<String, Double> typical, double floor)
+  public record Explanation(List<Double> slotDirections, Map<String, Double> typical, double floor)
       implements java.io.Serializable {}
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
