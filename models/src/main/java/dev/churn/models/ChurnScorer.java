@@ -28,7 +28,7 @@ import org.apache.spark.sql.types.StructType;
  * over the feature's input slots; the intercept plus every feature's contribution is the model's raw logit, so
  * the reasons add up with the score. The three largest positive contributions are reported, each with the
  * feature, its value, its contribution and a readable phrase, when they are reasons ({@link TopReasons}); a
- * customer without any gets none (the report and the notebooks say "no single strong signal").
+ * customer without any gets one row without a feature whose phrase is {@link Reasons#NO_SIGNAL}.
  */
 public final class ChurnScorer {
   private ChurnScorer() {}
@@ -171,13 +171,13 @@ public final class ChurnScorer {
         if (!slots[i].equals(feature)) {
           continue;
         }
-        double gap = explanation.slotDirections().get(i);
+        double direction = explanation.slotDirections().get(i);
         if (typical == null) { // a category: the customer's level is its slot above the mean
-          if (scaled.apply(i) > 0 && gap > 0) {
+          if (scaled.apply(i) > 0 && direction > 0) {
             return true;
           }
         } else {
-          return value != null && gap != 0 && Math.signum(gap) * (Double.parseDouble(value) - typical) > 0;
+          return value != null && direction * (Double.parseDouble(value) - typical) > 0;
         }
       }
       return false;
