@@ -196,7 +196,7 @@ public final class FeatureCatalogue {
     return meaning.replaceFirst("\\b(\\w+)s\\b", "$1");
   }
 
-    /** (recent - prior) / (recent + prior) on daily rates over the last {@code recent} and the {@code prior} before. */
+  /** (recent - prior) / (recent + prior) on daily rates over the last {@code recent} and the {@code prior} before. */
   private static Feature trend(String signal, int recent, int prior, String span, String meaning) {
     String r = "_" + signal + "_r" + recent;
     String p = "_" + signal + "_p" + prior;
