@@ -88,15 +88,9 @@ public final class FeatureBuilder {
    * {@link #engagementFeatures} on the rollup the state was built from.
    *
    * @param state the rows of {@code feature_state} of asOf
-   * @throws IllegalArgumentException under inactivity churn longer than the lookback (the state cannot tell who
-   *     was active; use {@link #engagementFeatures})
    */
   public static Dataset<Row> fromState(Dataset<Row> state, Dataset<Row> customers, LocalDate asOf,
       ChurnDefinition churn, LifecycleRules rules) {
-    if (!stateKnowsActive(churn)) {
-      throw new IllegalArgumentException("inactivity churn after " + churn.inactivityDays() + " days is longer than "
-          + "the " + LOOKBACK_DAYS + "-day lookback the window state keeps");
-    }
     Column d = lit(Date.valueOf(asOf));
     Dataset<Row> agg = WindowState.aggregates(state);
     Dataset<Row> active;
@@ -109,11 +103,6 @@ public final class FeatureBuilder {
       active = activeCustomers(customers, null, asOf, churn);
     }
     return snapshot(active, agg, asOf, rules);
-  }
-
-  /** Whether {@link #fromState} can select the active customers under {@code churn}. */
-  public static boolean stateKnowsActive(ChurnDefinition churn) {
-    return !churn.byInactivity() || churn.everActive() || churn.inactivityDays() <= LOOKBACK_DAYS;
   }
 
   /** What the catalogue's expressions see on {@code asOf}, over daily_activity rows. */

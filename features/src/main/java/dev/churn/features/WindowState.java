@@ -137,9 +137,6 @@ public final class WindowState {
   private record Spec(TreeMap<String, Running> sumColumns, Map<String, Integer> queues,
       Map<String, Latest> latests, Map<String, LastChange> changes) {}
 
-  /** The latest day with any rollup row: kept by the state itself. */
-  private static final Latest ANY_DAY = new Latest("any_day", in -> lit(true));
-
   private static final Spec SPEC = spec();
 
   private static Spec spec() {
@@ -147,7 +144,6 @@ public final class WindowState {
     Map<String, Integer> queues = new LinkedHashMap<>();
     Map<String, Latest> latests = new LinkedHashMap<>();
     Map<String, LastChange> changes = new LinkedHashMap<>();
-    latests.put(latestColumn(ANY_DAY), ANY_DAY);
     for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
       f.aggregates().forEach((name, agg) -> {
         if (agg instanceof Sum s) {

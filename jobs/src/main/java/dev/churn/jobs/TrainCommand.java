@@ -45,7 +45,7 @@ final class TrainCommand implements Callable<Integer> {
     Map<String, Double> v = m.quality().reported();
     Map<String, Double> b = m.quality().baseline();
     ModelSpec.Split split = m.split();
-    boolean heldOut = split.testDate() != null && !split.testDate().equals(split.validationDate());
+    boolean heldOut = split.heldOutTest();
     out.printf(Locale.ROOT, "model v%d: horizon %d days, trained on %s, tuned on %s%s, %s on %s (%.0f customers, "
             + "churn rate %.3f)%n", m.version(), split.horizonDays(), split.trainDates(), split.validationDate(),
         heldOut ? " and refitted with it" : "", heldOut ? "tested out of time" : "reported (no held-out test)",

@@ -219,8 +219,9 @@ public final class ChurnTrainer {
     }
   }
 
-  private static Dataset<Row> on(Dataset<Row> labelled, List<LocalDate> dates) {
-    return labelled.where(col(FeatureBuilder.AS_OF_DATE).isin(dates.stream().map(java.sql.Date::valueOf).toArray()));
+  /** The rows of {@code snapshots} dated on one of {@code dates}. */
+  public static Dataset<Row> on(Dataset<Row> snapshots, List<LocalDate> dates) {
+    return snapshots.where(col(FeatureBuilder.AS_OF_DATE).isin(dates.stream().map(java.sql.Date::valueOf).toArray()));
   }
 
   /**

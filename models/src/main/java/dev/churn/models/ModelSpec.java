@@ -37,6 +37,11 @@ public record ModelSpec(int version, Split split, Inputs inputs, Fit fit, Tiers 
     public String reportedDate() {
       return testDate == null ? validationDate : testDate;
     }
+
+    /** Whether the reported metrics are on a held-out test snapshot (not the tuning one). */
+    public boolean heldOutTest() {
+      return testDate != null && !testDate.equals(validationDate);
+    }
   }
 
   /**

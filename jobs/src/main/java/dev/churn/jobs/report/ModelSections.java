@@ -50,7 +50,7 @@ record ModelSections(Warehouse warehouse, Page page) {
 
   void modelQuality(ModelSpec spec) {
     ModelSpec.Split split = spec.split();
-    boolean heldOut = split.testDate() != null && !split.testDate().equals(split.validationDate());
+    boolean heldOut = split.heldOutTest();
     page.append("<h2>Model v").append(spec.version()).append(": out-of-time quality on the ")
         .append(heldOut ? "test" : "validation").append(" snapshot ").append(split.reportedDate()).append("</h2>");
     page.append("<p>").append(heldOut ? "Tuned on the validation snapshot " + split.validationDate()

@@ -78,33 +78,26 @@ public final class FeaturesJob {
       Dataset<Row> customers = warehouse.read(Table.CUSTOMERS);
       List<Dataset<Row>> snapshots = new ArrayList<>();
       List<String> how = new ArrayList<>();
-      if (!FeatureBuilder.stateKnowsActive(churn)) {
-        how.add("from the lookback (inactivity churn longer than it)");
-        for (LocalDate d : dates) {
-          snapshots.add(FeatureBuilder.engagementFeatures(rollup(d), customers, d, churn, rules));
-        }
-      } else {
-        Map<LocalDate, Dataset<Row>> states = new TreeMap<>();
-        LocalDate at = latestState(dates.get(0));
-        Dataset<Row> state = at == null ? null : stateOf(at);
-        for (LocalDate d : dates) {
-          if (at != null && !at.plusDays(MAX_ADVANCE).isBefore(d)) {
-            how.add(d + " advanced from " + at);
-            for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
-              state = WindowState.advance(state, warehouse.read(Table.DAILY_ACTIVITY), x).localCheckpoint();
-              states.put(x, state);
-            }
-          } else {
-            how.add(d + " built from the lookback");
-            state = WindowState.fromScratch(rollup(d), d).localCheckpoint();
-            states.put(d, state);
+      Map<LocalDate, Dataset<Row>> states = new TreeMap<>();
+      LocalDate at = latestState(dates.get(0));
+      Dataset<Row> state = at == null ? null : stateOf(at);
+      for (LocalDate d : dates) {
+        if (at != null && !at.plusDays(MAX_ADVANCE).isBefore(d)) {
+          how.add(d + " advanced from " + at);
+          for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
+            state = WindowState.advance(state, warehouse.read(Table.DAILY_ACTIVITY), x).localCheckpoint();
+            states.put(x, state);
           }
-          at = d;
-          snapshots.add(FeatureBuilder.fromState(state, customers, d, churn, rules));
+        } else {
+          how.add(d + " built from the lookback");
+          state = WindowState.fromScratch(rollup(d), d).localCheckpoint();
+          states.put(d, state);
         }
-        warehouse.replaceDates(Table.FEATURE_STATE, union(states.values()), states.keySet());
-        KillPoints.reached(KillPoints.FEATURE_STATE_COMMITTED);
+        at = d;
+        snapshots.add(FeatureBuilder.fromState(state, customers, d, churn, rules));
       }
+      warehouse.replaceDates(Table.FEATURE_STATE, union(states.values()), states.keySet());
+      KillPoints.reached(KillPoints.FEATURE_STATE_COMMITTED);
       long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, union(snapshots), dates);
       return new RunLog.StageResult(n, n, 0, "window state " + String.join("; ", how));
     });

@@ -1,10 +1,8 @@
 package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import dev.churn.features.ChurnDefinition;
-import dev.churn.features.FeatureBuilder;
 import dev.churn.features.Labels;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.KillPoints;
@@ -20,7 +18,6 @@ import dev.churn.models.ChurnTrainer;
 import dev.churn.models.ModelSpec;
 import dev.churn.models.Reasons;
 import dev.churn.models.TimeSplit;
-import java.sql.Date;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -125,13 +122,10 @@ public final class TrainJob {
     KillPoints.reached(KillPoints.TRAINING_SNAPSHOTS_BUILT);
     Trained trained = log.stage("train", () -> {
       Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES);
-      Dataset<Row> snapshots = features.where(col(FeatureBuilder.AS_OF_DATE)
-          .isin(split.allDates().stream().map(Date::valueOf).toArray()));
-      Dataset<Row> labelled = Labels.label(snapshots, warehouse.read(Table.CUSTOMERS),
+      Dataset<Row> labelled = Labels.label(ChurnTrainer.on(features, split.allDates()), warehouse.read(Table.CUSTOMERS),
           warehouse.read(Table.DAILY_ACTIVITY), churn, horizon).persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        return trainAndRegister(labelled, features.where(col(FeatureBuilder.AS_OF_DATE)
-            .equalTo(lit(Date.valueOf(options.asOf())))), split, churn);
+        return trainAndRegister(labelled, ChurnTrainer.on(features, List.of(options.asOf())), split, churn);
       } finally {
         labelled.unpersist();
       }
@@ -149,7 +143,7 @@ public final class TrainJob {
       throw ChurnException.badData("cannot train: " + e.getMessage());
     }
     Map<String, Double> metrics = new LinkedHashMap<>(outcome.spec().quality().test());
-    Dataset<Row> test = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(split.testDate()))));
+    Dataset<Row> test = ChurnTrainer.on(labelled, List.of(split.testDate()));
     if (options.truthPath() != null) {
       metrics.put("oracle_roc_auc", BinaryMetrics.oracleRocAuc(test, Labels.LABEL,
           ctx.warehouse().spark().read().parquet(options.truthPath() + "/hazard"), split.testDate(),
