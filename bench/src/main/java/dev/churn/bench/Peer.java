@@ -144,7 +144,8 @@ public final class Peer {
     List<String> cols = new ArrayList<>();
     for (DailyActivity.Signal s : DailyActivity.Signal.values()) {
       String type = switch (s) {
-        case EVENTS, ACTIVE_USERS, TICKETS_HIGH, PAYMENT_AMOUNT -> null;
+        case EVENTS, ACTIVE_USERS, TICKETS_HIGH, PAYMENT_AMOUNT, REFUND_AMOUNT -> null;
+        case REFUNDS -> "refund";
         case LOGINS -> "login";
         case SESSIONS -> "session";
         case FEATURE_USES -> "feature_use";
@@ -165,9 +166,10 @@ public final class Peer {
         case ACTIVE_USERS -> "count(DISTINCT CASE WHEN event_type IN ('login', 'session', 'feature_use') THEN user_id END)";
         case TICKETS_HIGH -> "count(*) FILTER (WHERE event_type = 'support_ticket' AND severity IN ('high', 'urgent', 'critical'))";
         case PAYMENT_AMOUNT -> "coalesce(sum(amount) FILTER (WHERE event_type = 'payment'), 0.0)";
+        case REFUND_AMOUNT -> "coalesce(sum(abs(amount)) FILTER (WHERE event_type = 'refund'), 0.0)";
         default -> "count(*) FILTER (WHERE event_type = '" + type + "')";
       };
-      cols.add("CAST(" + agg + " AS " + (s == DailyActivity.Signal.PAYMENT_AMOUNT ? "DOUBLE" : "INTEGER") + ") AS "
+      cols.add("CAST(" + agg + " AS " + (s.money() ? "DOUBLE" : "INTEGER") + ") AS "
           + s.column());
     }
     String change = "event_type IN ('plan_upgrade', 'plan_downgrade') AND mrr IS NOT NULL";

@@ -46,31 +46,61 @@ public final class CustomerMerge {
   /**
    * A batch's per-customer {@link Customers#eventSummary} onto the stored rows: first and last event dates widen,
    * the earliest cancellation wins (and is the churn date under cancellation churn), and a later plan change
-   * replaces plan and MRR. A customer first seen in events signs up on its first event day, with the mapping's
-   * constant attributes ({@code constants}: segment, industry, plan) or {@link Customers#UNKNOWN}.
+   * replaces plan and MRR. A customer first seen in events signs up on its first event day (or the signup_date its
+   * records give), with the attributes its records give ({@code attributes}: customer_id and text columns named by
+   * {@link SourceMapping#CUSTOMER_ATTRIBUTES}, from {@link EventValidation#customerAttributes}; null for none), else
+   * the mapping's constants ({@code constants}), else {@link Customers#UNKNOWN}. A known customer keeps its own.
    */
   public static Dataset<Row> fromEvents(Dataset<Row> summary, Dataset<Row> stored, ChurnDefinition churn,
-      Map<String, String> constants) {
-    Dataset<Row> j = withStored(summary, stored);
+      Map<String, String> constants, Dataset<Row> attributes) {
+    Dataset<Row> source = summary;
+    List<String> given = new ArrayList<>();
+    if (attributes != null) {
+      for (String c : attributes.columns()) {
+        if (!c.equals(CUSTOMER_ID)) {
+          given.add(c);
+        }
+      }
+      List<Column> renamed = new ArrayList<>(List.of(col(CUSTOMER_ID).as("_a_id")));
+      given.forEach(c -> renamed.add(col(c).as(ATTRIBUTE + c)));
+      Dataset<Row> a = attributes.select(renamed.toArray(Column[]::new));
+      source = summary.join(a, summary.col(CUSTOMER_ID).equalTo(a.col("_a_id")), "left").drop("_a_id");
+    }
+    java.util.function.Function<String, Column> attribute = name -> {
+      Column constant = constants.containsKey(name) ? lit(constants.get(name)) : lit(null).cast("string");
+      return given.contains(name) ? coalesce(col(ATTRIBUTE + name), constant) : constant;
+    };
+    java.util.function.Function<String, Column> text = name -> coalesce(lower(trim(attribute.apply(name))), lit(UNKNOWN));
+    Dataset<Row> j = withStored(source, stored);
     Column known = t(CUSTOMER_ID).isNotNull();
     Column newer = col(PLAN_CHANGED_AT).isNotNull()
         .and(t(PLAN_CHANGED_AT).isNull().or(col(PLAN_CHANGED_AT).gt(t(PLAN_CHANGED_AT))));
-    Column plan = lit(constants.getOrDefault(PLAN, UNKNOWN));
+    Column plan = text.apply(PLAN);
+    Column mrr = coalesce(trim(attribute.apply(MRR)).try_cast("double"), lit(0.0));
+    Column signup = coalesce(try_to_date(trim(attribute.apply(SIGNUP_DATE))), col(FIRST_EVENT_DATE));
     Column cancelled = least(t(CANCELLED_ON), col(CANCELLED_ON));
     return j.select(complete(Map.ofEntries(
-        Map.entry(SEGMENT, when(known, t(SEGMENT)).otherwise(lit(constants.getOrDefault(SEGMENT, UNKNOWN)))),
-        Map.entry(INDUSTRY, when(known, t(INDUSTRY)).otherwise(lit(constants.getOrDefault(INDUSTRY, UNKNOWN)))),
+        Map.entry(SEGMENT, when(known, t(SEGMENT)).otherwise(text.apply(SEGMENT))),
+        Map.entry(INDUSTRY, when(known, t(INDUSTRY)).otherwise(text.apply(INDUSTRY))),
         Map.entry(PLAN, when(known, when(newer, col(PLAN)).otherwise(t(PLAN))).otherwise(coalesce(col(PLAN), plan))),
-        Map.entry(MRR, when(known, when(newer, col(MRR)).otherwise(t(MRR))).otherwise(coalesce(col(MRR), lit(0.0)))),
+        Map.entry(MRR, when(known, when(newer, col(MRR)).otherwise(t(MRR))).otherwise(coalesce(col(MRR), mrr))),
         Map.entry(PLAN_CHANGED_AT, when(newer, col(PLAN_CHANGED_AT)).otherwise(t(PLAN_CHANGED_AT))),
-        Map.entry(SIGNUP_DATE, when(known, t(SIGNUP_DATE)).otherwise(col(FIRST_EVENT_DATE))),
+        Map.entry(SIGNUP_DATE, when(known, t(SIGNUP_DATE)).otherwise(signup)),
         Map.entry(SIGNUP_PLAN, when(known, t(SIGNUP_PLAN)).otherwise(plan)),
-        Map.entry(SIGNUP_MRR, when(known, t(SIGNUP_MRR)).otherwise(lit(0.0))),
+        Map.entry(SIGNUP_MRR, when(known, t(SIGNUP_MRR)).otherwise(mrr)),
         Map.entry(FIRST_EVENT_DATE, least(t(FIRST_EVENT_DATE), col(FIRST_EVENT_DATE))),
         Map.entry(LAST_EVENT_DATE, greatest(t(LAST_EVENT_DATE), col(LAST_EVENT_DATE))),
         Map.entry(CANCELLED_ON, cancelled),
         Map.entry(CHURN_DATE, churn.byInactivity() ? t(CHURN_DATE) : cancelled))));
   }
+
+  /** As {@link #fromEvents(Dataset, Dataset, ChurnDefinition, Map, Dataset)} without attributes from records. */
+  public static Dataset<Row> fromEvents(Dataset<Row> summary, Dataset<Row> stored, ChurnDefinition churn,
+      Map<String, String> constants) {
+    return fromEvents(summary, stored, churn, constants, null);
+  }
+
+  private static final String ATTRIBUTE = "_a_";
 
   /**
    * Under inactivity churn of {@code days} days: the day a customer's silence reached that length, if that day is

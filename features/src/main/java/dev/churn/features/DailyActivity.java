@@ -35,6 +35,8 @@ public final class DailyActivity {
     PAYMENTS("payments", "successful payments", EventType.PAYMENT),
     PAYMENT_AMOUNT("payment_amount", "amount paid (currency units)"),
     FAILED_PAYMENTS("failed_payments", "failed payments", EventType.PAYMENT_FAILED),
+    REFUNDS("refunds", "refunds", EventType.REFUND),
+    REFUND_AMOUNT("refund_amount", "amount refunded (currency units, as a positive sum)"),
     UPGRADES("upgrades", "plan upgrades", EventType.PLAN_UPGRADE),
     DOWNGRADES("downgrades", "plan downgrades", EventType.PLAN_DOWNGRADE),
     TRIAL_STARTS("trial_starts", "trial starts", EventType.TRIAL_START),
@@ -57,6 +59,11 @@ public final class DailyActivity {
 
     public String column() { return column; }
     public String meaning() { return meaning; }
+
+    /** Whether the signal sums money (a double) rather than counting (an int). */
+    public boolean money() {
+      return this == PAYMENT_AMOUNT || this == REFUND_AMOUNT;
+    }
   }
 
   /**
@@ -79,9 +86,11 @@ public final class DailyActivity {
         case TICKETS_HIGH -> count(when(type.equalTo(EventType.SUPPORT_TICKET.wireName())
             .and(col(Events.SEVERITY).isin("high", "urgent", "critical")), lit(1)));
         case PAYMENT_AMOUNT -> coalesce(sum(when(type.equalTo(EventType.PAYMENT.wireName()), col(Events.AMOUNT))), lit(0.0));
+        case REFUND_AMOUNT -> coalesce(sum(when(type.equalTo(EventType.REFUND.wireName()), abs(col(Events.AMOUNT)))),
+            lit(0.0));
         default -> count(when(type.equalTo(s.type.wireName()), lit(1)));
       };
-      aggs.add(agg.cast(s == Signal.PAYMENT_AMOUNT ? "double" : "int").as(s.column));
+      aggs.add(agg.cast(s.money() ? "double" : "int").as(s.column));
     }
     aggs.add(max_by(when(planChange, col(Events.MRR)), when(planChange, col(Events.EVENT_TIME))).as(MRR_END));
     aggs.add(max_by(when(planChange, col(Events.PLAN)), when(planChange, col(Events.EVENT_TIME))).as(PLAN_END));

@@ -20,6 +20,8 @@ public enum EventType {
   PLAN_DOWNGRADE("plan_downgrade"),
   PAYMENT("payment"),
   PAYMENT_FAILED("payment_failed"),
+  /** Money given back (an invoice's cancellation): amount and quantity may be negative. */
+  REFUND("refund"),
   TRIAL_START("trial_start"),
   TRIAL_END("trial_end"),
   CANCELLATION("cancellation");

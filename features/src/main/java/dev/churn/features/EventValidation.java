@@ -10,6 +10,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
@@ -34,10 +35,25 @@ public final class EventValidation {
   private static final String QUANTITY_I = "_quantity";
   private static final String MRR_D = "_mrr";
 
+  /** The mapping's exclusion a record meets (its reason code), or null. */
+  public static final String EXCLUDED = "_excluded";
+  /** The order a line belongs to under the mapping's order_grain (its grain values), or null. */
+  public static final String GRAIN = "_grain";
+  /** A numeric field whose expression gave no value although its columns hold one: the field's detail. */
+  private static final String EXPRESSION_FAILED = "_expression_failed";
+  private static final String ATTRIBUTE = "_attr_";
+
+  /** The column of a record's customer attribute from the mapping's customer_columns (text, null when absent). */
+  public static String attributeColumn(String attribute) {
+    return ATTRIBUTE + attribute;
+  }
+
   /**
    * Renames and fills a raw frame's columns into the canonical string fields of {@link Events#RAW_SCHEMA},
-   * applying the mapping's constants and event-name translation. Source columns a mapping does not name are
-   * dropped; canonical fields absent from the source are null.
+   * applying the mapping's constants, expressions ({@link SourceExpressions}) and event-name translation, and adds
+   * {@link #EXCLUDED}, {@link #GRAIN} and the customer attributes of the mapping's customer_columns
+   * ({@link #attributeColumn}). Source columns a mapping does not name are dropped; canonical fields absent from
+   * the source are null.
    */
   public static Dataset<Row> toCanonical(Dataset<Row> raw, SourceMapping mapping) {
     List<String> present = List.of(raw.columns());
@@ -46,12 +62,23 @@ public final class EventValidation {
         FOLDER_DATE)) {
       cols.add(col(lineage));
     }
+    Column failed = lit(null).cast(DataTypes.StringType);
     for (String field : Events.RAW_SCHEMA.fieldNames()) {
       Column value;
+      String source = mapping.sourceColumn(field);
       if (mapping.constants().containsKey(field)) {
         value = lit(mapping.constants().get(field));
-      } else if (present.contains(mapping.sourceColumn(field))) {
-        value = col("`" + mapping.sourceColumn(field) + "`").cast(DataTypes.StringType);
+      } else if (mapping.columns().containsKey(field) || present.contains(source)) {
+        value = SourceExpressions.column(source, present).cast(DataTypes.StringType);
+        if (NUMERIC_FIELDS.contains(field) && !SourceExpressions.isColumn(source, present)) {
+          Column inputsGiven = lit(true);
+          for (List<String> ref : SourceExpressions.references(source)) {
+            Column c = col("`" + String.join("`.`", ref) + "`").cast(DataTypes.StringType);
+            inputsGiven = inputsGiven.and(c.isNotNull()).and(trim(c).notEqual(""));
+          }
+          failed = when(value.isNull().and(inputsGiven), lit(field + " = " + source + " has no value for this record"))
+              .otherwise(failed);
+        }
       } else {
         value = lit(null).cast(DataTypes.StringType);
       }
@@ -65,8 +92,29 @@ public final class EventValidation {
       }
       cols.add(value.as(field));
     }
+    cols.add(failed.as(EXPRESSION_FAILED));
+    Column excluded = lit(null).cast(DataTypes.StringType);
+    List<Map.Entry<String, String>> rules = new ArrayList<>(mapping.exclude().entrySet());
+    java.util.Collections.reverse(rules); // the first rule a record meets names it
+    for (Map.Entry<String, String> rule : rules) {
+      excluded = when(coalesce(SourceExpressions.column(rule.getValue(), present).cast(DataTypes.BooleanType),
+          lit(false)), lit(rule.getKey())).otherwise(excluded);
+    }
+    cols.add(excluded.as(EXCLUDED));
+    for (Map.Entry<String, String> a : mapping.customerColumns().entrySet()) {
+      cols.add(nullif(trim(SourceExpressions.column(a.getValue(), present).cast(DataTypes.StringType)), lit(""))
+          .as(attributeColumn(a.getKey())));
+    }
+    Column grain = lit(null).cast(DataTypes.StringType);
+    if (!mapping.orderGrain().isEmpty()) {
+      grain = to_json(array(mapping.orderGrain().stream()
+          .map(g -> SourceExpressions.column(g, present).cast(DataTypes.StringType)).toArray(Column[]::new)));
+    }
+    cols.add(grain.as(GRAIN));
     return raw.select(cols.toArray(Column[]::new));
   }
+
+  private static final List<String> NUMERIC_FIELDS = List.of(Events.AMOUNT, Events.QUANTITY, Events.MRR);
 
   /**
    * Whether the record gives customer_id as a JSON number, which churn's own format forbids (its ids are strings:
@@ -90,9 +138,7 @@ public final class EventValidation {
    */
   public static Dataset<Row> validate(Dataset<Row> canonical, SourceMapping mapping, LocalDate runDate) {
     Column rawTime = col(Events.EVENT_TIME);
-    Column ts = mapping.timestampFormat() == null
-        ? try_to_timestamp(trim(rawTime))
-        : try_to_timestamp(trim(rawTime), lit(mapping.timestampFormat()));
+    Column ts = timestamp(trim(rawTime), mapping);
     Column reference = runDate == null ? col(FOLDER_DATE) : coalesce(col(FOLDER_DATE), lit(java.sql.Date.valueOf(runDate)));
     Column customer = trim(col(Events.CUSTOMER_ID));
     Column eventType = lower(trim(col(Events.EVENT_TYPE)));
@@ -114,12 +160,15 @@ public final class EventValidation {
       oversized = oversized == null ? tooLong : oversized.or(tooLong);
     }
     Column early = to_date(col(TS)).lt(lit(java.sql.Date.valueOf(mapping.earliestEventDate())));
-    Column negative = col(AMOUNT_D).lt(0).or(col(QUANTITY_I).lt(0)).or(col(MRR_D).lt(0));
+    // A refund gives money back: its amount and quantity may be negative (an invoice's cancellation lines are).
+    Column negative = col(AMOUNT_D).lt(0).or(col(QUANTITY_I).lt(0))
+        .and(col(Events.EVENT_TYPE).notEqual(EventType.REFUND.wireName())).or(col(MRR_D).lt(0));
     Column future = to_date(col(TS)).gt(date_add(reference, 1));
 
     Column reason = when(col(MALFORMED), lit(RejectReason.MALFORMED.code()))
         .when(coalesce(col(Events.RAW_RECORD).contains(REPLACEMENT_CHARACTER), lit(false)),
             lit(RejectReason.INVALID_UTF8.code()))
+        .when(col(EXCLUDED).isNotNull(), col(EXCLUDED))
         .when(col(Events.CUSTOMER_ID).isNull().or(col(Events.CUSTOMER_ID).equalTo("")),
             lit(RejectReason.MISSING_CUSTOMER_ID.code()))
         .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("["))
@@ -130,7 +179,8 @@ public final class EventValidation {
         .when(coalesce(early, lit(false)), lit(RejectReason.EARLY_TIMESTAMP.code()))
         .when(col(Events.EVENT_TYPE).isNull().or(not(col(Events.EVENT_TYPE).isin(EventType.wireNames().toArray()))),
             lit(RejectReason.UNKNOWN_EVENT_TYPE.code()))
-        .when(coalesce(badNumber, lit(false)), lit(RejectReason.BAD_NUMBER.code()))
+        .when(coalesce(badNumber, lit(false)).or(col(EXPRESSION_FAILED).isNotNull()),
+            lit(RejectReason.BAD_NUMBER.code()))
         .when(coalesce(nonFinite, lit(false)), lit(RejectReason.NON_FINITE_NUMBER.code()))
         .when(coalesce(negative, lit(false)), lit(RejectReason.NEGATIVE_AMOUNT.code()));
 
@@ -146,6 +196,9 @@ public final class EventValidation {
         .when(why.equalTo(RejectReason.UNKNOWN_EVENT_TYPE.code()),
             concat(lit("event_type '"), coalesce(col(Events.EVENT_TYPE), lit("null")), lit("' is not known")))
         .when(why.equalTo(RejectReason.MALFORMED.code()), lit("the record could not be parsed as " + mapping.format()))
+        .when(why.equalTo(RejectReason.BAD_NUMBER.code()).and(col(EXPRESSION_FAILED).isNotNull()),
+            col(EXPRESSION_FAILED))
+        .when(col(EXCLUDED).isNotNull().and(why.equalTo(col(EXCLUDED))), excludedDetail(mapping))
         .when(why.isNotNull(), reasonDescription(why));
 
     // Reason first, then detail from the reason column: nesting the reason expression in detail multiplied
@@ -153,7 +206,81 @@ public final class EventValidation {
     return typed
         .withColumn(Events.REASON, reason)
         .withColumn(Events.DETAIL, detail)
-        .withColumn(Events.EVENT_KEY, eventKey(mapping.identity()));
+        .withColumn(Events.EVENT_KEY, mapping.orderGrain().isEmpty() ? eventKey(mapping.identity())
+            : concat(lit("order:"), sha2(to_json(array(col(Events.SOURCE_FILE), col(Events.CUSTOMER_ID),
+                col(Events.EVENT_TYPE), col(GRAIN))), 256)));
+  }
+
+  /**
+   * Under an order_grain, one event per order: the accepted lines ({@link #acceptedEvents} rows) of each event key
+   * (source file, customer, type and grain values) folded into one, amount and quantity summed, at its first
+   * line's time, with the first line's (by position) other fields and lineage.
+   */
+  public static Dataset<Row> foldOrders(Dataset<Row> lines) {
+    List<Column> aggs = new ArrayList<>();
+    for (String c : lines.columns()) {
+      if (c.equals(Events.EVENT_KEY) || c.equals(Events.EVENT_DATE)) {
+        continue;
+      }
+      Column agg = switch (c) {
+        case Events.AMOUNT -> sum(col(c)).cast(DataTypes.DoubleType);
+        case Events.QUANTITY -> sum(col(c)).cast(DataTypes.IntegerType);
+        case Events.EVENT_TIME, Events.SOURCE_POSITION -> min(col(c));
+        default -> min_by(col(c), col(Events.SOURCE_POSITION));
+      };
+      aggs.add(agg.as(c));
+    }
+    Dataset<Row> folded = lines.groupBy(col(Events.EVENT_KEY)).agg(aggs.get(0), aggs.subList(1, aggs.size())
+        .toArray(Column[]::new));
+    return folded.withColumn(Events.EVENT_DATE, to_date(col(Events.EVENT_TIME))).select(
+        java.util.Arrays.stream(lines.columns()).map(functions::col).toArray(Column[]::new));
+  }
+
+  /**
+   * The customer attributes of the mapping's customer_columns, one row per customer of the accepted records: the
+   * value of the customer's first record (by time, then file and position) that gives one, so an attribute is known
+   * from the customer's first day on and no snapshot sees a later value. Null when the mapping has none.
+   */
+  public static Dataset<Row> customerAttributes(Dataset<Row> checked, SourceMapping mapping) {
+    if (mapping.customerColumns().isEmpty()) {
+      return null;
+    }
+    Column order = struct(col(TS), col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION));
+    List<Column> aggs = new ArrayList<>();
+    for (String a : mapping.customerColumns().keySet()) {
+      aggs.add(min_by(col(attributeColumn(a)), when(col(attributeColumn(a)).isNotNull(), order)).as(a));
+    }
+    return checked.where(col(Events.REASON).isNull()).groupBy(col(Events.CUSTOMER_ID))
+        .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
+  }
+
+  /**
+   * A raw time as a timestamp: the mapping's pattern (default ISO-8601) or epoch seconds or milliseconds; a time
+   * written without an offset is in the mapping's timezone (default UTC).
+   */
+  private static Column timestamp(Column raw, SourceMapping mapping) {
+    String format = mapping.timestampFormat();
+    if (SourceMapping.EPOCH_SECONDS.equals(format)) {
+      return timestamp_seconds(raw.try_cast(DataTypes.createDecimalType(20, 6)));
+    }
+    if (SourceMapping.EPOCH_MILLIS.equals(format)) {
+      return timestamp_millis(raw.try_cast(DataTypes.LongType));
+    }
+    Column ts = format == null ? try_to_timestamp(raw) : try_to_timestamp(raw, lit(format));
+    if (mapping.timezone() == null) {
+      return ts;
+    }
+    Column hasOffset = raw.rlike("\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?\\s*([zZ]|(UTC|GMT)?[+-]\\d{2}(:?\\d{2})?)$");
+    return when(hasOffset, ts).otherwise(to_utc_timestamp(ts, mapping.timezone()));
+  }
+
+  private static Column excludedDetail(SourceMapping mapping) {
+    Column out = lit(null).cast(DataTypes.StringType);
+    for (Map.Entry<String, String> rule : mapping.exclude().entrySet()) {
+      out = when(col(EXCLUDED).equalTo(rule.getKey()), lit("not a customer event: the mapping excludes rows where "
+          + rule.getValue())).otherwise(out);
+    }
+    return out;
   }
 
   /** Ids and texts longer than this are refused as {@code oversized_field}: no real id or plan name is. */
@@ -250,6 +377,20 @@ public final class EventValidation {
    * {@link Events#SOURCE_POSITION}, each pair once (null when nothing stored can match).
    */
   public static Dataset<Row> markReplays(Dataset<Row> records, Dataset<Row> storedPositions) {
+    return markReplays(records, storedPositions, false);
+  }
+
+  /**
+   * As {@link #markReplays(Dataset, Dataset)}; under an order_grain ({@code orders}) an order is one stored event
+   * keyed by its file, customer and grain values, so a valid line whose key is stored ({@code storedPositions}
+   * then holds {@link Events#EVENT_KEY}) is a replay of its file.
+   */
+  public static Dataset<Row> markReplays(Dataset<Row> records, Dataset<Row> storedPositions, boolean orders) {
+    if (orders && storedPositions != null) {
+      Dataset<Row> stored = storedPositions.select(col(Events.EVENT_KEY).as("_sk"), lit(true).as(REPLAY));
+      return records.join(stored, col(Events.EVENT_KEY).equalTo(col("_sk")).and(col(Events.REASON).isNull()), "left")
+          .withColumn(REPLAY, coalesce(col(REPLAY), lit(false))).drop("_sk");
+    }
     if (storedPositions == null) {
       return records.withColumn(REPLAY, lit(false));
     }

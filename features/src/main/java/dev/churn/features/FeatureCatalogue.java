@@ -94,7 +94,14 @@ public final class FeatureCatalogue {
       for (DailyActivity.Signal s : WINDOWED) {
         String name = s.column() + "_" + w + "d";
         out.add(aggregate(name, s.meaning() + " in the last " + w + " days", w + " days",
-            s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", signalSum(s, 0, w)));
+            s.money() ? "currency" : "count", signalSum(s, 0, w)));
+      }
+      if (w >= 30) { // refunds are rare: a week says nothing
+        for (DailyActivity.Signal s : new DailyActivity.Signal[] {DailyActivity.Signal.REFUNDS,
+            DailyActivity.Signal.REFUND_AMOUNT}) {
+          out.add(aggregate(s.column() + "_" + w + "d", s.meaning() + " in the last " + w + " days", w + " days",
+              s.money() ? "currency" : "count", signalSum(s, 0, w)));
+        }
       }
       out.add(aggregate("active_days_" + w + "d", "days with any event in the last " + w + " days", w + " days",
           "days", activeDays(0, w)));
@@ -117,7 +124,7 @@ public final class FeatureCatalogue {
         default -> "newsletter unsubscribes in the last 365 days (an unsubscribe is lasting)";
       };
       out.add(aggregate(s.column() + "_365d", meaning, "365 days",
-          s == DailyActivity.Signal.PAYMENT_AMOUNT ? "currency" : "count", signalSum(s, 0, FeatureBuilder.LOOKBACK_DAYS)));
+          s.money() ? "currency" : "count", signalSum(s, 0, FeatureBuilder.LOOKBACK_DAYS)));
     }
     for (String[] r : new String[][] {{"login", "logins"}, {"activity", "events"}, {"ticket", "tickets"},
         {"payment", "payments"}}) {
@@ -248,7 +255,8 @@ public final class FeatureCatalogue {
 
   private static WindowState.Sum signalSum(String column, int from, int to) {
     return new WindowState.Sum(column, in -> col(column), from, to,
-        column.equals(DailyActivity.Signal.PAYMENT_AMOUNT.column()));
+        column.equals(DailyActivity.Signal.PAYMENT_AMOUNT.column())
+            || column.equals(DailyActivity.Signal.REFUND_AMOUNT.column()));
   }
 
   /** Days with any event among the rows {@code from} to {@code to - 1} days old. */

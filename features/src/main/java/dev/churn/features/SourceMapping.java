@@ -27,12 +27,21 @@ import java.util.Set;
  *   "delimiter": "whitespace",             // csv only: a character, or "whitespace" for runs of blanks
  *   "header": true,                        // csv only: first line of each file names the columns
  *   "columns": {"customer_id": "customer_id", "event_time": "date", "amount": "dollar_value"},
- *   "timestamp_format": "yyyyMMdd",        // Spark datetime pattern; default ISO-8601
+ *                                          // each value a source column or a Spark SQL expression over them
+ *                                          // ("Quantity * UnitPrice"; backticks for odd names; a.b for nested JSON)
+ *   "timestamp_format": "yyyyMMdd",        // Spark datetime pattern, epoch_seconds or epoch_millis; default ISO-8601
+ *   "timezone": "Europe/London",           // the zone of times written without an offset (default UTC)
  *   "constants": {"event_type": "purchase"},
  *   "event_types": {"purchase": "payment"},
  *   "identity": "position",                // event_id (default) | position | content
  *   "earliest_event_date": "1990-01-01",   // events before it are rejected as early_timestamp (default 1971-01-01)
  *   "customer_constants": {"segment": "consumer", "industry": "retail"},
+ *   "customer_columns": {"segment": "Country"},  // attributes from the records: the customer's first record's
+ *                                          // value (known from its first day); constants are the fallback
+ *   "exclude": {"no_customer": "CustomerID IS NULL"},  // rows that are not customer events: quarantined under
+ *                                          // that reason, not counted against --max-bad-fraction
+ *   "order_grain": ["InvoiceNo"],          // lines with equal values (and customer, type, file) are one event:
+ *                                          // amount and quantity summed
  *   "churn": {"inactivity_days": 90}       // or {"cancellation_event_types": ["cancellation"]}; under
  *                                          // inactivity, "population": "ever_active" scores lapsed customers too
  * }
@@ -50,7 +59,12 @@ public final class SourceMapping implements Serializable {
   public static final String DEFAULT_NAME = "canonical";
   private static final Set<String> KNOWN_KEYS = Set.of("name", "format", "delimiter", "header", "columns",
       "timestamp_format", "constants", "event_types", "identity", "customer_constants", "churn",
-      "earliest_event_date");
+      "earliest_event_date", "customer_columns", "exclude", "order_grain", "timezone");
+  /** The customer attributes {@code customer_columns} and {@code customer_constants} may set. */
+  public static final List<String> CUSTOMER_ATTRIBUTES = List.of(Customers.SEGMENT, Customers.INDUSTRY,
+      Customers.PLAN, Customers.MRR, Customers.SIGNUP_DATE);
+  public static final String EPOCH_SECONDS = "epoch_seconds";
+  public static final String EPOCH_MILLIS = "epoch_millis";
   /** Events dated before this are implausible unless a mapping says otherwise: it catches epoch-zero times. */
   public static final LocalDate DEFAULT_EARLIEST_EVENT_DATE = LocalDate.of(1971, 1, 1);
 
@@ -66,10 +80,15 @@ public final class SourceMapping implements Serializable {
   private final Map<String, String> customerConstants;
   private final ChurnDefinition churn;
   private final LocalDate earliestEventDate;
+  private final Map<String, String> customerColumns;
+  private final Map<String, String> exclude;
+  private final List<String> orderGrain;
+  private final String timezone;
 
   private SourceMapping(String name, String format, String delimiter, boolean header, Map<String, String> columns,
       String timestampFormat, Map<String, String> constants, Map<String, String> eventTypes, Identity identity,
-      Map<String, String> customerConstants, ChurnDefinition churn, LocalDate earliestEventDate) {
+      Map<String, String> customerConstants, ChurnDefinition churn, LocalDate earliestEventDate,
+      Map<String, String> customerColumns, Map<String, String> exclude, List<String> orderGrain, String timezone) {
     this.name = name;
     this.format = format;
     this.delimiter = delimiter;
@@ -82,13 +101,18 @@ public final class SourceMapping implements Serializable {
     this.customerConstants = Collections.unmodifiableMap(customerConstants);
     this.churn = churn;
     this.earliestEventDate = earliestEventDate;
+    this.customerColumns = Collections.unmodifiableMap(customerColumns);
+    this.exclude = Collections.unmodifiableMap(exclude);
+    this.orderGrain = List.copyOf(orderGrain);
+    this.timezone = timezone;
   }
 
   /** The project's own log: canonical JSON lines with event ids, ISO timestamps, churn by cancellation. */
   public static SourceMapping canonical() {
     return new SourceMapping(DEFAULT_NAME, "json", ",", true, new LinkedHashMap<>(), null, new LinkedHashMap<>(),
         new LinkedHashMap<>(), Identity.EVENT_ID, new LinkedHashMap<>(), ChurnDefinition.cancellation(
-            List.of(EventType.CANCELLATION.wireName())), DEFAULT_EARLIEST_EVENT_DATE);
+            List.of(EventType.CANCELLATION.wireName())), DEFAULT_EARLIEST_EVENT_DATE, Map.of(), Map.of(), List.of(),
+        null);
   }
 
   public static SourceMapping load(Path file) {
@@ -123,7 +147,8 @@ public final class SourceMapping implements Serializable {
     for (String canonical : columns.keySet()) {
       if (Events.RAW_SCHEMA.getFieldIndex(canonical).isEmpty()) {
         throw new IllegalArgumentException("mapping column '" + canonical + "' is not a canonical field; use one of "
-            + List.of(Events.RAW_SCHEMA.fieldNames()));
+            + List.of(Events.RAW_SCHEMA.fieldNames()) + (CUSTOMER_ATTRIBUTES.contains(canonical)
+                ? ", or give the customer attribute " + canonical + " in customer_columns" : ""));
       }
     }
     Map<String, String> constants = stringMap(root, "constants");
@@ -173,9 +198,67 @@ public final class SourceMapping implements Serializable {
       throw new IllegalArgumentException("mapping earliest_event_date must be a date (YYYY-MM-DD), not '"
           + text(root, "earliest_event_date", "") + "'");
     }
+    Map<String, String> customerConstants = stringMap(root, "customer_constants");
+    Map<String, String> customerColumns = stringMap(root, "customer_columns");
+    for (String key : concat(customerConstants.keySet(), customerColumns.keySet())) {
+      if (!CUSTOMER_ATTRIBUTES.contains(key)) {
+        throw new IllegalArgumentException("mapping customer attribute '" + key + "' is not one of "
+            + CUSTOMER_ATTRIBUTES);
+      }
+    }
+    Map<String, String> exclude = stringMap(root, "exclude");
+    for (String code : exclude.keySet()) {
+      if (!code.matches("[a-z][a-z0-9_]*") || java.util.Arrays.stream(RejectReason.values())
+          .anyMatch(r -> r.code().equals(code))) {
+        throw new IllegalArgumentException("mapping exclude reason '" + code + "' must be lower-case letters, digits "
+            + "and underscores, and not one of churn's own reasons");
+      }
+    }
+    List<String> orderGrain = new ArrayList<>();
+    JsonNode grain = root.get("order_grain");
+    if (grain != null) {
+      if (!grain.isArray() || grain.isEmpty()) {
+        throw new IllegalArgumentException("mapping order_grain must be a list of columns, e.g. [\"InvoiceNo\"]");
+      }
+      grain.forEach(n -> orderGrain.add(n.asText()));
+    }
+    String timezone = text(root, "timezone", null);
+    if (timezone != null) {
+      try {
+        java.time.ZoneId.of(timezone);
+      } catch (java.time.DateTimeException e) {
+        throw new IllegalArgumentException("mapping timezone '" + timezone + "' is not a time zone (use a region "
+            + "such as Europe/London or an offset such as +02:00)");
+      }
+    }
     return new SourceMapping(text(root, "name", "custom"), format, text(root, "delimiter", ","),
         root.path("header").asBoolean(true), columns, text(root, "timestamp_format", null), constants, eventTypes,
-        identity, stringMap(root, "customer_constants"), churn, earliest);
+        identity, customerConstants, churn, earliest, customerColumns, exclude, orderGrain, timezone);
+  }
+
+  private static List<String> concat(java.util.Collection<String> a, java.util.Collection<String> b) {
+    List<String> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  /**
+   * Every source expression of the mapping by what it is for ("amount", "customer_columns.segment",
+   * "exclude.no_customer", "order_grain[0]"): the values the reader must find columns for.
+   */
+  public Map<String, String> expressions() {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String field : Events.RAW_SCHEMA.fieldNames()) {
+      if (!constants.containsKey(field)) {
+        out.put(field, sourceColumn(field));
+      }
+    }
+    customerColumns.forEach((k, v) -> out.put("customer_columns." + k, v));
+    exclude.forEach((k, v) -> out.put("exclude." + k, v));
+    for (int i = 0; i < orderGrain.size(); i++) {
+      out.put("order_grain[" + i + "]", orderGrain.get(i));
+    }
+    return out;
   }
 
   private static String firstLine(String s) {
@@ -216,10 +299,15 @@ public final class SourceMapping implements Serializable {
   public Map<String, String> customerConstants() { return customerConstants; }
   public ChurnDefinition churn() { return churn; }
   public LocalDate earliestEventDate() { return earliestEventDate; }
+  public Map<String, String> customerColumns() { return customerColumns; }
+  public Map<String, String> exclude() { return exclude; }
+  public List<String> orderGrain() { return orderGrain; }
+  /** The zone of times written without an offset, or null for UTC. */
+  public String timezone() { return timezone; }
 
   /**
    * The log's own words for churn's event types, "canonical=source" pairs comma-separated (for example
-   * "payment=purchase"): each canonical type one plain-word source type maps to, where that word differs.
+   * "payment=purchase"): the payment type's plain-word source name, where it differs.
    */
   public String vocabulary() {
     Map<String, java.util.List<String>> sources = new java.util.TreeMap<>();
@@ -227,7 +315,9 @@ public final class SourceMapping implements Serializable {
         .add(source.toLowerCase(java.util.Locale.ROOT)));
     java.util.List<String> pairs = new java.util.ArrayList<>();
     sources.forEach((canonical, words) -> {
-      if (words.size() == 1 && words.get(0).matches("[a-z][a-z ]*") && !words.get(0).equals(canonical)) {
+      // Payments only: a shop's "purchase" reads right in a reason, an app's page names ("home") do not.
+      if (canonical.equals(EventType.PAYMENT.wireName()) && words.size() == 1 && words.get(0).matches("[a-z][a-z ]*")
+          && !words.get(0).equals(canonical)) {
         pairs.add(canonical + "=" + words.get(0));
       }
     });
@@ -237,6 +327,6 @@ public final class SourceMapping implements Serializable {
   /** A copy that reads another format (the CLI's --format overrides the mapping's). */
   public SourceMapping withFormat(String newFormat) {
     return new SourceMapping(name, newFormat, delimiter, header, columns, timestampFormat, constants, eventTypes,
-        identity, customerConstants, churn, earliestEventDate);
+        identity, customerConstants, churn, earliestEventDate, customerColumns, exclude, orderGrain, timezone);
   }
 }

@@ -25,7 +25,7 @@ class FeatureBuilderTest extends SparkSuite {
     StructType s = new StructType().add(DailyActivity.CUSTOMER_ID, DataTypes.StringType)
         .add(DailyActivity.ACTIVITY_DATE, DataTypes.DateType);
     for (DailyActivity.Signal sig : DailyActivity.Signal.values()) {
-      s = s.add(sig.column(), sig == DailyActivity.Signal.PAYMENT_AMOUNT ? DataTypes.DoubleType : DataTypes.IntegerType);
+      s = s.add(sig.column(), sig.money() ? DataTypes.DoubleType : DataTypes.IntegerType);
     }
     return s.add(DailyActivity.MRR_END, DataTypes.DoubleType).add(DailyActivity.PLAN_END, DataTypes.StringType);
   }
@@ -33,7 +33,7 @@ class FeatureBuilderTest extends SparkSuite {
   static Row day(String customer, String date, Map<String, Object> values) {
     List<Object> v = new ArrayList<>(List.of(customer, Date.valueOf(date)));
     for (DailyActivity.Signal sig : DailyActivity.Signal.values()) {
-      Object x = values.getOrDefault(sig.column(), sig == DailyActivity.Signal.PAYMENT_AMOUNT ? (Object) 0.0 : (Object) 0);
+      Object x = values.getOrDefault(sig.column(), sig.money() ? (Object) 0.0 : (Object) 0);
       v.add(x);
     }
     v.add(values.get(DailyActivity.MRR_END));

@@ -1,6 +1,7 @@
 package dev.churn.jobs;
 
 import dev.churn.generator.GenerateJob;
+import dev.churn.generator.LogShapes;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,7 +11,8 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-    description = "Writes a synthetic activity log (JSON lines per day), a customers CSV and the ground truth.")
+    description = "Writes a synthetic activity log (JSON lines per day), a customers CSV and the ground truth; "
+        + "--shape writes it as a foreign log instead (invoice lines or app page events) for the shipped mappings.")
 final class GenerateCommand implements Callable<Integer> {
   @ParentCommand ChurnCli root;
   @Spec CommandSpec spec;
@@ -28,11 +30,25 @@ final class GenerateCommand implements Callable<Integer> {
       description = "Share of records made bad on purpose, in [0, 0.5] (default: ${DEFAULT-VALUE}).")
   double badFraction;
 
+  @Option(names = "--shape", defaultValue = "canonical", paramLabel = "SHAPE",
+      description = "canonical (default), invoices (invoice-line CSV for mappings/invoices.json) or app-events "
+          + "(page-event JSON for mappings/app-events.json); a shape keeps the log it came from under canonical/.")
+  String shape;
+
   @Override
   public Integer call() {
-    GenerateJob.Options options = ChurnCli.options(spec, () -> sample.generate(out, days, badFraction));
+    LogShapes.Shape form = ChurnCli.options(spec, () -> LogShapes.Shape.of(shape));
+    String canonical = form == LogShapes.Shape.CANONICAL ? out : out + "/" + LogShapes.CANONICAL_FOLDER;
+    GenerateJob.Options options = ChurnCli.options(spec, () -> sample.generate(canonical, days,
+        form == LogShapes.Shape.CANONICAL ? badFraction : 0));
     try (ChurnCli.Context ctx = root.openReadOnly("generate")) {
       GenerateJob.Result r = new GenerateJob(ctx.spark(), options).run();
+      if (form != LogShapes.Shape.CANONICAL) {
+        LogShapes.write(ctx.spark(), canonical, out, form);
+        spec.commandLine().getOut().printf("generated %d customers as %s under %s/events (truth under %s/truth)%n",
+            r.customers(), form, out, out);
+        return 0;
+      }
       spec.commandLine().getOut().printf("generated %d customers and %d event records (%d made bad on purpose) under %s%n",
           r.customers(), r.events(), r.badRecords(), out);
     }

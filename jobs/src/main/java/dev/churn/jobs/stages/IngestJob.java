@@ -153,9 +153,11 @@ public final class IngestJob {
 
   private Result ingestEvents(RawLogReader reader, ChurnDefinition churn, FileCounts file) {
     RunLog log = ctx.runLog();
-    Dataset<Row> raw = reader.read(options.events(), options.mapping());
-    Dataset<Row> validated = EventValidation.validate(EventValidation.toCanonical(raw, options.mapping()),
-        options.mapping(), options.date()).persist(StorageLevel.MEMORY_AND_DISK());
+    SourceMapping mapping = options.mapping();
+    boolean orders = !mapping.orderGrain().isEmpty();
+    Dataset<Row> raw = reader.read(options.events(), mapping);
+    Dataset<Row> validated = RawLogReader.withoutAnsi(warehouse.spark(), () -> EventValidation.validate(EventValidation.toCanonical(raw, mapping),
+        mapping, options.date())).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       // A replay or a duplicate of a stored event has the stored event's time, so only the days the batch's
       // records fall on are read back: the checks cost the batch's days, not the history.
@@ -171,11 +173,14 @@ public final class IngestJob {
         records += r.getLong(2);
       }
       Column inBatch = col(Events.SOURCE_FILE).isin(files.toArray());
+      // From every valid record of the batch, replays included: a rerun that repairs customers finds them too.
+      Dataset<Row> attributes = EventValidation.customerAttributes(validated, mapping);
       Dataset<Row> stored = warehouse.snapshot(Table.EVENTS).where(col(Events.EVENT_DATE).isin(days.toArray()));
-      Dataset<Row> unseen = EventValidation.markReplays(validated,
-              small(stored.where(inBatch).select(Events.SOURCE_FILE, Events.SOURCE_POSITION)))
+      Dataset<Row> unseen = EventValidation.markReplays(validated, small(orders ? stored.where(inBatch).select(col(Events.EVENT_KEY))
+              : stored.where(inBatch).select(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION))), orders)
           .where(not(col(EventValidation.REPLAY)));
-      Dataset<Row> checked = withEarlierDecision(EventValidation.markDuplicates(unseen,
+      // An order's lines share its key: they are folded, not duplicates; a stored order of the file is a replay.
+      Dataset<Row> checked = withEarlierDecision(orders ? unseen : EventValidation.markDuplicates(unseen,
           small(EventValidation.repeatedKeys(unseen)), small(stored.select(Events.EVENT_KEY))), inBatch);
 
       Decisions d = decisions(checked);
@@ -185,11 +190,15 @@ public final class IngestJob {
         throw ChurnException.usage("--accept-rejected " + accepting + ": that run held none of these records "
             + "(events_quarantine rows with status 'held' and that run_id); nothing was committed");
       }
-      long fresh = d.accepted + d.rejected;
-      boolean over = fresh > 0 && (double) d.rejected / fresh > options.gate().maxBadFraction();
+      // Rows the mapping excludes are not customer events: quarantined and counted, but not against the gate.
+      long excluded = d.byReason.entrySet().stream().filter(e -> mapping.exclude().containsKey(e.getKey()))
+          .mapToLong(Map.Entry::getValue).sum();
+      long bad = d.rejected - excluded;
+      long fresh = d.accepted + bad;
+      boolean over = fresh > 0 && (double) bad / fresh > options.gate().maxBadFraction();
       String overridden = over && accepting != null ? String.format(Locale.ROOT,
           "%.1f%% rejected, over the allowed %.1f%%, committed as accepted by %s (--accept-rejected %s)",
-          100.0 * d.rejected / fresh, 100.0 * options.gate().maxBadFraction(), System.getProperty("user.name"),
+          100.0 * bad / fresh, 100.0 * options.gate().maxBadFraction(), System.getProperty("user.name"),
           accepting) : null;
       Result counted = new Result(log.runId(), records, d.accepted, d.rejected, replayed, d.settled, d.byReason,
           List.of(), List.of(), file.rows(), file.rejected(), overridden);
@@ -202,7 +211,7 @@ public final class IngestJob {
             "%d of %d new records (%.1f%%) were rejected, over the allowed %.1f%% (--max-bad-fraction): they "
                 + "are held in events_quarantine under run %s and no events were committed; a rerun refuses the "
                 + "batch again until its files change, the threshold is raised, or --accept-rejected %s",
-            d.rejected, fresh, 100.0 * d.rejected / fresh, 100.0 * options.gate().maxBadFraction(), log.runId(),
+            bad, fresh, 100.0 * bad / fresh, 100.0 * options.gate().maxBadFraction(), log.runId(),
             log.runId()))
             .withPartialResult(new RunLog.StageResult(records, 0, records, (counted.summary() == null ? ""
                 : counted.summary() + ", ") + "batch refused by the gate: " + d.accepted + " valid records not committed"));
@@ -214,13 +223,16 @@ public final class IngestJob {
       }
       if (d.accepted > 0) {
         Dataset<Row> events = EventValidation.acceptedEvents(checked, log.runId());
+        if (orders) {
+          events = EventValidation.foldOrders(events);
+        }
         // New by construction: replays and stored keys were excluded above, under the warehouse lock.
         warehouse.append(Table.EVENTS, events);
         KillPoints.reached(KillPoints.EVENTS_COMMITTED);
-        mergeCustomers(events, churn);
+        mergeCustomers(events, attributes, churn);
         KillPoints.reached(KillPoints.CUSTOMERS_COMMITTED);
       }
-      List<LocalDate> repaired = repairBehind(days, d.touched, churn);
+      List<LocalDate> repaired = repairBehind(days, d.touched, attributes, churn);
       List<LocalDate> refresh = new ArrayList<>(d.touched);
       refresh.addAll(repaired);
       refresh.sort(null);
@@ -230,9 +242,10 @@ public final class IngestJob {
     }
   }
 
-  private void mergeCustomers(Dataset<Row> events, ChurnDefinition churn) {
+  /** Merges a batch's customers; {@code attributes} are the batch's customer_columns values (null: none). */
+  private void mergeCustomers(Dataset<Row> events, Dataset<Row> attributes, ChurnDefinition churn) {
     warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromEvents(Customers.eventSummary(events, churn),
-        warehouse.read(Table.CUSTOMERS), churn, options.mapping().customerConstants()));
+        warehouse.read(Table.CUSTOMERS), churn, options.mapping().customerConstants(), attributes));
   }
 
   /**
@@ -240,7 +253,8 @@ public final class IngestJob {
    * count the events stored for them (a run stopped between its events commit and its rollup) get their customers
    * merged again from the day's events (the merge is idempotent) and are returned for the rollup's refresh.
    */
-  private List<LocalDate> repairBehind(Set<Object> batchDays, List<LocalDate> touched, ChurnDefinition churn) {
+  private List<LocalDate> repairBehind(Set<Object> batchDays, List<LocalDate> touched, Dataset<Row> attributes,
+      ChurnDefinition churn) {
     List<Object> check = batchDays.stream().filter(d -> !touched.contains(((java.sql.Date) d).toLocalDate())).toList();
     if (check.isEmpty()) {
       return List.of();
@@ -256,7 +270,7 @@ public final class IngestJob {
       ctx.console().printf("[ingest] repairing %s: daily_activity and customers are behind the events stored "
           + "(a run stopped before finishing them)%n", behind);
       mergeCustomers(warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(
-          behind.stream().map(java.sql.Date::valueOf).toArray())), churn);
+          behind.stream().map(java.sql.Date::valueOf).toArray())), attributes, churn);
     }
     return behind;
   }

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
+import dev.churn.features.SourceExpressions;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import java.io.IOException;
@@ -74,23 +75,110 @@ public final class RawLogReader {
   }
 
   /**
-   * A mapping that names a column the files do not have is a usage error (exit 2) naming the column and the
-   * columns there are, rather than a field read as null in every record. CSV files with a header and Parquet files
-   * declare their columns; JSON lines do not (a field may be absent from some records), so they are not checked.
+   * Every value of the mapping must work on the input before any event is read, else a usage error (exit 2) names
+   * the value, what it is for and the columns there are: a bare column the files lack, an expression that does not
+   * parse, names a missing column, or does not type-check. CSV files with a header and Parquet files declare their
+   * columns; JSON lines do not (a field may be absent from some records), so only their expressions are checked.
    */
   private static void requireMappedColumns(Dataset<Row> records, SourceMapping mapping) {
-    if (mapping.format().equals("json") || (mapping.format().equals("csv") && !mapping.header())) {
-      return;
-    }
+    boolean declared = !(mapping.format().equals("json") || (mapping.format().equals("csv") && !mapping.header()));
     List<String> lineage = List.of(Events.SOURCE_FILE, Events.SOURCE_POSITION, Events.RAW_RECORD,
         EventValidation.MALFORMED);
     List<String> have = java.util.Arrays.stream(records.columns()).filter(c -> !lineage.contains(c)).toList();
-    for (Map.Entry<String, String> e : mapping.columns().entrySet()) {
-      if (!have.contains(e.getValue())) {
-        throw ChurnException.usage("mapping " + mapping.name() + ": column '" + e.getValue() + "' (for " + e.getKey()
-            + ") is not in the input files, whose columns are " + String.join(", ", have) + "; no events were read");
+    java.util.Set<String> lower = new java.util.HashSet<>();
+    have.forEach(c -> lower.add(c.toLowerCase(java.util.Locale.ROOT)));
+    String prefix = "mapping " + mapping.name() + ": ";
+    String columns = declared ? "; the input's columns are " + String.join(", ", have) + "; no events were read"
+        : "; no events were read";
+    for (Map.Entry<String, String> e : mapping.expressions().entrySet()) {
+      String text = e.getValue();
+      boolean field = Events.RAW_SCHEMA.getFieldIndex(e.getKey()).isDefined();
+      if ((field && !mapping.columns().containsKey(e.getKey())) || SourceExpressions.isColumn(text, have)) {
+        continue; // a canonical field the mapping does not name is read if present, else null
+      }
+      List<List<String>> refs;
+      try {
+        refs = SourceExpressions.references(text);
+      } catch (IllegalArgumentException ex) {
+        throw ChurnException.usage(prefix + e.getKey() + ": " + ex.getMessage() + columns);
+      }
+      if (declared) {
+        for (List<String> ref : refs) {
+          if (!lower.contains(ref.get(0).toLowerCase(java.util.Locale.ROOT))) {
+            throw ChurnException.usage(prefix + "column '" + ref.get(0) + "' (in " + e.getKey() + " = " + text
+                + ") is not in the input files" + columns);
+          }
+        }
+      }
+      try {
+        withoutAnsi(records.sparkSession(), () -> records.select(SourceExpressions.column(text, have)));
+      } catch (Exception ex) { // AnalysisException, thrown undeclared from Scala
+        if (!(ex instanceof org.apache.spark.sql.AnalysisException)) {
+          throw ex;
+        }
+        throw ChurnException.usage(prefix + e.getKey() + " = " + text + " does not work on the input: "
+            + ex.getMessage().lines().findFirst().orElse("").trim() + columns);
       }
     }
+  }
+
+  /**
+   * Builds mapped records with ANSI SQL off, as text logs need: a mapping's expression over text columns
+   * ({@code Quantity * UnitPrice}) reads them as numbers, and a bad value (text in a number column) gives null for
+   * that record, which validation rejects with a reason, rather than failing the whole batch.
+   */
+  public static <T> T withoutAnsi(SparkSession spark, java.util.function.Supplier<T> build) {
+    var conf = spark.conf();
+    String key = "spark.sql.ansi.enabled";
+    String was = conf.get(key, "true");
+    conf.set(key, "false");
+    try {
+      return build.get();
+    } finally {
+      conf.set(key, was);
+    }
+  }
+
+  /**
+   * For CSV: a record whose quoted field holds line breaks spans several lines; they are joined back into one
+   * record (numbered by its first line) while the record's double quotes are unbalanced. A record cut by the end
+   * of a file or a split stays as it is and is rejected as malformed.
+   */
+  private static Dataset<Row> joinQuotedLines(Dataset<Row> lines) {
+    return lines.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> new Iterator<>() {
+      private Row pending = rows.hasNext() ? rows.next() : null;
+
+      @Override
+      public boolean hasNext() {
+        return pending != null;
+      }
+
+      @Override
+      public Row next() {
+        String text = pending.getString(0);
+        String file = pending.getString(1);
+        long position = pending.getLong(2);
+        long last = position;
+        pending = rows.hasNext() ? rows.next() : null;
+        while (unbalanced(text) && pending != null && pending.getString(1).equals(file)
+            && pending.getLong(2) == last + 1) {
+          text = text + "\n" + pending.getString(0);
+          last = pending.getLong(2);
+          pending = rows.hasNext() ? rows.next() : null;
+        }
+        return RowFactory.create(text, file, position);
+      }
+    }, Encoders.row(lines.schema()));
+  }
+
+  private static boolean unbalanced(String text) {
+    int quotes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) == '"') {
+        quotes++;
+      }
+    }
+    return quotes % 2 == 1;
   }
 
   /**
@@ -181,6 +269,12 @@ public final class RawLogReader {
       if (p instanceof FilePartition fp) {
         for (PartitionedFile f : fp.files()) {
           if (f.start() > 0) {
+            if (new org.apache.hadoop.io.compress.CompressionCodecFactory(spark.sparkContext().hadoopConfiguration())
+                .getCodec(f.toPath()) != null) {
+              throw ChurnException.badData(f.toPath() + " is a compressed file Spark reads in several splits, whose "
+                  + "line numbers cannot be counted: decompress it, or cut it into files smaller than "
+                  + "spark.sql.files.maxPartitionBytes; no events were read");
+            }
             // Keyed as _metadata.file_path spells the file (file:/x, where the split's own URI says file:///x).
             String file = f.toPath().toString();
             starts.computeIfAbsent(file, k -> new java.util.TreeSet<>()).add(f.start());
@@ -218,13 +312,7 @@ public final class RawLogReader {
   }
 
   private static Dataset<Row> json(Dataset<Row> lines, SourceMapping mapping) {
-    StructType schema = new StructType();
-    for (String field : Events.RAW_SCHEMA.fieldNames()) {
-      if (!mapping.constants().containsKey(field)) {
-        schema = schema.add(mapping.sourceColumn(field), DataTypes.StringType);
-      }
-    }
-    schema = schema.add(CORRUPT, DataTypes.StringType);
+    StructType schema = jsonSchema(mapping).add(CORRUPT, DataTypes.StringType);
     Column parsed = from_json(col(LINE), schema, Map.of("mode", "PERMISSIVE", "columnNameOfCorruptRecord", CORRUPT));
     Dataset<Row> withParsed = lines.where(notBlank())
         .select(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION), col(LINE).as(Events.RAW_RECORD),
@@ -241,13 +329,63 @@ public final class RawLogReader {
     return withParsed.select(cols.toArray(Column[]::new));
   }
 
+  /**
+   * The JSON fields the mapping reads, every leaf as text: each bare field name, and each column an expression
+   * names, a dotted path ({@code location.city}) as nested objects. A value that does not parse is a usage error.
+   */
+  private static StructType jsonSchema(SourceMapping mapping) {
+    Map<String, Object> tree = new java.util.LinkedHashMap<>();
+    for (Map.Entry<String, String> e : mapping.expressions().entrySet()) {
+      List<List<String>> refs;
+      if (e.getValue().matches("[A-Za-z_$][A-Za-z0-9_$]*")) {
+        refs = List.of(List.of(e.getValue()));
+      } else {
+        try {
+          refs = SourceExpressions.references(e.getValue());
+        } catch (IllegalArgumentException ex) {
+          throw ChurnException.usage("mapping " + mapping.name() + ": " + e.getKey() + ": " + ex.getMessage()
+              + "; no events were read");
+        }
+      }
+      for (List<String> ref : refs) {
+        Map<String, Object> node = tree;
+        for (int i = 0; i < ref.size(); i++) {
+          if (i == ref.size() - 1) {
+            node.putIfAbsent(ref.get(i), null);
+          } else {
+            Object child = node.get(ref.get(i));
+            if (!(child instanceof Map)) {
+              child = new java.util.LinkedHashMap<String, Object>();
+              node.put(ref.get(i), child);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> next = (Map<String, Object>) child;
+            node = next;
+          }
+        }
+      }
+    }
+    return structOf(tree);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static StructType structOf(Map<String, Object> tree) {
+    StructType out = new StructType();
+    for (Map.Entry<String, Object> e : tree.entrySet()) {
+      out = out.add(e.getKey(), e.getValue() == null ? DataTypes.StringType
+          : structOf((Map<String, Object>) e.getValue()));
+    }
+    return out;
+  }
+
   private Dataset<Row> csv(Dataset<Row> lines, SourceMapping mapping) {
     boolean whitespace = "whitespace".equalsIgnoreCase(mapping.delimiter());
     String delimiter = mapping.delimiter();
     if (!whitespace && delimiter.length() != 1) {
       throw ChurnException.usage("csv delimiter must be one character or \"whitespace\", not '" + delimiter + "'");
     }
-    Dataset<Row> body = lines;
+    Dataset<Row> body = whitespace ? lines : joinQuotedLines(lines);
+    lines = body;
     List<String> header;
     if (mapping.header()) {
       List<Row> headers = lines.where(col(Events.SOURCE_POSITION).equalTo(1)).select(trim(col(LINE))).distinct()
@@ -281,7 +419,7 @@ public final class RawLogReader {
       for (String h : header) {
         schema = schema.add(h, DataTypes.StringType);
       }
-      Column parsed = from_csv(col(LINE), lit(schema.toDDL()), Map.of("sep", delimiter, "mode", "PERMISSIVE"));
+      Column parsed = from_csv(col(LINE), lit(schema.toDDL()), Map.of("sep", delimiter, "mode", "PERMISSIVE", "escape", "\""));
       for (String h : header) {
         cols.add(parsed.getField(h).as(h));
       }
