@@ -250,6 +250,11 @@ public final class GenerateJob {
 
   /** Gives Spark's part files stable names (part-00000.jsonl, ...) and drops its marker files. */
   private void renameParts(String dir, String extension) {
+    renameParts(spark, dir, extension);
+  }
+
+  /** As {@link #renameParts(String, String)}, for the other writers of the generator. */
+  static void renameParts(SparkSession spark, String dir, String extension) {
     try {
       Path root = new Path(dir);
       FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());

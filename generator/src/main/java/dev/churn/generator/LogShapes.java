@@ -72,6 +72,8 @@ public final class LogShapes {
       case APP_EVENTS -> appEvents(events, customers, out);
       default -> throw new IllegalArgumentException("nothing to write for the canonical shape");
     }
+    // Stable file names (part-00000.csv in each day's folder): the same arguments give the same files.
+    GenerateJob.renameParts(spark, out + "/events", shape == Shape.INVOICES ? ".csv" : ".jsonl");
   }
 
   /** A deterministic number in [0, n) from the given columns and a salt. */
