@@ -110,4 +110,42 @@ class RetentionTest extends SparkSuite {
         Retention.cohorts(customers, LocalDate.parse("2026-01-15"), LocalDate.parse("2026-03-15"))
             .select("cohort_month", "months_since_signup", "customers", "retained"));
   }
+
+  /**
+   * Kaplan-Meier by hand: seven lifetimes (days to churn, or censored on the as-of date): 10, 10, 20, 30 churned;
+   * 15 (signed up later), 40, 40 censored. At day 10: 7 at risk, 2 churn: S = 5/7. Day 20: 7 - 2 - 1 (censored at
+   * 15) = 4 at risk, 1 churns: S = 5/7 x 3/4. Day 30: 3 at risk, 1 churns: S = 5/7 x 3/4 x 2/3, below one half, so
+   * the median lifetime is 30 days. Greenwood's variance at day 20: 2/(7 x 5) + 1/(4 x 3).
+   */
+  @Test
+  void survivalCurveCountedByHand() {
+    String start = "2026-01-01";
+    Dataset<Row> customers = spark.createDataFrame(List.of(
+        customer("a", "retail", start, "2026-01-11", 10), customer("b", "retail", start, "2026-01-11", 10),
+        customer("c", "retail", start, "2026-01-21", 10), customer("d", "retail", start, "2026-01-31", 10),
+        customer("e", "retail", "2026-01-26", null, 10), customer("f", "retail", start, null, 10),
+        customer("g", "retail", start, null, 10), customer("late", "retail", "2026-03-01", null, 10),
+        customer("after", "retail", start, "2026-03-01", 10)), Customers.TABLE_SCHEMA);
+    // "after" churns after the as-of date: censored at 40 days like f and g; "late" signs up after it: not seen.
+    List<Row> curve = Survival.kaplanMeier(customers.where(col("customer_id").notEqual("g")), LocalDate.parse("2026-02-10"))
+        .where(col("dimension").equalTo("all")).orderBy("day").collectAsList();
+    assertEquals(List.of(10, 20, 30), curve.stream().map(r -> r.<Integer>getAs("day")).toList());
+    assertEquals(List.of(7L, 4L, 3L), curve.stream().map(r -> r.<Long>getAs("at_risk")).toList());
+    assertEquals(List.of(2L, 1L, 1L), curve.stream().map(r -> r.<Long>getAs("events")).toList());
+    double s10 = 5.0 / 7;
+    double s20 = s10 * 3 / 4;
+    double s30 = s20 * 2 / 3;
+    assertEquals(s10, curve.get(0).<Double>getAs("survival"), 1e-12);
+    assertEquals(s20, curve.get(1).<Double>getAs("survival"), 1e-12);
+    assertEquals(s30, curve.get(2).<Double>getAs("survival"), 1e-12);
+    assertEquals(30, curve.get(0).<Integer>getAs("median_days"));
+    double se = Math.sqrt(2.0 / (7 * 5) + 1.0 / (4 * 3)) / Math.abs(Math.log(s20));
+    assertEquals(Math.pow(s20, Math.exp(1.959963984540054 * se)), curve.get(1).<Double>getAs("ci_low"), 1e-9);
+    assertEquals(Math.pow(s20, Math.exp(-1.959963984540054 * se)), curve.get(1).<Double>getAs("ci_high"), 1e-9);
+    List<Row> smb = Survival.kaplanMeier(customers.where(col("customer_id").notEqual("g")),
+        LocalDate.parse("2026-02-10")).where(col("dimension").equalTo("segment").and(col("group_value").equalTo("smb")))
+        .orderBy("day").collectAsList();
+    assertEquals(curve.stream().map(r -> r.<Double>getAs("survival")).toList(),
+        smb.stream().map(r -> r.<Double>getAs("survival")).toList(), "every customer is smb: the same curve");
+  }
 }

@@ -2,6 +2,7 @@ package dev.churn.jobs;
 
 import dev.churn.features.SourceMapping;
 import dev.churn.generator.GenerateJob;
+import dev.churn.models.Actions;
 import dev.churn.jobs.report.ReportJob;
 import dev.churn.jobs.stages.IngestJob;
 import dev.churn.jobs.stages.RetentionJob;
@@ -32,6 +33,8 @@ final class DemoCommand implements Callable<Integer> {
   static final double BAD_FRACTION = 0.01;
 
   @Mixin SampleOptions sample;
+
+  @Mixin ActionOptions contacts;
 
   @Option(names = "--days", defaultValue = "" + DAYS, description = "Days of activity (default: ${DEFAULT-VALUE}).")
   int days;
@@ -65,7 +68,15 @@ final class DemoCommand implements Callable<Integer> {
       SqlCommand.print(out, ctx.spark().sql("SELECT customer_id, round(churn_probability, 3) AS probability, risk_tier, "
           + "lifecycle_stage, concat_ws('; ', transform(top_reasons, r -> r.phrase)) AS reasons FROM churn.churn_scores "
           + "WHERE as_of_date = DATE'" + end + "' ORDER BY churn_probability DESC LIMIT 5"), 5);
-      new RetentionJob(ctx.stages("retention", end, out), RetentionJob.Range.of(start, end)).run();
+      Actions.Options contact = ChurnCli.options(spec, contacts::actions);
+      RetentionJob.Result ret = new RetentionJob(ctx.stages("retention", end, out), RetentionJob.Range.of(start, end),
+          contact).run();
+      out.printf("demo: %d customers worth a contact tonight (save rate %s, %s per contact, budget %d); the top five:%n",
+          ret.actions(), contact.saveRate(), contact.contactCost(), contact.budget());
+      SqlCommand.print(out, ctx.spark().sql("SELECT rank, customer_id, round(churn_probability, 3) AS probability, "
+          + "round(expected_ltv, 2) AS value_at_stake, round(expected_net_value, 2) AS expected_net_value, "
+          + "lifecycle_stage, concat_ws('; ', transform(top_reasons, r -> r.phrase)) AS reasons "
+          + "FROM churn.retention_actions WHERE as_of_date = DATE'" + end + "' ORDER BY rank LIMIT 5"), 5);
       out.println("demo: retention by industry, latest full month, against the yardsticks (annualised):");
       SqlCommand.print(out, ctx.spark().sql("SELECT industry, customers_start, customers_lost, "
           + "round(retention_rate, 4) AS monthly_retention, round(retention_rate_annualized, 3) AS annualised, "

@@ -50,6 +50,8 @@ final class NightlyCommand implements Callable<Integer> {
 
   @Mixin TrainingOptions training;
 
+  @Mixin ActionOptions contacts;
+
   @Option(names = "--retrain-after-days", defaultValue = "" + NightlyJob.Retrain.DEFAULT_AFTER_DAYS, paramLabel = "DAYS",
       description = "Retrain when the last training attempt is this old (default: ${DEFAULT-VALUE}).")
   int retrainAfterDays;
@@ -71,6 +73,7 @@ final class NightlyCommand implements Callable<Integer> {
         mapping, source.gate()));
     NightlyJob.Retrain policy = ChurnCli.options(spec, () -> new NightlyJob.Retrain(retrainAfterDays, retrainTolerance,
         retrain));
+    var actions = ChurnCli.options(spec, contacts::actions);
     PrintWriter out = spec.commandLine().getOut();
     String what = dates.size() == 1 ? "nightly " + dates.get(0) : "nightly " + from + ".." + to;
     try (ChurnCli.Context ctx = root.open(what)) {
@@ -79,7 +82,8 @@ final class NightlyCommand implements Callable<Integer> {
       List<String> missing = new ArrayList<>();
       for (LocalDate d : dates) {
         try {
-          print(out, new NightlyJob(ctx.stages("nightly", d, out), new NightlyJob.Options(d, input, train, policy))
+          print(out, new NightlyJob(ctx.stages("nightly", d, out), new NightlyJob.Options(d, input, train, policy,
+              actions))
               .run());
         } catch (ChurnException e) {
           if (e.exitCode() != ChurnException.NO_INPUT || dates.size() == 1) {

@@ -22,13 +22,18 @@ final class RetentionCommand implements Callable<Integer> {
   @Option(names = "--to", required = true, paramLabel = "DATE", description = "Last day of the range.")
   LocalDate to;
 
+  @picocli.CommandLine.Mixin ActionOptions contacts;
+
   @Override
   public Integer call() {
     RetentionJob.Range range = ChurnCli.options(spec, () -> RetentionJob.Range.of(from, to));
+    var actions = ChurnCli.options(spec, contacts::actions);
     try (ChurnCli.Context ctx = root.open("retention")) {
-      RetentionJob.Result r = new RetentionJob(ctx.stages("retention", to, spec.commandLine().getOut()), range).run();
-      spec.commandLine().getOut().printf("retention %s .. %s: %d rate rows, %d cohort cells, %d forecast rows%n",
-          from, to, r.rates(), r.cohorts(), r.forecasts());
+      RetentionJob.Result r = new RetentionJob(ctx.stages("retention", to, spec.commandLine().getOut()), range,
+          actions).run();
+      spec.commandLine().getOut().printf("retention %s .. %s: %d rate rows, %d cohort cells, %d forecast rows, "
+          + "%d survival points, %d actions%n", from, to, r.rates(), r.cohorts(), r.forecasts(), r.survival(),
+          r.actions());
     }
     return 0;
   }

@@ -8,7 +8,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * The churn forecast against what happened: per scoring date, segment and industry (with {@code ALL} rows), the
- * expected churners (the sum of calibrated probabilities) and MRR at risk over the model's horizon, and, once the
+ * expected churners (the sum of calibrated probabilities), the MRR at risk (their monthly MRR) and the revenue
+ * expected to be lost over the model's horizon (probability x MRR x horizon months), and, once the
  * horizon has ended within the data, the customers that actually churned in it and their MRR.
  */
 public final class Forecast {
@@ -33,6 +34,8 @@ public final class Forecast {
         + "coalesce(segment, 'ALL') AS segment, coalesce(industry, 'ALL') AS industry, "
         + "count(*) AS customers_scored, " + ExactSums.sql("churn_probability") + " AS expected_churners, "
         + ExactSums.sql("churn_probability * coalesce(mrr, 0D)") + " AS expected_mrr_at_risk, "
+        + ExactSums.sql("churn_probability * coalesce(mrr, 0D) * horizon_days / " + Actions.DAYS_PER_MONTH)
+        + " AS expected_mrr_lost, "
         + "CASE WHEN " + ended + " THEN count_if(" + churnedInHorizon + ") END AS actual_churners, "
         + "CASE WHEN " + ended + " THEN coalesce(" + ExactSums.sql("CASE WHEN " + churnedInHorizon + " THEN mrr END")
         + ", 0D) END AS actual_mrr_lost "

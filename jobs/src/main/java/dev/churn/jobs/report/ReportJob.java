@@ -17,8 +17,8 @@ import org.apache.spark.sql.Row;
 /**
  * Writes a self-contained HTML report ({@code out/index.html} plus PNG charts drawn headless with XChart; no
  * network needed to view it): retention by industry against the yardsticks, churn and MRR churn over time by
- * segment, the cohort heatmap, the score distribution and risk tiers, ROC, lift and calibration of the current
- * model, and the top at-risk customers with their reasons. Every chart has a table of its numbers beside it.
+ * segment, the cohort heatmap, survival by segment, the score distribution and risk tiers, ROC, lift and
+ * calibration of the current model, the top at-risk customers with their reasons, and tonight's action list. Every chart has a table of its numbers beside it.
  */
 public record ReportJob(Warehouse warehouse, ModelRegistry registry, LocalDate asOf, Path out) {
   public record Result(Path index, List<Path> charts, LocalDate scoresDate, int modelVersion) {}
@@ -55,10 +55,13 @@ public record ReportJob(Warehouse warehouse, ModelRegistry registry, LocalDate a
     retention.retentionByIndustry();
     retention.churnOverTime();
     retention.cohorts();
+    ActionSections acting = new ActionSections(warehouse, page);
+    acting.survival(asOf);
     ModelSections models = new ModelSections(warehouse, page);
     models.scores(scoresDate);
     models.modelQuality(model.spec());
     models.atRisk(scoresDate);
+    acting.actions(scoresDate);
     page.append("</body></html>\n");
     return new Result(page.write(), page.charts(), scoresDate, model.spec().version());
   }

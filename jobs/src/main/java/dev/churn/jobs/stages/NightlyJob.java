@@ -15,6 +15,7 @@ import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.sql.Date;
+import dev.churn.models.Actions;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,10 +62,10 @@ public final class NightlyJob {
   }
 
   /** What one night runs with. */
-  public record Options(LocalDate date, Input input, Training training, Retrain retrain) {
+  public record Options(LocalDate date, Input input, Training training, Retrain retrain, Actions.Options actions) {
     public Options {
-      if (date == null || input == null || training == null || retrain == null) {
-        throw new IllegalArgumentException("a night needs its date, input, training and retrain settings");
+      if (date == null || input == null || training == null || retrain == null || actions == null) {
+        throw new IllegalArgumentException("a night needs its date, input, training, retrain and action settings");
       }
     }
   }
@@ -148,7 +149,8 @@ public final class NightlyJob {
 
     int horizon = options.training().horizon(Settings.churn(warehouse));
     LocalDate to = data.last().isAfter(day) ? data.last() : day;
-    new RetentionJob(ctx, new RetentionJob.Range(firstTouched.minusDays(horizon), to, firstSignup(day))).run();
+    new RetentionJob(ctx, new RetentionJob.Range(firstTouched.minusDays(horizon), to, firstSignup(day)),
+        options.actions()).run();
     KillPoints.reached(KillPoints.BEFORE_RUN_LOG);
     return new Result(day, ingest, snapshots, tonight == null ? null : tonight.modelVersion(), model,
         tonight == null ? 0 : tonight.scored(), tonight == null ? 0 : tonight.high());

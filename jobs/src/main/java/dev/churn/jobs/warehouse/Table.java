@@ -34,6 +34,8 @@ public enum Table {
   RETENTION_RATES("retention_rates", null, null, "period_type", "period_start", "segment", "industry"),
   COHORT_RETENTION("cohort_retention", null, null, "cohort_month", "months_since_signup"),
   CHURN_FORECAST("churn_forecast", null, null, FeatureBuilder.AS_OF_DATE, "segment", "industry"),
+  SURVIVAL_CURVES("survival_curves", null, null, FeatureBuilder.AS_OF_DATE, "dimension", "group_value", "day"),
+  RETENTION_ACTIONS("retention_actions", null, null, FeatureBuilder.AS_OF_DATE, "rank"),
   RUN_LOG("run_log", Schemas.RUN_LOG, null, "run_id", "stage"),
   SOURCE_SETTINGS("source_settings", Schemas.SOURCE_SETTINGS, null, "key");
 

@@ -1,0 +1,24 @@
+package dev.churn.jobs;
+
+import dev.churn.models.Actions;
+import picocli.CommandLine.Option;
+
+/** How the nightly action list values a contact: {@code --save-rate}, {@code --contact-cost}, {@code --budget}. */
+final class ActionOptions {
+  @Option(names = "--save-rate", defaultValue = "" + Actions.Options.DEFAULT_SAVE_RATE, paramLabel = "R",
+      description = "Share of contacted would-be churners a contact keeps, in (0, 1] (default: ${DEFAULT-VALUE}).")
+  double saveRate;
+
+  @Option(names = "--contact-cost", defaultValue = "" + Actions.Options.DEFAULT_CONTACT_COST, paramLabel = "C",
+      description = "Cost of one contact in currency units (default: ${DEFAULT-VALUE}).")
+  double contactCost;
+
+  @Option(names = "--budget", defaultValue = "" + Actions.Options.DEFAULT_BUDGET, paramLabel = "N",
+      description = "Contacts per night: retention_actions keeps the N of highest expected net value "
+          + "(default: ${DEFAULT-VALUE}).")
+  int budget;
+
+  Actions.Options actions() {
+    return new Actions.Options(saveRate, contactCost, budget);
+  }
+}

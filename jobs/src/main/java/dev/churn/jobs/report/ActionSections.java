@@ -1,0 +1,103 @@
+package dev.churn.jobs.report;
+
+import static org.apache.spark.sql.functions.*;
+
+import dev.churn.jobs.warehouse.Table;
+import dev.churn.jobs.warehouse.Warehouse;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Row;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** The report's sections on what to act on: survival by segment, and tonight's ranked action list. */
+record ActionSections(Warehouse warehouse, Page page) {
+  /** Kaplan-Meier survival by segment (and all customers) as of the latest curve on or before {@code asOf}. */
+  void survival(LocalDate asOf) {
+    page.append("<h2>Survival by segment</h2>");
+    Row last = !warehouse.exists(Table.SURVIVAL_CURVES) ? null : warehouse.read(Table.SURVIVAL_CURVES)
+        .where(col("as_of_date").leq(lit(Date.valueOf(asOf)))).agg(max("as_of_date")).first();
+    if (last == null || last.isNullAt(0)) {
+      page.append("<p>No survival curves yet: run retention.</p>");
+      return;
+    }
+    List<Row> rows = warehouse.read(Table.SURVIVAL_CURVES).where(col("as_of_date").equalTo(last.get(0))
+        .and(col("dimension").isin("all", "segment"))).orderBy("group_value", "day").collectAsList();
+    if (rows.isEmpty()) {
+      page.append("<p>No customer has churned by ").append(last.get(0)).append(": every curve is still at 100 %.</p>");
+      return;
+    }
+    page.append("<p>Share of customers still with us by days since signup (Kaplan-Meier, as of ")
+        .append(last.get(0)).append("; customers still active are censored). The table gives each group's median "
+            + "lifetime, or says the curve has not reached one half yet.</p>");
+    Map<String, List<Row>> byGroup = new TreeMap<>();
+    rows.forEach(r -> byGroup.computeIfAbsent(r.getAs("group_value"), k -> new ArrayList<>()).add(r));
+    XYChart chart = new XYChartBuilder().width(900).height(420).title("Survival by segment (Kaplan-Meier)")
+        .xAxisTitle("Days since signup").yAxisTitle("Still a customer (%)").build();
+    List<List<String>> table = new ArrayList<>();
+    for (Map.Entry<String, List<Row>> e : byGroup.entrySet()) {
+      List<Number> x = new ArrayList<>(List.of(0));
+      List<Number> y = new ArrayList<>(List.of(100.0));
+      double previous = 100.0;
+      for (Row r : e.getValue()) { // a step: flat until the day, then down
+        int day = r.getAs("day");
+        x.add(day);
+        y.add(previous);
+        previous = r.<Double>getAs("survival") * 100;
+        x.add(day);
+        y.add(previous);
+      }
+      chart.addSeries(e.getKey(), x, y).setMarker(SeriesMarkers.NONE);
+      Row end = e.getValue().get(e.getValue().size() - 1);
+      Integer median = end.getAs("median_days");
+      table.add(List.of(e.getKey(), String.valueOf(e.getValue().get(0).<Long>getAs("at_risk")),
+          Page.pct(end.getAs("survival")), Page.pct(end.getAs("ci_low")) + " - " + Page.pct(end.getAs("ci_high")),
+          String.valueOf(end.<Integer>getAs("day")), median == null ? "not reached" : median + " days"));
+    }
+    page.chart(chart, "survival_by_segment");
+    page.table(List.of("group", "customers", "survival at the last churn", "95% band", "on day", "median lifetime"),
+        table);
+  }
+
+  /** Tonight's contacts: the customers worth a call, ranked by expected net value. */
+  void actions(LocalDate scoresDate) {
+    page.append("<h2>Whom to contact</h2>");
+    if (!warehouse.exists(Table.RETENTION_ACTIONS)) {
+      page.append("<p>No action list yet: run retention after score.</p>");
+      return;
+    }
+    List<Row> rows = warehouse.read(Table.RETENTION_ACTIONS).where(col("as_of_date").equalTo(lit(Date.valueOf(scoresDate))))
+        .orderBy("rank").collectAsList();
+    if (rows.isEmpty()) {
+      page.append("<p>No customer scored on ").append(scoresDate).append(" is worth more than a contact costs.</p>");
+      return;
+    }
+    Row first = rows.get(0);
+    double total = rows.stream().mapToDouble(r -> r.<Double>getAs("expected_net_value")).sum();
+    page.append(String.format(Locale.ROOT, "<p>%d customers scored on %s, ranked by expected net value of a contact "
+            + "= probability x save rate (%.0f %%) x value at stake (monthly value x expected remaining months, from "
+            + "the segment's survival curve) - contact cost (%.2f). Together: %.2f expected.</p>", rows.size(),
+        scoresDate, first.<Double>getAs("save_rate") * 100, first.<Double>getAs("contact_cost"), total));
+    List<List<String>> table = new ArrayList<>();
+    for (Row r : rows.subList(0, Math.min(25, rows.size()))) {
+      List<String> reasons = new ArrayList<>();
+      List<Row> top = r.getList(r.fieldIndex("top_reasons"));
+      if (top != null) {
+        top.forEach(t -> reasons.add(t.getAs("phrase")));
+      }
+      table.add(List.of(String.valueOf(r.<Integer>getAs("rank")), r.getAs("customer_id"), r.getAs("segment"),
+          Page.pct(r.getAs("churn_probability")), String.format(Locale.ROOT, "%.2f", r.<Double>getAs("monthly_value")),
+          String.format(Locale.ROOT, "%.1f", r.<Double>getAs("expected_remaining_months")),
+          String.format(Locale.ROOT, "%.2f", r.<Double>getAs("expected_net_value")), r.getAs("lifecycle_stage"),
+          String.join("; ", reasons)));
+    }
+    page.table(List.of("rank", "customer", "segment", "churn probability", "monthly value", "expected months left",
+        "expected net value", "lifecycle stage", "reasons"), table);
+  }
+}

@@ -1,0 +1,149 @@
+package dev.churn.models;
+
+import static org.apache.spark.sql.functions.*;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * What a scored customer is worth and whom to call: per customer, the value a month brings (MRR, or on a log
+ * without MRR the spend of the last 365 days over 12), the MRR expected to be lost over the model's horizon
+ * (probability x MRR x horizon months), and the expected remaining lifetime value (monthly value x the months a
+ * customer of its segment and tenure is expected to stay, from the segment's Kaplan-Meier curve, restricted to the
+ * span the curve has seen). The action list ranks customers by expected net value of a contact =
+ * probability x save rate x remaining lifetime value - contact cost, keeps those worth more than they cost, up to
+ * the budget.
+ */
+public final class Actions {
+  private Actions() {}
+
+  /** Days in an average month. */
+  public static final double DAYS_PER_MONTH = 365.25 / 12;
+
+  /**
+   * How contacts are valued: the share of contacted churners a contact keeps, what one contact costs (currency
+   * units) and how many contacts can be made per night.
+   */
+  public record Options(double saveRate, double contactCost, int budget) implements Serializable {
+    public static final double DEFAULT_SAVE_RATE = 0.25;
+    public static final double DEFAULT_CONTACT_COST = 10.0;
+    public static final int DEFAULT_BUDGET = 100;
+
+    public Options {
+      if (!(saveRate > 0 && saveRate <= 1)) {
+        throw new IllegalArgumentException("--save-rate must be in (0, 1], not " + saveRate);
+      }
+      if (!(contactCost >= 0) || Double.isInfinite(contactCost)) {
+        throw new IllegalArgumentException("--contact-cost must be zero or more, not " + contactCost);
+      }
+      if (budget <= 0) {
+        throw new IllegalArgumentException("--budget must be a positive number of contacts, not " + budget);
+      }
+    }
+
+    public static Options defaults() {
+      return new Options(DEFAULT_SAVE_RATE, DEFAULT_CONTACT_COST, DEFAULT_BUDGET);
+    }
+  }
+
+  /**
+   * Per scored customer: the score's columns, segment and industry, {@code monthly_value}, {@code
+   * expected_mrr_lost}, {@code expected_remaining_months} and {@code expected_ltv}.
+   *
+   * @param scores churn_scores rows of one date
+   * @param features customer_features rows of that date (customer_id, mrr, payment_amount_365d, tenure_days)
+   * @param customers customer_id, segment, industry
+   * @param curves {@code survival_curves} rows by segment (day, survival, group_value)
+   */
+  public static Dataset<Row> values(Dataset<Row> scores, Dataset<Row> features, Dataset<Row> customers,
+      List<Row> curves, int horizonDays) {
+    UserDefinedFunction remaining = udf(new RemainingDays(curves), DataTypes.DoubleType);
+    Column mrr = coalesce(col("mrr"), lit(0.0));
+    Column monthly = when(mrr.gt(0), mrr).otherwise(coalesce(col("payment_amount_365d"), lit(0.0)).divide(12));
+    return scores.join(features.select("customer_id", "mrr", "payment_amount_365d", "tenure_days"), "customer_id")
+        .join(customers.select("customer_id", "segment", "industry"), "customer_id")
+        .withColumn("monthly_value", monthly)
+        .withColumn("expected_mrr_lost", col("churn_probability").multiply(mrr).multiply(horizonDays / DAYS_PER_MONTH))
+        .withColumn("expected_remaining_months", remaining.apply(col("segment"), col("tenure_days"))
+            .divide(DAYS_PER_MONTH))
+        .withColumn("expected_ltv", col("monthly_value").multiply(col("expected_remaining_months")));
+  }
+
+  /** The action list of {@link #values}' rows: ranked, worth more than a contact costs, within the budget. */
+  public static Dataset<Row> rank(Dataset<Row> values, Options options) {
+    Column net = col("churn_probability").multiply(options.saveRate()).multiply(col("expected_ltv"))
+        .minus(options.contactCost());
+    return values.withColumn("expected_net_value", net).where(col("expected_net_value").gt(0))
+        .withColumn("rank", row_number().over(Window.orderBy(col("expected_net_value").desc(), col("customer_id"))))
+        .where(col("rank").leq(options.budget()))
+        .select(col("as_of_date"), col("rank"), col("customer_id"), col("segment"), col("industry"),
+            col("churn_probability"), col("risk_tier"), col("lifecycle_stage"), col("monthly_value"),
+            col("expected_remaining_months"), col("expected_ltv"), col("expected_mrr_lost"),
+            col("expected_net_value"), col("top_reasons"), lit(options.saveRate()).as("save_rate"),
+            lit(options.contactCost()).as("contact_cost"), col("model_version"));
+  }
+
+  /**
+   * Expected remaining days of a customer of a segment alive at a tenure: the area under the segment's survival
+   * curve from the tenure to the curve's last day, over S(tenure). A segment without a curve (nobody churned) has
+   * S = 1 throughout: its remaining days are the span the data has seen, which the caller cannot know, so 0.
+   */
+  static final class RemainingDays implements UDF2<String, Integer, Double> {
+    private final Map<String, double[][]> curves = new HashMap<>();
+
+    RemainingDays(List<Row> rows) {
+      Map<String, List<double[]>> points = new HashMap<>();
+      for (Row r : rows) {
+        points.computeIfAbsent(r.getAs("group_value"), k -> new ArrayList<>())
+            .add(new double[] {((Number) r.getAs("day")).doubleValue(), ((Number) r.getAs("survival")).doubleValue()});
+      }
+      points.forEach((segment, list) -> {
+        list.sort((a, b) -> Double.compare(a[0], b[0]));
+        curves.put(segment, list.toArray(double[][]::new));
+      });
+    }
+
+    @Override
+    public Double call(String segment, Integer tenure) {
+      double[][] curve = segment == null ? null : curves.get(segment);
+      if (curve == null || tenure == null) {
+        return 0.0;
+      }
+      double end = curve[curve.length - 1][0];
+      double t = Math.max(0, tenure);
+      if (t >= end) {
+        return 0.0;
+      }
+      double area = 0;
+      double s = 1.0;
+      double from = 0;
+      double sAtT = -1;
+      for (double[] p : curve) {
+        double day = p[0];
+        if (day > t) {
+          if (sAtT < 0) {
+            sAtT = s;
+            from = t;
+          }
+          area += s * (day - Math.max(from, t));
+          from = day;
+        }
+        s = p[1];
+      }
+      if (sAtT <= 0) {
+        return 0.0;
+      }
+      return area / sAtT;
+    }
+  }
+}
