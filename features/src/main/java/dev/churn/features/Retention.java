@@ -196,6 +196,35 @@ public final class Retention {
     Column retained = col(Customers.CHURN_DATE).isNull().or(col(Customers.CHURN_DATE).gt(col("_month_end")));
     return grid.groupBy("cohort_month", "months_since_signup")
         .agg(count(lit(1)).as("customers"), count(when(retained, lit(1))).as("retained"))
-        .withColumn("retention_rate", col("retained").divide(col("customers")));
+        .withColumn("retention_rate", col("retained").divide(col("customers")))
+        .withColumn("measure", lit(NOT_CHURNED));
+  }
+
+  /** What a cohort cell counts: customers not churned by the month's end, or customers active in the month. */
+  public static final String NOT_CHURNED = "not churned by month end";
+  public static final String ACTIVE = "active in the month";
+
+  /**
+   * As {@link #cohorts}, counting customers with any activity in the month ({@code daily}: customer_id,
+   * activity_date) instead of customers not churned: under inactivity churn nobody can have churned in the first
+   * N days, so "not churned" would read 100 % by construction for the first months.
+   */
+  public static Dataset<Row> cohortActivity(Dataset<Row> customers, Dataset<Row> daily, LocalDate from, LocalDate to) {
+    Dataset<Row> c = customers.where(col(Customers.SIGNUP_DATE).between(lit(Date.valueOf(from.withDayOfMonth(1))),
+            lit(Date.valueOf(to))))
+        .select(col(Customers.CUSTOMER_ID), trunc(col(Customers.SIGNUP_DATE), "month").as("cohort_month"));
+    Column monthsAvailable = months_between(trunc(lit(Date.valueOf(to.plusDays(1))), "month"), col("cohort_month"))
+        .cast("int");
+    Dataset<Row> grid = c.where(monthsAvailable.geq(1))
+        .withColumn("months_since_signup", explode(sequence(lit(0), monthsAvailable.minus(1))))
+        .withColumn("_month", add_months(col("cohort_month"), col("months_since_signup")));
+    Dataset<Row> active = daily.select(col(DailyActivity.CUSTOMER_ID).as("_id"),
+            trunc(col(DailyActivity.ACTIVITY_DATE), "month").as("_active_month")).distinct();
+    return grid.join(active, col(Customers.CUSTOMER_ID).equalTo(col("_id")).and(col("_month").equalTo(col("_active_month"))),
+            "left")
+        .groupBy("cohort_month", "months_since_signup")
+        .agg(count(lit(1)).as("customers"), count(col("_id")).as("retained"))
+        .withColumn("retention_rate", col("retained").divide(col("customers")))
+        .withColumn("measure", lit(ACTIVE));
   }
 }

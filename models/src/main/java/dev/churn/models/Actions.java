@@ -74,7 +74,7 @@ public final class Actions {
         .join(customers.select("customer_id", "segment", "industry"), "customer_id")
         .withColumn("monthly_value", monthly)
         .withColumn("expected_mrr_lost", col("churn_probability").multiply(mrr).multiply(horizonDays / DAYS_PER_MONTH))
-        .withColumn("expected_remaining_months", remaining.apply(col("segment"), col("tenure_days"))
+        .withColumn("expected_remaining_months", remaining.apply(col("segment"), col("tenure_days").cast("int"))
             .divide(DAYS_PER_MONTH))
         .withColumn("expected_ltv", col("monthly_value").multiply(col("expected_remaining_months")));
   }

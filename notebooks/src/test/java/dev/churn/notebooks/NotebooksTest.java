@@ -97,7 +97,8 @@ class NotebooksTest extends SparkSuite {
       }
       assertTrue(colours.size() > 5, img.group(1) + " looks blank");
     }
-    assertEquals(8, images, "retention by industry, churn, MRR churn, cohorts, scores, ROC, lift, calibration");
+    assertEquals(9, images, "retention by industry, churn, MRR churn, cohorts, survival, scores, ROC, lift, "
+        + "calibration");
     new Warehouse(spark, wh).registerAll();
     for (org.apache.spark.sql.Row r : spark.sql("SELECT industry, retention_rate FROM churn.retention_rates WHERE "
         + "period_type = 'month' AND NOT is_partial AND segment = 'ALL' AND industry <> 'ALL' AND period_start = "
@@ -111,6 +112,74 @@ class NotebooksTest extends SparkSuite {
     String top = spark.sql("SELECT customer_id FROM churn.churn_scores WHERE as_of_date = DATE'2026-06-09' "
         + "ORDER BY churn_probability DESC, customer_id LIMIT 1").first().getString(0);
     assertTrue(html.contains("<td class=\"l\">" + top + "</td>"), "the top at-risk customer is listed");
+  }
+
+  /**
+   * The report as an analyst sees it, in headless Chromium (Debian's {@code chromium}, installed by .ci/setup): every
+   * image loads, nothing is written to the console, every chart has a title and both axis titles, and a
+   * screenshot of each section is not blank.
+   */
+  @Test
+  void theReportInABrowser() throws Exception {
+    Path report = tempDir("nb-browser");
+    churn("--warehouse", wh, "report", "--as-of", "2026-06-09", "--out", report.toString());
+    String url = report.resolve("index.html").toUri().toString();
+    Browser dom = browser(report, "--virtual-time-budget=5000", "--enable-logging=stderr", "--v=0",
+        "--window-size=1100,900", "--dump-dom", url);
+    assertFalse(dom.err().contains(":CONSOLE"), "console messages: " + dom.err().lines()
+        .filter(l -> l.contains(":CONSOLE")).toList());
+    java.util.regex.Matcher body = java.util.regex.Pattern.compile("<body data-broken-images=\"([^\"]*)\" "
+        + "data-sections=\"([^\"]*)\" data-height=\"(\\d+)\"").matcher(dom.out());
+    assertTrue(body.find(), "the page checked itself once loaded: " + dom.out().substring(0,
+        Math.min(300, dom.out().length())));
+    assertEquals("", body.group(1), "images that did not load");
+    java.util.regex.Matcher img = java.util.regex.Pattern.compile("<img src=\"[^\"]+\" alt=\"([^\"]*)\" "
+        + "data-x-axis=\"([^\"]*)\" data-y-axis=\"([^\"]*)\"").matcher(dom.out());
+    int charts = 0;
+    while (img.find()) {
+      charts++;
+      assertFalse(img.group(1).isBlank() || img.group(2).isBlank() || img.group(3).isBlank(),
+          "a chart without a title or an axis title: " + img.group());
+    }
+    assertEquals(9, charts);
+    String[] sections = body.group(2).split(" ");
+    assertTrue(sections.length >= 8, body.group(2));
+    int height = Integer.parseInt(body.group(3));
+    Path shot = report.resolve("page.png");
+    browser(report, "--window-size=1100," + height, "--hide-scrollbars", "--screenshot=" + shot, url);
+    java.awt.image.BufferedImage page = javax.imageio.ImageIO.read(shot.toFile());
+    for (int i = 0; i < sections.length; i++) {
+      int top = Integer.parseInt(sections[i].split(":")[1]);
+      int bottom = i + 1 < sections.length ? Integer.parseInt(sections[i + 1].split(":")[1])
+          : Math.min(page.getHeight(), top + 600);
+      java.util.Set<Integer> colours = new java.util.HashSet<>();
+      for (int y = top; y < Math.min(bottom, page.getHeight()); y += 3) {
+        for (int x = 0; x < page.getWidth(); x += 3) {
+          colours.add(page.getRGB(x, y));
+        }
+      }
+      assertTrue(colours.size() > 10, "section " + sections[i] + " looks blank on screen (" + colours.size()
+          + " colours)");
+    }
+  }
+
+  private record Browser(String out, String err) {}
+
+  /** Runs headless Chromium with {@code args}; its output and error stream. */
+  private static Browser browser(Path dir, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("chromium", "--headless", "--no-sandbox", "--disable-gpu",
+        "--user-data-dir=" + dir.resolve("chromium-profile")));
+    command.addAll(List.of(args));
+    Path out = dir.resolve("chromium.out");
+    Path err = dir.resolve("chromium.err");
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    } catch (IOException e) {
+      throw new AssertionError("the browser test needs Debian's chromium (.ci/setup installs it): " + e.getMessage());
+    }
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "chromium did not finish in 2 minutes");
+    return new Browser(Files.readString(out), Files.readString(err));
   }
 
   @Test

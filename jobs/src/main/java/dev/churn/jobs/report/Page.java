@@ -39,7 +39,10 @@ public final class Page {
       throw new ChurnException(ChurnException.FAILURE, "cannot draw chart " + png + ": " + e.getMessage(), e);
     }
     charts.add(png);
-    html.append("<p><img src=\"").append(name).append(".png\" alt=\"").append(escape(chart.getTitle())).append("\"></p>");
+    var axes = chart instanceof org.knowm.xchart.internal.chartpart.AxesChart<?, ?> a ? a : null;
+    html.append("<p><img src=\"").append(name).append(".png\" alt=\"").append(escape(chart.getTitle()))
+        .append("\" data-x-axis=\"").append(escape(axes == null ? null : axes.getXAxisTitle()))
+        .append("\" data-y-axis=\"").append(escape(axes == null ? null : axes.getYAxisTitle())).append("\"></p>");
   }
 
   /** A table of the numbers beside a chart: the first column left-aligned, the others right-aligned. */
@@ -61,11 +64,35 @@ public final class Page {
     return List.copyOf(charts);
   }
 
-  /** Writes {@code out/index.html}. */
+  /**
+   * What the page says of itself once loaded, for a browser test (and anyone opening the developer tools): on
+   * {@code <body>}, the images that did not load ({@code data-broken-images}), each section's id and top
+   * ({@code data-sections}) and the page's height ({@code data-height}).
+   */
+  private static final String SELF_CHECK = "<script>window.addEventListener('load', () => {"
+      + "const b = document.body;"
+      + "b.dataset.brokenImages = [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+      + ".map(i => i.getAttribute('src')).join(' ');"
+      + "b.dataset.sections = [...document.querySelectorAll('h2')].map(h => h.id + ':'"
+      + " + Math.round(h.getBoundingClientRect().top + window.scrollY)).join(' ');"
+      + "b.dataset.height = document.documentElement.scrollHeight;});</script>";
+
+  /** Writes {@code out/index.html}: every section heading gets an id (s1, s2, ...) to link to. */
   Path write() {
     Path index = out.resolve("index.html");
+    StringBuilder page = new StringBuilder();
+    java.util.regex.Matcher h2 = java.util.regex.Pattern.compile("<h2>").matcher(html);
+    int n = 0;
+    while (h2.find()) {
+      h2.appendReplacement(page, "<h2 id=\"s" + (++n) + "\">");
+    }
+    h2.appendTail(page);
+    int end = page.lastIndexOf("</body>");
+    if (end >= 0) {
+      page.insert(end, SELF_CHECK);
+    }
     try {
-      Files.writeString(index, html.toString(), StandardCharsets.UTF_8);
+      Files.writeString(index, page.toString(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot write " + index + ": " + e.getMessage(), e);
     }

@@ -52,8 +52,8 @@ public record ReportJob(Warehouse warehouse, ModelRegistry registry, LocalDate a
         .append("<p>Scores of ").append(scoresDate).append(" by model v").append(model.spec().version())
         .append(" (horizon ").append(model.spec().split().horizonDays()).append(" days).</p>");
     RetentionSections retention = new RetentionSections(warehouse, page);
-    retention.retentionByIndustry();
-    retention.churnOverTime();
+    retention.retentionByIndustry(asOf);
+    retention.churnOverTime(asOf);
     retention.cohorts();
     ActionSections acting = new ActionSections(warehouse, page);
     acting.survival(asOf);

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.*;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.sql.Date;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -22,21 +23,30 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** The report's retention sections: retention by industry against the yardsticks, churn over time, cohorts. */
 record RetentionSections(Warehouse warehouse, Page page) {
-  /** Latest full month, all segments: each industry's annualised retention against its yardstick. */
-  void retentionByIndustry() {
+  /**
+   * The month containing the as-of date when it is complete (the as-of date is its last day), else the last
+   * complete month before it, said so; all segments: each industry's annualised retention against its yardstick.
+   */
+  void retentionByIndustry(LocalDate asOf) {
     page.append("<h2>Retention by industry against the yardsticks</h2>");
-    Row latest = warehouse.read(Table.RETENTION_RATES).where("period_type = 'month' AND NOT is_partial")
-        .agg(max("period_start")).first();
+    Row latest = warehouse.read(Table.RETENTION_RATES).where(col("period_type").equalTo("month")
+        .and(not(col("is_partial"))).and(col("period_end").leq(lit(Date.valueOf(asOf))))).agg(max("period_start")).first();
     if (latest.isNullAt(0)) {
-      page.append("<p>No full month in retention_rates yet.</p>");
+      page.append("<p>No complete month on or before ").append(asOf).append(" in retention_rates yet.</p>");
       return;
     }
+    LocalDate month = ((Date) latest.get(0)).toLocalDate();
     List<Row> rows = warehouse.read(Table.RETENTION_RATES)
         .where(col("period_type").equalTo("month").and(col("period_start").equalTo(latest.get(0)))
             .and(col("segment").equalTo("ALL")).and(col("industry").notEqual("ALL")))
         .orderBy("industry").collectAsList();
-    page.append("<p>Month starting ").append(latest.get(0)).append("; monthly retention annualised as r^12 to "
-        + "compare with the yearly yardsticks (DOMAIN.md).</p>");
+    boolean ownMonth = month.plusMonths(1).minusDays(1).equals(asOf);
+    page.append("<p>").append(month.getMonth().getDisplayName(java.time.format.TextStyle.FULL, Locale.ROOT))
+        .append(' ').append(month.getYear())
+        .append(ownMonth ? ", the month of the as-of date" : ", the last complete month before the as-of date " + asOf
+            + " (its own month is not over)")
+        .append("; monthly retention annualised as r^12 to compare with the yearly yardsticks (DOMAIN.md). "
+            + "Industries without a yardstick show their own bar only.</p>");
     CategoryChart chart = new CategoryChartBuilder().width(900).height(420)
         .title("Annualised retention by industry vs yardstick").xAxisTitle("Industry").yAxisTitle("Retention (%)").build();
     List<String> names = new ArrayList<>();
@@ -54,17 +64,21 @@ record RetentionSections(Warehouse warehouse, Page page) {
           r.getAs("gap_to_benchmark") == null ? "" : Page.pct(r.getAs("gap_to_benchmark"))));
     }
     chart.getStyler().setXAxisLabelRotation(30);
+    chart.getStyler().setXAxisMaxLabelCount(names.size());
     chart.addSeries("own (annualised)", names, own);
     chart.addSeries("yardstick", names, yard);
     page.chart(chart, "retention_by_industry");
     page.table(List.of("industry", "customers at start", "lost", "monthly retention", "annualised", "yardstick", "gap"), table);
   }
 
-  void churnOverTime() {
+  /** Complete months up to the as-of date, by segment: churn, and MRR churn where the log has MRR. */
+  void churnOverTime(LocalDate asOf) {
     page.append("<h2>Churn and MRR churn over time, by segment</h2>");
     List<Row> rows = warehouse.read(Table.RETENTION_RATES)
-        .where("period_type = 'month' AND NOT is_partial AND industry = 'ALL'").orderBy("period_start", "segment")
+        .where(col("period_type").equalTo("month").and(not(col("is_partial"))).and(col("industry").equalTo("ALL"))
+            .and(col("period_end").leq(lit(Date.valueOf(asOf))))).orderBy("period_start", "segment")
         .collectAsList();
+    boolean hasMrr = rows.stream().anyMatch(r -> r.getAs("mrr_start") != null && r.<Double>getAs("mrr_start") > 0);
     Map<String, List<Row>> bySegment = new TreeMap<>();
     rows.forEach(r -> bySegment.computeIfAbsent(r.getAs("segment"), k -> new ArrayList<>()).add(r));
     XYChart churn = new XYChartBuilder().width(900).height(400).title("Monthly customer churn rate by segment")
@@ -96,7 +110,12 @@ record RetentionSections(Warehouse warehouse, Page page) {
       return;
     }
     page.chart(churn, "churn_by_segment");
-    page.chart(mrr, "mrr_churn_by_segment");
+    if (hasMrr) {
+      page.chart(mrr, "mrr_churn_by_segment");
+    } else {
+      page.append("<p>No MRR chart: no customer has recurring revenue in this log (a purchase log has no "
+          + "subscriptions), so MRR churn is zero by construction and not drawn.</p>");
+    }
     page.table(List.of("segment", "month", "customers lost", "churn rate", "MRR lost", "MRR churn rate",
         "MRR lost to downgrades"), table);
   }
@@ -112,6 +131,11 @@ record RetentionSections(Warehouse warehouse, Page page) {
       page.append("<p>No cohorts yet.</p>");
       return;
     }
+    boolean activity = rows.stream().anyMatch(r -> r.schema().getFieldIndex("measure").isDefined()
+        && dev.churn.features.Retention.ACTIVE.equals(r.getAs("measure")));
+    page.append(activity ? "<p>Under inactivity churn nobody can have churned in a cohort's first months, so each "
+        + "cell is the share of the cohort <b>active in that month</b> (any event), not the share not churned.</p>"
+        : "<p>Each cell is the share of the cohort still a customer (not churned) at the month's end.</p>");
     TreeSet<String> cohorts = new TreeSet<>();
     int maxMonth = 0;
     for (Row r : rows) {
@@ -133,10 +157,14 @@ record RetentionSections(Warehouse warehouse, Page page) {
           String.valueOf(r.<Long>getAs("customers")), String.valueOf(r.<Long>getAs("retained")),
           Page.pct(r.getAs("retention_rate"))));
     }
-    HeatMapChart chart = new HeatMapChartBuilder().width(900).height(Math.max(300, 60 + 30 * ys.size()))
-        .title("Cohort retention (% still customers at month end)").xAxisTitle("Months since signup")
+    HeatMapChart chart = new HeatMapChartBuilder().width(900).height(Math.max(300, 120 + 32 * ys.size()))
+        .title(activity ? "Cohort activity (% of the cohort active in the month)"
+            : "Cohort retention (% still customers at month end)").xAxisTitle("Months since signup")
         .yAxisTitle("Signup month").build();
     chart.getStyler().setShowValue(true);
+    // One row of cells per signup month, each labelled: ticks as close as the rows are.
+    chart.getStyler().setYAxisTickMarkSpacingHint(10);
+    chart.getStyler().setXAxisTickMarkSpacingHint(10);
     chart.getStyler().setMin(0);
     chart.getStyler().setMax(100);
     chart.addSeries("retention %", xs, ys, heat);

@@ -8,6 +8,7 @@ import dev.churn.features.Retention;
 import dev.churn.features.Survival;
 import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.RunLog;
+import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.Actions;
@@ -73,7 +74,8 @@ public final class RetentionJob {
         n -> RunLog.StageResult.of(customerCount, n));
     KillPoints.reached(KillPoints.RETENTION_RATES_COMMITTED);
     long cohorts = log.stage("cohort_retention", () -> warehouse.replaceWhere(Table.COHORT_RETENTION,
-        Retention.cohorts(customers, cohortsFrom, to),
+        Settings.churn(warehouse).byInactivity() ? Retention.cohortActivity(customers, daily, cohortsFrom, to)
+            : Retention.cohorts(customers, cohortsFrom, to),
         "cohort_month >= DATE'" + cohortsFrom.withDayOfMonth(1) + "' AND cohort_month <= DATE'" + to + "'"),
         n -> RunLog.StageResult.of(customerCount, n));
     long forecasts = 0;
