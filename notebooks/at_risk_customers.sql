@@ -6,6 +6,19 @@
 
 -- COMMAND ----------
 
+-- MAGIC %md
+-- MAGIC ## Status: what this notebook can show yet, and what to run if something is missing
+
+-- COMMAND ----------
+
+-- expect rows
+SELECT CASE WHEN (SELECT count(*) FROM churn.customers) = 0 THEN 'no customers yet: run ingest'
+            WHEN (SELECT count(*) FROM churn.model_registry) = 0 THEN 'no model trained yet: run train'
+            WHEN (SELECT count(*) FROM churn.churn_scores) = 0 THEN 'no scores yet: run score'
+            ELSE 'ready: scores of ' || (SELECT max(as_of_date) FROM churn.churn_scores) END AS status
+
+-- COMMAND ----------
+
 -- expect rows
 SELECT s.customer_id, c.segment, c.industry, c.plan, round(s.churn_probability, 3) AS churn_probability, s.risk_tier,
        s.lifecycle_stage, concat_ws('; ', transform(s.top_reasons, r -> r.phrase)) AS reasons

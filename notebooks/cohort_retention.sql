@@ -6,6 +6,18 @@
 
 -- COMMAND ----------
 
+-- MAGIC %md
+-- MAGIC ## Status: what this notebook can show yet, and what to run if something is missing
+
+-- COMMAND ----------
+
+-- expect rows
+SELECT CASE WHEN (SELECT count(*) FROM churn.customers) = 0 THEN 'no customers yet: run ingest'
+            WHEN (SELECT count(*) FROM churn.cohort_retention) = 0 THEN 'no cohorts yet: run retention'
+            ELSE 'ready: cohorts from ' || (SELECT min(cohort_month) FROM churn.cohort_retention) END AS status
+
+-- COMMAND ----------
+
 -- expect rows
 SELECT cohort_month, months_since_signup, customers, retained, round(retention_rate, 3) AS retention_rate
 FROM churn.cohort_retention

@@ -8,6 +8,19 @@
 
 -- COMMAND ----------
 
+-- MAGIC %md
+-- MAGIC ## Status: what this notebook can show yet, and what to run if something is missing
+
+-- COMMAND ----------
+
+-- expect rows
+SELECT CASE WHEN (SELECT count(*) FROM churn.model_registry) = 0 THEN 'no model trained yet: run train'
+            WHEN (SELECT count(*) FROM churn.feature_drift) = 0 THEN 'no scores yet: run score (drift is measured when scoring)'
+            WHEN (SELECT count(*) FROM churn.churn_forecast) = 0 THEN 'no forecast yet: run retention after score'
+            ELSE 'ready: model v' || (SELECT max(model_version) FROM churn.model_registry) END AS status
+
+-- COMMAND ----------
+
 -- expect rows
 SELECT model_version, trained_at, as_of_date, test_date, evaluation, horizon_days, round(roc_auc, 3) AS roc_auc,
        round(pr_auc, 3) AS pr_auc, round(log_loss, 4) AS log_loss, round(brier, 4) AS brier,

@@ -8,6 +8,18 @@
 -- COMMAND ----------
 
 -- MAGIC %md
+-- MAGIC ## Status: what this notebook can show yet, and what to run if something is missing
+
+-- COMMAND ----------
+
+-- expect rows
+SELECT CASE WHEN (SELECT count(*) FROM churn.customers) = 0 THEN 'no customers yet: run ingest'
+            WHEN (SELECT count(*) FROM churn.retention_rates) = 0 THEN 'no retention rates yet: run retention'
+            ELSE 'ready: periods up to ' || (SELECT max(period_end) FROM churn.retention_rates) END AS status
+
+-- COMMAND ----------
+
+-- MAGIC %md
 -- MAGIC ## Each industry's own retention next to its yardstick (latest full month)
 
 -- COMMAND ----------

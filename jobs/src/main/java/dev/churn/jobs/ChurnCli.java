@@ -189,6 +189,7 @@ public final class ChurnCli {
             java.time.Duration.ofMinutes(lockWaitMinutes));
       }
       wh.registerAll();
+      dev.churn.jobs.stages.EmptyOutputs.register(wh);
       return new Context(spark, wh, lock, stopSession);
     } catch (RuntimeException e) {
       new Context(spark, null, lock, stopSession).close();

@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Row;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
@@ -47,28 +48,99 @@ record RetentionSections(Warehouse warehouse, Page page) {
             + " (its own month is not over)")
         .append("; monthly retention annualised as r^12 to compare with the yearly yardsticks (DOMAIN.md). "
             + "Industries without a yardstick show their own bar only.</p>");
-    CategoryChart chart = new CategoryChartBuilder().width(900).height(420)
-        .title("Annualised retention by industry vs yardstick").xAxisTitle("Industry").yAxisTitle("Retention (%)").build();
     List<String> names = new ArrayList<>();
     List<Number> own = new ArrayList<>();
+    List<Number> error = new ArrayList<>();
     List<Number> yard = new ArrayList<>();
     List<List<String>> table = new ArrayList<>();
     for (Row r : rows) {
       Double annual = r.getAs("retention_rate_annualized");
       Double bench = r.getAs("benchmark_retention_rate");
+      long start = r.<Long>getAs("customers_start");
+      double[] band = wilson(r.getAs("retention_rate"), start);
       names.add(r.getAs("industry"));
       own.add(annual == null ? 0 : annual * 100);
+      error.add(band == null || annual == null ? 0 : 100 * Math.max(Math.pow(band[1], 12) - annual,
+          annual - Math.pow(band[0], 12)));
       yard.add(bench == null ? null : bench * 100);
-      table.add(List.of(r.getAs("industry"), String.valueOf(r.<Long>getAs("customers_start")),
-          String.valueOf(r.<Long>getAs("customers_lost")), Page.pct(r.getAs("retention_rate")), Page.pct(annual), Page.pct(bench),
-          r.getAs("gap_to_benchmark") == null ? "" : Page.pct(r.getAs("gap_to_benchmark"))));
+      table.add(List.of(r.getAs("industry"), String.valueOf(start),
+          String.valueOf(r.<Long>getAs("customers_lost")), Page.pct(r.getAs("retention_rate")), Page.pct(annual),
+          band == null ? "" : Page.pct(Math.pow(band[0], 12)) + " - " + Page.pct(Math.pow(band[1], 12)),
+          Page.pct(bench), r.getAs("gap_to_benchmark") == null ? "" : Page.pct(r.getAs("gap_to_benchmark"))));
     }
+    List<Row> ttm = trailingYear(asOf);
+    List<List<String>> yearly = new ArrayList<>();
+    if (ttm != null) {
+      page.append("<p>A year of data: the chart shows trailing-twelve-month retention, the share of the customers "
+          + "of a year before " + asOf + " still customers on it, with a 95 % interval (Wilson); the monthly figures "
+          + "follow in the table below it.</p>");
+      names.clear();
+      own.clear();
+      error.clear();
+      yard.clear();
+      for (Row r : ttm) {
+        long start = r.getLong(1);
+        long kept = r.getLong(2);
+        double rate = (double) kept / start;
+        double[] band = wilson(rate, start);
+        Double bench = dev.churn.features.Retention.YARDSTICKS.get(r.getString(0));
+        names.add(r.getString(0));
+        own.add(rate * 100);
+        error.add(100 * Math.max(band[1] - rate, rate - band[0]));
+        yard.add(bench == null ? null : bench * 100);
+        yearly.add(List.of(r.getString(0), String.valueOf(start), String.valueOf(kept), Page.pct(rate),
+            Page.pct(band[0]) + " - " + Page.pct(band[1]), Page.pct(bench), bench == null ? "" : Page.pct(rate - bench)));
+      }
+    } else {
+      page.append("<p>Less than a year of data: the chart shows monthly retention annualised (r^12), whose "
+          + "uncertainty grows twelvefold; the bars carry a 95 % interval (Wilson on the month, annualised).</p>");
+    }
+    CategoryChart chart = new CategoryChartBuilder().width(900).height(420)
+        .title(ttm != null ? "Trailing-year retention by industry vs yardstick"
+            : "Annualised retention by industry vs yardstick")
+        .xAxisTitle("Industry").yAxisTitle("Retention (%)").build();
     chart.getStyler().setXAxisLabelRotation(30);
     chart.getStyler().setXAxisMaxLabelCount(names.size());
-    chart.addSeries("own (annualised)", names, own);
+    chart.addSeries(ttm != null ? "own (trailing year)" : "own (annualised)", names, own, error);
     chart.addSeries("yardstick", names, yard);
     page.chart(chart, "retention_by_industry");
-    page.table(List.of("industry", "customers at start", "lost", "monthly retention", "annualised", "yardstick", "gap"), table);
+    if (ttm != null) {
+      page.table(List.of("industry", "customers a year before", "still customers", "trailing-year retention",
+          "95% interval", "yardstick", "gap"), yearly);
+    }
+    page.table(List.of("industry", "customers at start", "lost", "monthly retention", "annualised",
+        "95% interval (annualised)", "yardstick", "gap"), table);
+  }
+
+  /**
+   * Per industry: customers a year before {@code asOf} (signed up by then, not churned by then) and how many of them
+   * are still customers on {@code asOf}; null when the data does not reach back a year.
+   */
+  private List<Row> trailingYear(LocalDate asOf) {
+    Warehouse.DataRange range = warehouse.dataRange();
+    LocalDate start = asOf.minusYears(1);
+    if (range == null || range.first().isAfter(start)) {
+      return null;
+    }
+    Column startDay = lit(Date.valueOf(start));
+    Column churn = col("churn_date");
+    return warehouse.read(Table.CUSTOMERS)
+        .where(col("signup_date").leq(startDay).and(churn.isNull().or(churn.gt(startDay))))
+        .groupBy("industry").agg(count(lit(1)).as("start"),
+            count(when(churn.isNull().or(churn.gt(lit(Date.valueOf(asOf)))), lit(1))).as("kept"))
+        .orderBy("industry").collectAsList();
+  }
+
+  /** The Wilson 95 % interval of a proportion {@code p} of {@code n}, or null without a proportion. */
+  static double[] wilson(Double p, long n) {
+    if (p == null || n <= 0) {
+      return null;
+    }
+    double z = 1.959963984540054;
+    double denominator = 1 + z * z / n;
+    double centre = (p + z * z / (2.0 * n)) / denominator;
+    double half = z * Math.sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / denominator;
+    return new double[] {Math.max(0, centre - half), Math.min(1, centre + half)};
   }
 
   /** Complete months up to the as-of date, by segment: churn, and MRR churn where the log has MRR. */

@@ -310,15 +310,56 @@ public final class Warehouse {
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     for (Table t : Table.values()) {
       // Already in this session's catalog at this location: skip the DDL and the Delta log read of exists().
-      if (!registeredHere(t) && exists(t)) {
-        register(t);
+      if (!registeredHere(t)) {
+        if (exists(t)) {
+          register(t);
+        } else {
+          unregisterElsewhere(t);
+        }
       }
     }
     spark.sql("USE " + Table.DATABASE);
   }
 
+  /**
+   * Registers {@code churn.<table>} as a view of {@code select} (an empty stand-in for a table not written yet), unless
+   * this session's catalog already holds a table or view of that name.
+   */
+  public void registerEmpty(Table table, java.util.function.Supplier<String> select) {
+    spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
+    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
+    if (!spark.sessionState().catalog().tableExists(id)) { // a table, or the stand-in already: nothing to do
+      spark.sql("CREATE VIEW " + table.qualifiedName() + " AS " + select.get());
+    }
+  }
+
+  /**
+   * Forgets {@code churn.<table>} when this session registered it for another warehouse (a session that opens two):
+   * its name must not read another warehouse's table. Only the catalog entry goes (the table has a location, so
+   * dropping it leaves its files alone).
+   */
+  private void unregisterElsewhere(Table table) {
+    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
+    if (spark.sessionState().catalog().tableExists(id) && !isView(id)) {
+      spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
+    }
+  }
+
+  private boolean isView(org.apache.spark.sql.catalyst.TableIdentifier id) {
+    try {
+      return spark.sessionState().catalog().getTableMetadata(id).tableType()
+          .equals(org.apache.spark.sql.catalyst.catalog.CatalogTableType.VIEW());
+    } catch (Exception e) { // vanished meanwhile (checked exceptions from Scala)
+      return false;
+    }
+  }
+
   private void register(Table table) {
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
+    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
+    if (spark.sessionState().catalog().tableExists(id) && isView(id)) {
+      spark.sql("DROP VIEW " + table.qualifiedName()); // the empty stand-in: the table is written now
+    }
     spark.sql("CREATE TABLE IF NOT EXISTS " + table.qualifiedName() + " USING delta LOCATION '"
         + path(table).replace("'", "\\'") + "'");
   }
