@@ -100,7 +100,7 @@ record RetentionSections(Warehouse warehouse, Page page) {
             : "Annualised retention by industry vs yardstick")
         .xAxisTitle("Industry").yAxisTitle("Retention (%)").build();
     chart.getStyler().setXAxisLabelRotation(30);
-    chart.getStyler().setXAxisMaxLabelCount(names.size());
+    chart.getStyler().setXAxisMaxLabelCount(Math.max(2, names.size())); // XChart refuses 1
     chart.addSeries(ttm != null ? "own (trailing year)" : "own (annualised)", names, own, error);
     chart.addSeries("yardstick", names, yard);
     page.chart(chart, "retention_by_industry");

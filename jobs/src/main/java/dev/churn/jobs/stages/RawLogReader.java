@@ -105,8 +105,10 @@ public final class RawLogReader {
       if (declared) {
         for (List<String> ref : refs) {
           if (!lower.contains(ref.get(0).toLowerCase(java.util.Locale.ROOT))) {
-            throw ChurnException.usage(prefix + "column '" + ref.get(0) + "' (in " + e.getKey() + " = " + text
-                + ") is not in the input files" + columns);
+            throw ChurnException.usage(prefix + "column '" + ref.get(0) + "' (" + (ref.size() == 1
+                && ref.get(0).equals(text) ? "for " + e.getKey() + ") is not in the input files, whose columns are "
+                + String.join(", ", have) + "; no events were read" : "in " + e.getKey() + " = " + text
+                + ") is not in the input files" + columns));
           }
         }
       }
