@@ -357,8 +357,10 @@ public final class Warehouse {
   private void register(Table table) {
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
-    if (spark.sessionState().catalog().tableExists(id) && isView(id)) {
-      spark.sql("DROP VIEW " + table.qualifiedName()); // the empty stand-in: the table is written now
+    if (spark.sessionState().catalog().tableExists(id)) {
+      // The empty stand-in (the table is written now), or the table of another warehouse this session opened
+      // (callers register only what is not registered here): only the catalog entry goes, never files.
+      spark.sql((isView(id) ? "DROP VIEW " : "DROP TABLE ") + table.qualifiedName());
     }
     spark.sql("CREATE TABLE IF NOT EXISTS " + table.qualifiedName() + " USING delta LOCATION '"
         + path(table).replace("'", "\\'") + "'");
