@@ -52,7 +52,8 @@ LIMIT 15
 -- COMMAND ----------
 
 SELECT as_of_date, horizon_end, customers_scored, round(expected_churners, 1) AS expected_churners, actual_churners,
-       round(expected_mrr_at_risk, 0) AS expected_mrr_at_risk, actual_mrr_lost
+       round(expected_mrr_at_risk, 0) AS expected_mrr_at_risk, round(expected_mrr_lost, 0) AS expected_mrr_lost,
+       actual_mrr_lost, round(expected_ltv_at_risk, 0) AS lifetime_value_at_risk
 FROM churn.churn_forecast
 WHERE segment = 'ALL' AND industry = 'ALL'
 ORDER BY as_of_date

@@ -4,6 +4,8 @@ import static org.apache.spark.sql.functions.*;
 
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.Collection;
+import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -25,28 +27,39 @@ public final class Survival {
   public static final String DIMENSION = "dimension";
   public static final String GROUP = "group_value";
   public static final String DAY = "day";
+  public static final String AS_OF = "as_of_date";
 
   /**
    * @param customers the {@code customers} table (signup_date, churn_date, segment, industry, plan)
    * @param asOf lifetimes are observed up to this day: later churns and signups are not seen
    */
   public static Dataset<Row> kaplanMeier(Dataset<Row> customers, LocalDate asOf) {
-    Column day = lit(Date.valueOf(asOf));
+    return kaplanMeier(customers, List.of(asOf));
+  }
+
+  /**
+   * The curves as of each of {@code days} in one pass (rows told apart by {@code as_of_date}): each day sees only
+   * the signups and churns up to it.
+   */
+  public static Dataset<Row> kaplanMeier(Dataset<Row> customers, Collection<LocalDate> days) {
+    Column day = col(AS_OF);
     Column churned = col(Customers.CHURN_DATE).isNotNull().and(col(Customers.CHURN_DATE).leq(day));
-    Dataset<Row> lifetimes = customers.where(col(Customers.SIGNUP_DATE).leq(day)).select(
+    Column[] asOfs = days.stream().distinct().map(d -> lit(Date.valueOf(d))).toArray(Column[]::new);
+    Dataset<Row> lifetimes = customers.withColumn(AS_OF, explode(array(asOfs)))
+        .where(col(Customers.SIGNUP_DATE).leq(day)).select(day,
         col(Customers.SEGMENT), col(Customers.INDUSTRY), col(Customers.PLAN),
         datediff(when(churned, col(Customers.CHURN_DATE)).otherwise(day), col(Customers.SIGNUP_DATE)).as(DAY),
         churned.cast("int").as("_event"));
-    Dataset<Row> grouped = lifetimes.select(col(DAY), col("_event"), explode(array(
+    Dataset<Row> grouped = lifetimes.select(day, col(DAY), col("_event"), explode(array(
         struct(lit("all").as(DIMENSION), lit(Retention.ALL).as(GROUP)),
         struct(lit(Customers.SEGMENT).as(DIMENSION), col(Customers.SEGMENT).as(GROUP)),
         struct(lit(Customers.INDUSTRY).as(DIMENSION), col(Customers.INDUSTRY).as(GROUP)),
         struct(lit(Customers.PLAN).as(DIMENSION), col(Customers.PLAN).as(GROUP)))).as("_g"))
-        .select(col("_g." + DIMENSION), coalesce(col("_g." + GROUP), lit(Customers.UNKNOWN)).as(GROUP), col(DAY),
+        .select(day, col("_g." + DIMENSION), coalesce(col("_g." + GROUP), lit(Customers.UNKNOWN)).as(GROUP), col(DAY),
             col("_event"));
-    Dataset<Row> perDay = grouped.groupBy(DIMENSION, GROUP, DAY).agg(sum("_event").cast("long").as("events"),
+    Dataset<Row> perDay = grouped.groupBy(AS_OF, DIMENSION, GROUP, DAY).agg(sum("_event").cast("long").as("events"),
         count(lit(1)).as("_ended"));
-    WindowSpec group = Window.partitionBy(DIMENSION, GROUP);
+    WindowSpec group = Window.partitionBy(AS_OF, DIMENSION, GROUP);
     WindowSpec before = group.orderBy(DAY).rowsBetween(Window.unboundedPreceding(), -1);
     WindowSpec upTo = group.orderBy(DAY).rowsBetween(Window.unboundedPreceding(), Window.currentRow());
     Dataset<Row> atRisk = perDay
@@ -69,7 +82,7 @@ public final class Survival {
         .withColumn("ci_low", when(defined, pow(s, exp(z.multiply(se)))).otherwise(s))
         .withColumn("ci_high", when(defined, pow(s, exp(negate(z).multiply(se)))).otherwise(s))
         .withColumn("median_days", min(when(s.leq(0.5), col(DAY))).over(group))
-        .select(day.as("as_of_date"), col(DIMENSION), col(GROUP), col(DAY), col("at_risk"), col("events"),
+        .select(day, col(DIMENSION), col(GROUP), col(DAY), col("at_risk"), col("events"),
             col("censored"), s, col("ci_low"), col("ci_high"), col("median_days"));
   }
 }

@@ -27,8 +27,9 @@ final class ReportCommand implements Callable<Integer> {
   public Integer call() {
     try (ChurnCli.Context ctx = root.openReadOnly("report")) {
       ReportJob.Result r = new ReportJob(ctx.warehouse(), new ModelRegistry(ctx.warehouse()), asOf, out).run();
-      spec.commandLine().getOut().printf("report written: %s (%d charts, scores of %s, model v%d)%n",
-          r.index().toAbsolutePath(), r.charts().size(), r.scoresDate(), r.modelVersion());
+      spec.commandLine().getOut().printf("report written: %s (%d charts, %s)%n", r.index().toAbsolutePath(),
+          r.charts().size(), r.scoresDate() == null ? "no scores on or before " + asOf + " yet: run train and score"
+              : "scores of " + r.scoresDate() + ", model v" + r.modelVersion());
     }
     return 0;
   }

@@ -25,15 +25,24 @@ import org.junit.jupiter.api.Test;
 class ForeignLogsTest extends JobsSuite {
   private static final LocalDate START = LocalDate.parse("2026-01-01");
 
+  /** Generates 160 customers x 100 days of {@code shape} into {@code sample} and ingests it through its mapping. */
+  private static void ingestShape(String shape, Path sample, Path wh) {
+    assertEquals(0, cli("generate", "--out", sample.toString(), "--shape", shape, "--customers", "160",
+        "--days", "100").exitCode());
+    CliRun ingest = ingest(sample, wh, shape);
+    assertEquals(0, ingest.exitCode(), ingest.err());
+  }
+
+  private static CliRun ingest(Path sample, Path wh, String shape) {
+    return cli("--warehouse", wh.toString(), "ingest", "--events", sample + "/events", "--mapping",
+        repoRoot().resolve("mappings/" + shape + ".json").toString());
+  }
+
   @Test
   void invoiceLinesFoldIntoOrdersWithRefundsAndCountriesAtTheDefaultGate() {
     Path sample = tempDir("invoices");
-    assertEquals(0, cli("generate", "--out", sample.toString(), "--shape", "invoices", "--customers", "160",
-        "--days", "100").exitCode());
     Path wh = tempDir("invoices-wh");
-    CliRun ingest = cli("--warehouse", wh.toString(), "ingest", "--events", sample + "/events", "--mapping",
-        repoRoot().resolve("mappings/invoices.json").toString());
-    assertEquals(0, ingest.exitCode(), ingest.err());
+    ingestShape("invoices", sample, wh);
     Warehouse w = new Warehouse(spark, wh.toString());
 
     // run_log counts lines: every line read is either folded into an order or quarantined with a reason.
@@ -83,21 +92,15 @@ class ForeignLogsTest extends JobsSuite {
         () -> compared.where(abs(col("payment_amount_30d").minus(col("want"))).gt(1e-6)).limit(5).collectAsList().toString());
 
     // Re-reading the same files adds nothing: the orders are replays.
-    CliRun again = cli("--warehouse", wh.toString(), "ingest", "--events", sample + "/events", "--mapping",
-        repoRoot().resolve("mappings/invoices.json").toString());
-    assertEquals(0, again.exitCode(), again.err());
+    assertEquals(0, ingest(sample, wh, "invoices").exitCode());
     assertEquals(events.count(), w.read(Table.EVENTS).count());
   }
 
   @Test
   void appEventsChurnByTheCancellationPage() {
     Path sample = tempDir("app");
-    assertEquals(0, cli("generate", "--out", sample.toString(), "--shape", "app-events", "--customers", "160",
-        "--days", "100").exitCode());
     Path wh = tempDir("app-wh");
-    CliRun ingest = cli("--warehouse", wh.toString(), "ingest", "--events", sample + "/events", "--mapping",
-        repoRoot().resolve("mappings/app-events.json").toString());
-    assertEquals(0, ingest.exitCode(), ingest.err());
+    ingestShape("app-events", sample, wh);
     Warehouse w = new Warehouse(spark, wh.toString());
     Dataset<Row> truth = spark.read().parquet(sample + "/truth/churn");
     Dataset<Row> customers = w.read(Table.CUSTOMERS);

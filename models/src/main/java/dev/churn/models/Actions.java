@@ -10,7 +10,7 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
@@ -60,31 +60,35 @@ public final class Actions {
    * Per scored customer: the score's columns, segment and industry, {@code monthly_value}, {@code
    * expected_mrr_lost}, {@code expected_remaining_months} and {@code expected_ltv}.
    *
-   * @param scores churn_scores rows of one date
-   * @param features customer_features rows of that date (customer_id, mrr, payment_amount_365d, tenure_days)
+   * @param scores churn_scores rows with the scoring model's {@code horizon_days}
+   * @param features customer_features rows of the scoring dates (customer_id, as_of_date, mrr,
+   *     payment_amount_365d, tenure_days)
    * @param customers customer_id, segment, industry
-   * @param curves {@code survival_curves} rows by segment (day, survival, group_value)
+   * @param curves {@code survival_curves} rows by segment as of the scoring dates (as_of_date, group_value, day,
+   *     survival)
    */
   public static Dataset<Row> values(Dataset<Row> scores, Dataset<Row> features, Dataset<Row> customers,
-      List<Row> curves, int horizonDays) {
+      List<Row> curves) {
     UserDefinedFunction remaining = udf(new RemainingDays(curves), DataTypes.DoubleType);
     Column mrr = coalesce(col("mrr"), lit(0.0));
     Column monthly = when(mrr.gt(0), mrr).otherwise(coalesce(col("payment_amount_365d"), lit(0.0)).divide(12));
-    return scores.join(features.select("customer_id", "mrr", "payment_amount_365d", "tenure_days"), "customer_id")
+    return scores.join(features.select("customer_id", "as_of_date", "mrr", "payment_amount_365d", "tenure_days"),
+            new String[] {"customer_id", "as_of_date"})
         .join(customers.select("customer_id", "segment", "industry"), "customer_id")
         .withColumn("monthly_value", monthly)
-        .withColumn("expected_mrr_lost", col("churn_probability").multiply(mrr).multiply(horizonDays / DAYS_PER_MONTH))
-        .withColumn("expected_remaining_months", remaining.apply(col("segment"), col("tenure_days").cast("int"))
-            .divide(DAYS_PER_MONTH))
+        .withColumn("expected_mrr_lost", col("churn_probability").multiply(mrr)
+            .multiply(col("horizon_days")).divide(DAYS_PER_MONTH))
+        .withColumn("expected_remaining_months", remaining.apply(col("as_of_date"), col("segment"),
+            col("tenure_days").cast("int")).divide(DAYS_PER_MONTH))
         .withColumn("expected_ltv", col("monthly_value").multiply(col("expected_remaining_months")));
   }
 
-  /** The action list of {@link #values}' rows: ranked, worth more than a contact costs, within the budget. */
+  /** The action list of {@link #values}' rows, per scoring date: ranked, worth more than a contact costs, within the budget. */
   public static Dataset<Row> rank(Dataset<Row> values, Options options) {
     Column net = col("churn_probability").multiply(options.saveRate()).multiply(col("expected_ltv"))
         .minus(options.contactCost());
     return values.withColumn("expected_net_value", net).where(col("expected_net_value").gt(0))
-        .withColumn("rank", row_number().over(Window.orderBy(col("expected_net_value").desc(), col("customer_id"))))
+        .withColumn("rank", row_number().over(Window.partitionBy("as_of_date").orderBy(col("expected_net_value").desc(), col("customer_id"))))
         .where(col("rank").leq(options.budget()))
         .select(col("as_of_date"), col("rank"), col("customer_id"), col("segment"), col("industry"),
             col("churn_probability"), col("risk_tier"), col("lifecycle_stage"), col("monthly_value"),
@@ -97,14 +101,15 @@ public final class Actions {
    * Expected remaining days of a customer of a segment alive at a tenure: the area under the segment's survival
    * curve from the tenure to the curve's last day, over S(tenure). A segment without a curve (nobody churned) has
    * S = 1 throughout: its remaining days are the span the data has seen, which the caller cannot know, so 0.
+   * Curves are told apart by their as-of date: a customer scored on a day is valued with that day's curve.
    */
-  static final class RemainingDays implements UDF2<String, Integer, Double> {
+  static final class RemainingDays implements UDF3<java.sql.Date, String, Integer, Double> {
     private final Map<String, double[][]> curves = new HashMap<>();
 
     RemainingDays(List<Row> rows) {
       Map<String, List<double[]>> points = new HashMap<>();
       for (Row r : rows) {
-        points.computeIfAbsent(r.getAs("group_value"), k -> new ArrayList<>())
+        points.computeIfAbsent(r.getAs("as_of_date") + "|" + r.getAs("group_value"), k -> new ArrayList<>())
             .add(new double[] {((Number) r.getAs("day")).doubleValue(), ((Number) r.getAs("survival")).doubleValue()});
       }
       points.forEach((segment, list) -> {
@@ -114,8 +119,8 @@ public final class Actions {
     }
 
     @Override
-    public Double call(String segment, Integer tenure) {
-      double[][] curve = segment == null ? null : curves.get(segment);
+    public Double call(java.sql.Date asOf, String segment, Integer tenure) {
+      double[][] curve = segment == null ? null : curves.get(asOf + "|" + segment);
       if (curve == null || tenure == null) {
         return 0.0;
       }

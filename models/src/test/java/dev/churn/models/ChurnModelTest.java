@@ -196,7 +196,7 @@ class ChurnModelTest extends SparkSuite {
   }
 
   @Test
-  void theForecastSumsProbabilitiesAndCountsActualChurnOnlyOnceTheHorizonHasEnded() {
+  void theForecastSumsProbabilitiesValueAtStakeAndActualChurnOnlyOnceTheHorizonHasEnded() {
     java.sql.Date early = java.sql.Date.valueOf("2026-03-01");
     java.sql.Date late = java.sql.Date.valueOf("2026-03-20");
     StructType scoreSchema = new StructType().add("customer_id", DataTypes.StringType)
@@ -204,25 +204,63 @@ class ChurnModelTest extends SparkSuite {
         .add("model_version", DataTypes.IntegerType).add("horizon_days", DataTypes.IntegerType);
     Dataset<Row> scores = spark.createDataFrame(List.of(RowFactory.create("a", early, 0.5, 1, 14),
         RowFactory.create("b", early, 0.25, 1, 14), RowFactory.create("a", late, 0.75, 1, 14)), scoreSchema);
-    StructType mrrSchema = new StructType().add("customer_id", DataTypes.StringType)
-        .add("as_of_date", DataTypes.DateType).add("mrr", DataTypes.DoubleType);
-    Dataset<Row> mrr = spark.createDataFrame(List.of(RowFactory.create("a", early, 100.0),
-        RowFactory.create("b", early, 40.0), RowFactory.create("a", late, 100.0)), mrrSchema);
+    StructType featureSchema = new StructType().add("customer_id", DataTypes.StringType)
+        .add("as_of_date", DataTypes.DateType).add("mrr", DataTypes.DoubleType)
+        .add("payment_amount_365d", DataTypes.DoubleType).add("tenure_days", DataTypes.DoubleType);
+    // b has no MRR: a month of it is worth its last year's spend / 12 = 40.
+    Dataset<Row> features = spark.createDataFrame(List.of(RowFactory.create("a", early, 100.0, 0.0, 10.0),
+        RowFactory.create("b", early, null, 480.0, 10.0), RowFactory.create("a", late, 100.0, 0.0, 29.0)),
+        featureSchema);
     StructType customerSchema = new StructType().add("customer_id", DataTypes.StringType)
         .add("segment", DataTypes.StringType).add("industry", DataTypes.StringType)
         .add("churn_date", DataTypes.DateType);
     Dataset<Row> customers = spark.createDataFrame(List.of(
         RowFactory.create("a", "smb", "retail", java.sql.Date.valueOf("2026-03-10")),
         RowFactory.create("b", "smb", "retail", null)), customerSchema);
+    // smb's curve as of each scoring date: S = 0.5 from day 20, then 0.25 (early) or 0 (late) from day 40.
+    StructType curveSchema = new StructType().add("as_of_date", DataTypes.DateType)
+        .add("group_value", DataTypes.StringType).add("day", DataTypes.IntegerType)
+        .add("survival", DataTypes.DoubleType);
+    List<Row> curves = List.of(RowFactory.create(early, "smb", 20, 0.5), RowFactory.create(early, "smb", 40, 0.25),
+        RowFactory.create(late, "smb", 20, 0.5), RowFactory.create(late, "smb", 40, 0.0));
+    curves = spark.createDataFrame(curves, curveSchema).collectAsList();
+    Dataset<Row> values = Actions.values(scores, features, customers, curves);
+    // Remaining days = area under S from the tenure to the curve's end / S(tenure): at tenure 10 on the early
+    // curve 1 x 10 + 0.5 x 20 = 20 days; at tenure 29 on the late curve 0.5 x 11 / 0.5 = 11 days.
+    double month = Actions.DAYS_PER_MONTH;
+    StructType valueSchema = new StructType().add("customer_id", DataTypes.StringType)
+        .add("as_of_date", DataTypes.DateType).add("monthly_value", DataTypes.DoubleType)
+        .add("expected_remaining_months", DataTypes.DoubleType).add("expected_ltv", DataTypes.DoubleType)
+        .add("expected_mrr_lost", DataTypes.DoubleType);
+    assertRows(List.of(RowFactory.create("a", early, 100.0, r6(20 / month), r6(2000 / month), r6(700 / month)),
+            RowFactory.create("b", early, 40.0, r6(20 / month), r6(800 / month), 0.0),
+            RowFactory.create("a", late, 100.0, r6(11 / month), r6(1100 / month), r6(1050 / month))),
+        valueSchema, rounded(values, valueSchema));
     StructType out = new StructType().add("as_of_date", DataTypes.DateType).add("segment", DataTypes.StringType)
         .add("industry", DataTypes.StringType).add("customers_scored", DataTypes.LongType)
         .add("expected_churners", DataTypes.DoubleType).add("expected_mrr_at_risk", DataTypes.DoubleType)
+        .add("expected_mrr_lost", DataTypes.DoubleType).add("expected_ltv", DataTypes.DoubleType)
+        .add("expected_ltv_at_risk", DataTypes.DoubleType)
         .add("actual_churners", DataTypes.LongType).add("actual_mrr_lost", DataTypes.DoubleType);
     List<Row> expected = new ArrayList<>();
     for (String[] g : new String[][] {{"smb", "retail"}, {"smb", "ALL"}, {"ALL", "retail"}, {"ALL", "ALL"}}) {
-      expected.add(RowFactory.create(early, g[0], g[1], 2L, 0.75, 60.0, 1L, 100.0));
-      expected.add(RowFactory.create(late, g[0], g[1], 1L, 0.75, 75.0, null, null));
+      expected.add(RowFactory.create(early, g[0], g[1], 2L, 0.75, 50.0, r6(700 / month), r6(2800 / month),
+          r6(1200 / month), 1L, 100.0));
+      expected.add(RowFactory.create(late, g[0], g[1], 1L, 0.75, 75.0, r6(1050 / month), r6(1100 / month),
+          r6(825 / month), null, null));
     }
-    assertRows(expected, out, Forecast.expectedVsActual(scores, mrr, customers, java.time.LocalDate.parse("2026-03-25")));
+    assertRows(expected, out, rounded(Forecast.expectedVsActual(values, customers,
+        java.time.LocalDate.parse("2026-03-25")), out));
+  }
+
+  private static double r6(double v) {
+    return Math.round(v * 1e6) / 1e6;
+  }
+
+  /** {@code schema}'s columns of {@code rows}, doubles rounded to 6 places. */
+  private static Dataset<Row> rounded(Dataset<Row> rows, StructType schema) {
+    return rows.select(java.util.Arrays.stream(schema.fields()).map(f -> f.dataType() == DataTypes.DoubleType
+        ? org.apache.spark.sql.functions.round(org.apache.spark.sql.functions.col(f.name()), 6).as(f.name())
+        : org.apache.spark.sql.functions.col(f.name())).toArray(org.apache.spark.sql.Column[]::new));
   }
 }

@@ -102,6 +102,14 @@ class NotebooksTest extends SparkSuite {
             + ": " + status);
       }
     }
+    // The report too: the retention and survival sections, and a line saying what waits for scores.
+    Path report = tempDir("nb-early-report");
+    churn("--warehouse", early, "report", "--as-of", "2026-01-30", "--out", report.toString());
+    String html = Files.readString(report.resolve("index.html"));
+    assertTrue(html.contains("No churn scores on or before 2026-01-30 yet"), html);
+    assertTrue(html.contains("Retention by industry against the yardsticks</h2>")
+        && html.contains("Survival by segment</h2>"), html);
+    assertFalse(html.contains("Score distribution") || html.contains("Whom to contact"), html);
   }
 
   @Test

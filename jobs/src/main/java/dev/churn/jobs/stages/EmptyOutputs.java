@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -60,14 +61,9 @@ public final class EmptyOutputs {
       case RETENTION_RATES -> Retention.rates(customers, DailyActivity.rollup(spark.createDataFrame(List.of(),
           Events.TABLE_SCHEMA)), Retention.periods(spark, day, day));
       case COHORT_RETENTION -> Retention.cohorts(customers, day, day);
-      case CHURN_FORECAST -> Forecast.expectedVsActual(scores(spark).withColumn("horizon_days",
-              org.apache.spark.sql.functions.lit(0)),
-          features(spark).select(org.apache.spark.sql.functions.col("customer_id"),
-              org.apache.spark.sql.functions.lit(null).cast("date").as("as_of_date"),
-              org.apache.spark.sql.functions.col("mrr")), customers, day);
+      case CHURN_FORECAST -> Forecast.expectedVsActual(values(spark, customers), customers, day);
       case SURVIVAL_CURVES -> Survival.kaplanMeier(customers, day);
-      case RETENTION_ACTIONS -> Actions.rank(Actions.values(scores(spark), features(spark), customers, List.of(), 0),
-          Actions.Options.defaults());
+      case RETENTION_ACTIONS -> Actions.rank(values(spark, customers), Actions.Options.defaults());
       default -> throw new IllegalArgumentException(table + " has no empty stand-in");
     };
   }
@@ -83,10 +79,11 @@ public final class EmptyOutputs {
         .add("model_version", DataTypes.IntegerType));
   }
 
-  /** No feature rows, with the columns the value of a contact reads. */
-  static Dataset<Row> features(SparkSession spark) {
-    return spark.createDataFrame(List.of(), new StructType().add("customer_id", DataTypes.StringType)
-        .add("mrr", DataTypes.DoubleType).add("payment_amount_365d", DataTypes.DoubleType)
-        .add("tenure_days", DataTypes.DoubleType));
+  /** No {@link Actions#values} rows. */
+  static Dataset<Row> values(SparkSession spark, Dataset<Row> customers) {
+    Dataset<Row> features = spark.createDataFrame(List.of(), new StructType().add("customer_id", DataTypes.StringType)
+        .add("as_of_date", DataTypes.DateType).add("mrr", DataTypes.DoubleType)
+        .add("payment_amount_365d", DataTypes.DoubleType).add("tenure_days", DataTypes.DoubleType));
+    return Actions.values(scores(spark).withColumn("horizon_days", functions.lit(0)), features, customers, List.of());
   }
 }

@@ -2,7 +2,6 @@ package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
 
 import dev.churn.features.Retention;
 import dev.churn.features.Survival;
@@ -13,17 +12,23 @@ import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.Actions;
 import dev.churn.models.Forecast;
-import java.util.List;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Writes {@code retention_rates} (every month, quarter and year overlapping [from, to], x segment x industry,
  * with ALL rows), {@code cohort_retention} ({@link Retention#cohorts}: signup month x months since signup, for
- * cohorts that signed up from {@code cohortsFrom}) and {@code churn_forecast} ({@link Forecast#expectedVsActual},
- * for each scoring date in [from, to]). Idempotent: rerunning a range replaces the rows of that range only.
+ * cohorts that signed up from {@code cohortsFrom}), {@code survival_curves} as of {@code to}, {@code churn_forecast}
+ * ({@link Forecast#expectedVsActual}, for each scoring date in [from, to], each valued against the survival curves
+ * as of its own date) and {@code retention_actions} for the last scoring date on or before {@code to}.
+ * Idempotent: rerunning a range replaces the rows of that range only.
  */
 public final class RetentionJob {
   /** Rows written to each table. */
@@ -78,58 +83,71 @@ public final class RetentionJob {
             : Retention.cohorts(customers, cohortsFrom, to),
         "cohort_month >= DATE'" + cohortsFrom.withDayOfMonth(1) + "' AND cohort_month <= DATE'" + to + "'"),
         n -> RunLog.StageResult.of(customerCount, n));
-    long forecasts = 0;
-    if (warehouse.exists(Table.CHURN_SCORES) && warehouse.exists(Table.MODEL_REGISTRY)) {
-      forecasts = log.stage("churn_forecast", () -> warehouse.replaceWhere(Table.CHURN_FORECAST, forecast(customers),
-          "as_of_date >= DATE'" + from + "' AND as_of_date <= DATE'" + to + "'"), n -> RunLog.StageResult.of(n, n));
+    List<LocalDate> scored = scoringDates();
+    List<LocalDate> curveDays = new ArrayList<>(scored);
+    curveDays.add(to);
+    Dataset<Row> curves = Survival.kaplanMeier(customers, curveDays).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      long survival = log.stage("survival_curves", () -> warehouse.replaceWhere(Table.SURVIVAL_CURVES,
+          curves.where(col("as_of_date").equalTo(lit(Date.valueOf(to)))), "as_of_date = DATE'" + to + "'"),
+          n -> RunLog.StageResult.of(customerCount, n));
+      long forecasts = 0;
+      long contacts = 0;
+      if (!scored.isEmpty()) {
+        Dataset<Row> values = values(customers, scored, curves).persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+          List<LocalDate> inRange = scored.stream().filter(d -> !d.isBefore(from)).toList();
+          if (!inRange.isEmpty()) {
+            forecasts = log.stage("churn_forecast", () -> warehouse.replaceWhere(Table.CHURN_FORECAST,
+                Forecast.expectedVsActual(values.where(col("as_of_date").geq(lit(Date.valueOf(from)))), customers,
+                    warehouse.dataRange().last()),
+                "as_of_date >= DATE'" + from + "' AND as_of_date <= DATE'" + to + "'"), n -> RunLog.StageResult.of(n, n));
+          }
+          LocalDate last = scored.get(scored.size() - 1);
+          contacts = log.stage("retention_actions", () -> warehouse.replaceWhere(Table.RETENTION_ACTIONS,
+              Actions.rank(values.where(col("as_of_date").equalTo(lit(Date.valueOf(last)))), actions),
+              "as_of_date = DATE'" + last + "'"), n -> RunLog.StageResult.of(n, n));
+        } finally {
+          values.unpersist();
+        }
+      }
+      warehouse.registerAll();
+      return new Result(rates, cohorts, forecasts, survival, contacts);
+    } finally {
+      curves.unpersist();
     }
-    long survival = log.stage("survival_curves", () -> warehouse.replaceWhere(Table.SURVIVAL_CURVES,
-        Survival.kaplanMeier(customers, to), "as_of_date = DATE'" + to + "'"),
-        n -> RunLog.StageResult.of(customerCount, n));
-    LocalDate scored = latestScores();
-    long contacts = 0;
-    if (scored != null) {
-      contacts = log.stage("retention_actions", () -> warehouse.replaceWhere(Table.RETENTION_ACTIONS,
-          Actions.rank(values(customers, scored), actions), "as_of_date = DATE'" + scored + "'"),
-          n -> RunLog.StageResult.of(n, n));
-    }
-    warehouse.registerAll();
-    return new Result(rates, cohorts, forecasts, survival, contacts);
-  }
-
-  /** The last scoring date on or before the range's end, or null. */
-  private LocalDate latestScores() {
-    Warehouse warehouse = ctx.warehouse();
-    if (!warehouse.exists(Table.CHURN_SCORES) || !warehouse.exists(Table.MODEL_REGISTRY)) {
-      return null;
-    }
-    Row last = warehouse.read(Table.CHURN_SCORES).where(col("as_of_date").leq(lit(Date.valueOf(to))))
-        .agg(max("as_of_date")).first();
-    return last.isNullAt(0) ? null : last.getDate(0).toLocalDate();
   }
 
   /**
-   * Every customer scored on {@code day} with its value ({@link Actions#values}), against the survival curves by
-   * segment as of that day.
+   * The scoring dates in [from, to] and the last one before {@code from} when none is in it (the action list is
+   * written for the last scoring date on or before the range's end), in order; empty before any model scored.
    */
-  private Dataset<Row> values(Dataset<Row> customers, LocalDate day) {
+  private List<LocalDate> scoringDates() {
     Warehouse warehouse = ctx.warehouse();
-    Dataset<Row> scores = warehouse.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(lit(Date.valueOf(day))));
-    Row model = scores.join(warehouse.read(Table.MODEL_REGISTRY).select("model_version", "horizon_days"),
-        "model_version").select("horizon_days").first();
-    List<Row> curves = Survival.kaplanMeier(customers, day).where(col("dimension").equalTo("segment"))
-        .select("group_value", "day", "survival").collectAsList();
-    Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES).where(col("as_of_date").equalTo(
-        lit(Date.valueOf(day))));
-    return Actions.values(scores, features, customers, curves, ((Number) model.get(0)).intValue());
+    if (!warehouse.exists(Table.CHURN_SCORES) || !warehouse.exists(Table.MODEL_REGISTRY)) {
+      return List.of();
+    }
+    List<LocalDate> dates = new ArrayList<>();
+    for (Row r : warehouse.read(Table.CHURN_SCORES).where(col("as_of_date").leq(lit(Date.valueOf(to))))
+        .select("as_of_date").distinct().collectAsList()) {
+      dates.add(r.getDate(0).toLocalDate());
+    }
+    Collections.sort(dates);
+    List<LocalDate> inRange = dates.stream().filter(d -> !d.isBefore(from)).toList();
+    return !inRange.isEmpty() || dates.isEmpty() ? inRange : List.of(dates.get(dates.size() - 1));
   }
 
-  private Dataset<Row> forecast(Dataset<Row> customers) {
+  /**
+   * Every customer scored on {@code days} with its value ({@link Actions#values}), each day against the survival
+   * curves by segment as of that day.
+   */
+  private Dataset<Row> values(Dataset<Row> customers, List<LocalDate> days, Dataset<Row> curves) {
     Warehouse warehouse = ctx.warehouse();
-    Dataset<Row> scores = warehouse.read(Table.CHURN_SCORES)
-        .where(col("as_of_date").between(lit(Date.valueOf(from)), lit(Date.valueOf(to))))
+    Column onDays = col("as_of_date").isin(days.stream().map(Date::valueOf).toArray());
+    Dataset<Row> scores = warehouse.read(Table.CHURN_SCORES).where(onDays)
         .join(warehouse.read(Table.MODEL_REGISTRY).select("model_version", "horizon_days"), "model_version");
-    return Forecast.expectedVsActual(scores, warehouse.read(Table.CUSTOMER_FEATURES), customers,
-        warehouse.dataRange().last());
+    List<Row> segmentCurves = curves.where(col("dimension").equalTo("segment"))
+        .select("as_of_date", "group_value", "day", "survival").collectAsList();
+    return Actions.values(scores, warehouse.read(Table.CUSTOMER_FEATURES).where(onDays), customers, segmentCurves);
   }
 }
