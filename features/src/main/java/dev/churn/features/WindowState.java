@@ -216,7 +216,9 @@ public final class WindowState {
    * is larger than every later day's, by day.
    */
   private static Column queue(String column, int days, FeatureCatalogue.Inputs in) {
-    Column all = array_sort(collect_list(when(in.age().lt(days).and(col(column).isNotNull()),
+    // sort_array compares with the type's ordering; array_sort evaluates its comparator lambda per comparison
+    // (5 % of a demo's CPU, profiled). The elements are never null, so both give the same order.
+    Column all = sort_array(collect_list(when(in.age().lt(days).and(col(column).isNotNull()),
         struct(col(DailyActivity.ACTIVITY_DATE).as("d"), col(column).as("v")))));
     return filter(all, (e, i) -> forall(slice(all, i.plus(2), size(all)), later -> e.getField("v").gt(later.getField("v"))));
   }

@@ -41,7 +41,9 @@ public abstract class SparkSuite {
           .set("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
           .set("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
           .set("spark.databricks.delta.snapshotPartitions", "2")
-          .set("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2");
+          .set("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
+          // As the product's sessions (SparkSessions): ICU's case mapping costs seconds of start-up per JVM.
+          .set("spark.sql.icu.caseMappings.enabled", "false");
     }
   }
 

@@ -142,28 +142,40 @@ public final class ChurnTrainer {
       Dataset<Row> trainVectors = prep.transform(weightedTrain).select(SCALED, Labels.LABEL, WEIGHT)
           .persist(StorageLevel.MEMORY_AND_DISK());
       Dataset<Row> validationVectors = prep.transform(validation).persist(StorageLevel.MEMORY_AND_DISK());
+      // The grid points are fitted concurrently (as MLlib's TrainValidationSplit.setParallelism does): each
+      // optimiser iteration is a small Spark job whose time is mostly scheduling, which two fits overlap. Each
+      // fit is independent, and the choice is made in grid order afterwards, so the result does not depend on it.
+      List<double[]> grid = new ArrayList<>();
+      for (double reg : config.regParams()) {
+        for (double en : config.elasticNetParams()) {
+          grid.add(new double[] {reg, en});
+        }
+      }
+      List<BinaryMetrics.Result> results = inParallel(grid, point -> {
+        LogisticRegressionModel m = logisticRegression(point[0], point[1], config).fit(trainVectors);
+        Dataset<Row> scored = m.transform(validationVectors).withColumn(PROBABILITY, calibrated(offset));
+        return BinaryMetrics.compute(scored, PROBABILITY, Labels.LABEL, true);
+      });
       List<Map<String, Double>> tuning = new ArrayList<>();
       double bestPr = -1;
       double bestReg = 0;
       double bestEn = 0;
       Map<String, Double> tuned = null;
-      for (double reg : config.regParams()) {
-        for (double en : config.elasticNetParams()) {
-          LogisticRegressionModel m = logisticRegression(reg, en, config).fit(trainVectors);
-          Dataset<Row> scored = m.transform(validationVectors).withColumn(PROBABILITY, calibrated(offset));
-          BinaryMetrics.Result r = BinaryMetrics.compute(scored, PROBABILITY, Labels.LABEL, true);
-          Map<String, Double> row = new LinkedHashMap<>();
-          row.put("reg_param", reg);
-          row.put("elastic_net_param", en);
-          row.put("pr_auc", r.metrics().get("pr_auc"));
-          row.put("roc_auc", r.metrics().get("roc_auc"));
-          tuning.add(row);
-          if (r.metrics().get("pr_auc") > bestPr) {
-            bestPr = r.metrics().get("pr_auc");
-            bestReg = reg;
-            bestEn = en;
-            tuned = r.metrics();
-          }
+      for (int i = 0; i < grid.size(); i++) {
+        double reg = grid.get(i)[0];
+        double en = grid.get(i)[1];
+        BinaryMetrics.Result r = results.get(i);
+        Map<String, Double> row = new LinkedHashMap<>();
+        row.put("reg_param", reg);
+        row.put("elastic_net_param", en);
+        row.put("pr_auc", r.metrics().get("pr_auc"));
+        row.put("roc_auc", r.metrics().get("roc_auc"));
+        tuning.add(row);
+        if (r.metrics().get("pr_auc") > bestPr) {
+          bestPr = r.metrics().get("pr_auc");
+          bestReg = reg;
+          bestEn = en;
+          tuned = r.metrics();
         }
       }
       trainVectors.unpersist();
@@ -216,6 +228,33 @@ public final class ChurnTrainer {
     } finally {
       train.unpersist();
       validation.unpersist();
+    }
+  }
+
+  /** How many grid points are fitted at once. */
+  static final int GRID_PARALLELISM = 2;
+
+  /** {@code fit} applied to each of {@code points}, {@link #GRID_PARALLELISM} at a time; results in order. */
+  static <P, R> List<R> inParallel(List<P> points, java.util.function.Function<P, R> fit) {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+        Math.max(1, Math.min(GRID_PARALLELISM, points.size())));
+    try {
+      List<java.util.concurrent.Future<R>> futures = new ArrayList<>();
+      for (P p : points) {
+        futures.add(pool.submit(() -> fit.apply(p)));
+      }
+      List<R> out = new ArrayList<>();
+      for (java.util.concurrent.Future<R> f : futures) {
+        out.add(f.get());
+      }
+      return out;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while fitting the grid", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+    } finally {
+      pool.shutdownNow();
     }
   }
 

@@ -96,14 +96,13 @@ public final class RetentionJob {
       if (!scored.isEmpty()) {
         Dataset<Row> values = values(customers, scored, curves).persist(StorageLevel.MEMORY_AND_DISK());
         try {
-          List<LocalDate> inRange = scored.stream().filter(d -> !d.isBefore(from)).toList();
-          if (!inRange.isEmpty()) {
+          LocalDate last = scored.get(scored.size() - 1);
+          if (!last.isBefore(from)) {
             forecasts = log.stage("churn_forecast", () -> warehouse.replaceWhere(Table.CHURN_FORECAST,
                 Forecast.expectedVsActual(values.where(col("as_of_date").geq(lit(Date.valueOf(from)))), customers,
                     warehouse.dataRange().last()),
                 "as_of_date >= DATE'" + from + "' AND as_of_date <= DATE'" + to + "'"), n -> RunLog.StageResult.of(n, n));
           }
-          LocalDate last = scored.get(scored.size() - 1);
           contacts = log.stage("retention_actions", () -> warehouse.replaceWhere(Table.RETENTION_ACTIONS,
               Actions.rank(values.where(col("as_of_date").equalTo(lit(Date.valueOf(last)))), actions),
               "as_of_date = DATE'" + last + "'"), n -> RunLog.StageResult.of(n, n));
