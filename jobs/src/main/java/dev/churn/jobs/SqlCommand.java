@@ -81,17 +81,21 @@ final class SqlCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Arrays, maps and structs as JSON (Spark's own rendering of them is Scala's, e.g. "ArraySeq(...)"). */
+  /**
+   * Arrays, maps and structs as JSON (Spark's own rendering of them is Scala's, e.g. "ArraySeq(...)"). Columns
+   * are taken by position, so a result with two columns of one name (two unaliased subqueries) prints too.
+   */
   private static Dataset<Row> asText(Dataset<Row> result) {
     StructField[] fields = result.schema().fields();
+    Dataset<Row> positional = result.toDF(java.util.stream.IntStream.range(0, fields.length)
+        .mapToObj(i -> "_c" + i).toArray(String[]::new));
     Column[] cols = new Column[fields.length];
     for (int i = 0; i < fields.length; i++) {
       DataType t = fields[i].dataType();
-      Column c = result.col("`" + fields[i].name().replace("`", "``") + "`");
-      cols[i] = t instanceof ArrayType || t instanceof MapType || t instanceof StructType
-          ? functions.to_json(c).as(fields[i].name()) : c;
+      Column c = positional.col("_c" + i);
+      cols[i] = t instanceof ArrayType || t instanceof MapType || t instanceof StructType ? functions.to_json(c) : c;
     }
-    return result.select(cols);
+    return positional.select(cols);
   }
 
   static void print(PrintWriter out, Dataset<Row> result, int maxRows) {

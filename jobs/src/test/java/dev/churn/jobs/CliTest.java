@@ -53,6 +53,8 @@ class CliTest extends JobsSuite {
         "SELECT array(1, 2) AS a, named_struct('x', 1, 'y', 'b') AS s, map('k', 0.5) AS m, 'plain' AS p");
     assertEquals("a\ts\tm\tp\n[1,2]\t{\"x\":1,\"y\":\"b\"}\t{\"k\":0.5}\tplain\n", nested.out(),
         "nested values print as JSON");
+    CliRun twice = cli("--warehouse", wh.toString(), "sql", "SELECT 1 AS n, array(2) AS n");
+    assertEquals("n\tn\n1\t[2]\n", twice.out(), "two columns of one name print: " + twice.err());
   }
 
   @Test
