@@ -10,6 +10,9 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 
 /**
  * Feature drift as the population stability index (PSI) of each numeric feature against its training
@@ -43,19 +46,20 @@ public final class Drift {
     return new Reference(edges, shares(data, edges));
   }
 
-  /** The share of rows in each bin of {@code edges}, per feature: one pass over the data. */
+  /**
+   * The share of rows in each bin of {@code edges}, per feature: one pass over the data, the rows unpivoted to
+   * (feature, value) and binned by {@link Bin}. (Binning with a CASE per edge inline made one generated method of
+   * every feature's comparisons, which Janino failed to compile on every scoring, after seconds of trying, and
+   * a 1 MB task binary.)
+   */
   public static Map<String, double[]> shares(Dataset<Row> data, Map<String, double[]> edges) {
     List<Column> items = new ArrayList<>();
-    for (Map.Entry<String, double[]> e : edges.entrySet()) {
-      Column x = coalesce(col(e.getKey()).cast("double"), lit(0.0));
-      Column bin = lit(0);
-      for (double edge : e.getValue()) {
-        bin = bin.plus(when(x.gt(edge), 1).otherwise(0));
-      }
-      items.add(struct(lit(e.getKey()).as("feature"), bin.as("bin")));
+    for (String f : edges.keySet()) {
+      items.add(struct(lit(f).as("feature"), coalesce(col(f).cast("double"), lit(0.0)).as("x")));
     }
-    Dataset<Row> counts = data.select(explode(array(items.toArray(Column[]::new))).as("fb"))
-        .groupBy(col("fb.feature"), col("fb.bin")).count();
+    UserDefinedFunction bin = udf(new Bin(edges), DataTypes.IntegerType);
+    Dataset<Row> counts = data.select(explode(array(items.toArray(Column[]::new))).as("fx"))
+        .groupBy(col("fx.feature"), bin.apply(col("fx.feature"), col("fx.x")).as("bin")).count();
     long total = data.count();
     Map<String, double[]> out = new LinkedHashMap<>();
     edges.forEach((f, e) -> out.put(f, new double[e.length + 1]));
@@ -63,6 +67,26 @@ public final class Drift {
       out.get(r.getString(0))[r.getInt(1)] = total == 0 ? 0 : (double) r.getLong(2) / total;
     }
     return out;
+  }
+
+  /** A value's bin among a feature's sorted edges: how many edges it is above. */
+  static final class Bin implements UDF2<String, Double, Integer> {
+    private final Map<String, double[]> edges;
+
+    Bin(Map<String, double[]> edges) {
+      this.edges = new java.util.HashMap<>(edges);
+    }
+
+    @Override
+    public Integer call(String feature, Double x) {
+      int bin = 0;
+      for (double edge : edges.get(feature)) {
+        if (x > edge) {
+          bin++;
+        }
+      }
+      return bin;
+    }
   }
 
   public static double psi(double[] expected, double[] actual) {

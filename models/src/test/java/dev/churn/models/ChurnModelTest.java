@@ -253,6 +253,21 @@ class ChurnModelTest extends SparkSuite {
         java.time.LocalDate.parse("2026-03-25")), out));
   }
 
+  @Test
+  void driftBinsEachFeatureByHowManyOfItsEdgesAValueIsAbove() {
+    StructType schema = new StructType().add("a", DataTypes.DoubleType).add("b", DataTypes.LongType);
+    Dataset<Row> data = spark.createDataFrame(List.of(RowFactory.create(0.0, 1L), RowFactory.create(2.0, -1L),
+        RowFactory.create(3.0, 0L), RowFactory.create(5.0, null), RowFactory.create(null, 2L)), schema);
+    Map<String, double[]> edges = new java.util.LinkedHashMap<>();
+    edges.put("a", new double[] {1, 3});
+    edges.put("b", new double[] {0});
+    // a: 0 -> 0, 2 -> 1, 3 -> 1 (not above 3), 5 -> 2, null as 0 -> 0; b: 1, -1, 0, null as 0, 2 -> 1, 0, 0, 0, 1.
+    Map<String, double[]> shares = Drift.shares(data, edges);
+    assertArrayEquals(new double[] {0.4, 0.4, 0.2}, shares.get("a"), 1e-12);
+    assertArrayEquals(new double[] {0.6, 0.4}, shares.get("b"), 1e-12);
+    assertEquals(0.0, Drift.psi(data, edges, shares).get("a"), 1e-12);
+  }
+
   private static double r6(double v) {
     return Math.round(v * 1e6) / 1e6;
   }
