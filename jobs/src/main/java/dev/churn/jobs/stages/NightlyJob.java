@@ -1,11 +1,8 @@
 package dev.churn.jobs.stages;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 
 import dev.churn.features.Customers;
-import dev.churn.features.FeatureBuilder;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.KillPoints;
@@ -14,7 +11,6 @@ import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
-import java.sql.Date;
 import dev.churn.models.Actions;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -130,7 +126,7 @@ public final class NightlyJob {
     new FeaturesJob(ctx, snapshots).run();
     String model = model(day);
 
-    List<LocalDate> scored = storedDates(Table.CHURN_SCORES, firstTouched);
+    List<LocalDate> scored = warehouse.asOfDates(Table.CHURN_SCORES, firstTouched, null);
     ScoreJob.Result tonight = null;
     for (LocalDate d : snapshots) {
       if (!d.equals(day) && !scored.contains(d)) {
@@ -160,24 +156,10 @@ public final class NightlyJob {
   private List<LocalDate> snapshotsToRebuild(LocalDate touched, LocalDate day) {
     TreeSet<LocalDate> dates = new TreeSet<>();
     if (touched != null) {
-      dates.addAll(storedDates(Table.CUSTOMER_FEATURES, touched));
+      dates.addAll(warehouse.asOfDates(Table.CUSTOMER_FEATURES, touched, null));
     }
     dates.add(day);
     return new ArrayList<>(dates);
-  }
-
-  /** The as-of dates stored in {@code table} (features or scores) on or after {@code from}. */
-  private List<LocalDate> storedDates(Table table, LocalDate from) {
-    List<LocalDate> dates = new ArrayList<>();
-    if (!warehouse.exists(table)) {
-      return dates;
-    }
-    String asOf = FeatureBuilder.AS_OF_DATE;
-    for (Row r : warehouse.read(table).where(col(asOf).geq(lit(Date.valueOf(from)))).select(asOf).distinct()
-        .collectAsList()) {
-      dates.add(r.getDate(0).toLocalDate());
-    }
-    return dates;
   }
 
   /** Trains when no model is in use on {@code day} or the last attempt is due for a retrain; says what it did. */

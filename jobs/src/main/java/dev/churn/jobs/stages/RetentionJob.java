@@ -15,7 +15,6 @@ import dev.churn.models.Forecast;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -123,15 +122,10 @@ public final class RetentionJob {
    */
   private List<LocalDate> scoringDates() {
     Warehouse warehouse = ctx.warehouse();
-    if (!warehouse.exists(Table.CHURN_SCORES) || !warehouse.exists(Table.MODEL_REGISTRY)) {
+    if (!warehouse.exists(Table.MODEL_REGISTRY)) {
       return List.of();
     }
-    List<LocalDate> dates = new ArrayList<>();
-    for (Row r : warehouse.read(Table.CHURN_SCORES).where(col("as_of_date").leq(lit(Date.valueOf(to))))
-        .select("as_of_date").distinct().collectAsList()) {
-      dates.add(r.getDate(0).toLocalDate());
-    }
-    Collections.sort(dates);
+    List<LocalDate> dates = warehouse.asOfDates(Table.CHURN_SCORES, null, to);
     List<LocalDate> inRange = dates.stream().filter(d -> !d.isBefore(from)).toList();
     return !inRange.isEmpty() || dates.isEmpty() ? inRange : List.of(dates.get(dates.size() - 1));
   }

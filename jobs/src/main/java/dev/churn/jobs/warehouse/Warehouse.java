@@ -24,6 +24,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 
 /**
@@ -174,6 +175,26 @@ public final class Warehouse {
     String day = DailyActivity.ACTIVITY_DATE;
     Row r = read(Table.DAILY_ACTIVITY).agg(min(day), max(day)).first();
     return r.isNullAt(0) ? null : new DataRange(r.getDate(0).toLocalDate(), r.getDate(1).toLocalDate());
+  }
+
+  /**
+   * The as-of dates {@code table} (features, scores) holds from {@code from} to {@code to} (either null: open),
+   * in order; empty when the table does not exist.
+   */
+  public List<LocalDate> asOfDates(Table table, LocalDate from, LocalDate to) {
+    if (!exists(table)) {
+      return List.of();
+    }
+    Column asOf = col("as_of_date");
+    Column in = functions.lit(true);
+    if (from != null) {
+      in = in.and(asOf.geq(functions.lit(java.sql.Date.valueOf(from))));
+    }
+    if (to != null) {
+      in = in.and(asOf.leq(functions.lit(java.sql.Date.valueOf(to))));
+    }
+    return read(table).where(in).select(asOf).distinct().collectAsList().stream()
+        .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
   }
 
   /** Inserts the rows whose key is not in the table yet. */
