@@ -4,6 +4,7 @@ import dev.churn.features.Labels;
 import dev.churn.jobs.stages.Training;
 import dev.churn.models.ChurnTrainer;
 import dev.churn.models.TimeSplit;
+import java.util.List;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -34,9 +35,19 @@ final class TrainingOptions {
       description = "Seed recorded with the model (default: ${DEFAULT-VALUE}).")
   long seed;
 
+  @Option(names = "--reg-params", split = ",", defaultValue = ChurnTrainer.Config.DEFAULT_REG_PARAMS,
+      paramLabel = "R[,R...]",
+      description = "Regularisation strengths tried on the validation snapshot (default: ${DEFAULT-VALUE}).")
+  List<Double> regParams;
+
+  @Option(names = "--elastic-net-params", split = ",", defaultValue = ChurnTrainer.Config.DEFAULT_ELASTIC_NET_PARAMS,
+      paramLabel = "A[,A...]",
+      description = "L1 shares tried with each strength, 0 = ridge .. 1 = lasso (default: ${DEFAULT-VALUE}).")
+  List<Double> elasticNetParams;
+
   /** The training settings; a usage error (exit 2) when a value is out of range. */
   Training training() {
     return ChurnCli.options(spec, () -> new Training(horizonDays, snapshotStepDays, snapshots,
-        ChurnTrainer.Config.defaults().withSeedAndShare(seed, highRiskShare)));
+        ChurnTrainer.Config.defaults().withSeedAndShare(seed, highRiskShare).withGrid(regParams, elasticNetParams)));
   }
 }

@@ -58,6 +58,20 @@ class CliTest extends JobsSuite {
   }
 
   @Test
+  void aBadRegularisationGridIsOneLineAndExitTwo() {
+    String wh = tempDir("cli-grid").toString();
+    CliRun negative = cli("--warehouse", wh, "train", "--as-of", "2026-06-01", "--reg-params", "0.01,-1");
+    assertEquals(2, negative.exitCode(), negative.err());
+    assertEquals("churn: regParam values must be zero or more, not [0.01, -1.0] (see 'churn train --help')\n",
+        negative.err());
+    CliRun share = cli("--warehouse", wh, "nightly", "--date", "2026-06-01", "--events", wh, "--elastic-net-params",
+        "1.5");
+    assertEquals(2, share.exitCode(), share.err());
+    assertEquals("churn: elasticNetParam values must be between 0 and 1, not [1.5] (see 'churn nightly --help')\n",
+        share.err());
+  }
+
+  @Test
   void aBadMappingFileIsOneLineAndExitTwo() {
     Path mapping = write(tempDir("cli-map").resolve("m.json"), java.util.List.of("{\"format\": \"xml\"}"));
     CliRun r = cli("ingest", "--events", "x", "--mapping", mapping.toString());

@@ -197,7 +197,7 @@ class ClusterIT extends JobsSuite {
     assertTrue(ingested.contains("daily_activity refreshed for 151 day(s), 2026-01-01 .. 2026-05-31"), ingested);
 
     String night = submit("--warehouse", wh, "nightly", "--date", "2026-06-01", "--events", raw + "/events",
-        "--snapshots", "1");
+        "--snapshots", "1", "--reg-params", "0.01", "--elastic-net-params", "0");
     assertTrue(night.contains("nightly 2026-06-01: "), night);
 
     Warehouse w = new Warehouse(spark, wh);

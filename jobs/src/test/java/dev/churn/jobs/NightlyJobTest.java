@@ -57,9 +57,10 @@ class NightlyJobTest extends JobsSuite {
     assertEquals(0, ingest.exitCode(), ingest.err());
   }
 
+  /** One grid point: these nights are about the night's tables, not tuning (ModelJobTest and CdnowIngestTest tune). */
   private static CliRun nightly(LocalDate day, String... extra) {
     List<String> args = new ArrayList<>(List.of("--warehouse", wh, "nightly", "--date", day.toString(), "--events",
-        raw.resolve("night").toString(), "--snapshots", "1"));
+        raw.resolve("night").toString(), "--snapshots", "1", "--reg-params", "0.02", "--elastic-net-params", "0"));
     args.addAll(List.of(extra));
     CliRun run = cli(args.toArray(String[]::new));
     System.out.println(run.out());
@@ -113,6 +114,8 @@ class NightlyJobTest extends JobsSuite {
     Row v1 = w.read(Table.MODEL_REGISTRY).first();
     assertEquals("validation (history too short for a held-out test snapshot)", v1.getAs("evaluation"));
     assertEquals(v1.<java.sql.Date>getAs("validation_date"), v1.<java.sql.Date>getAs("test_date"));
+    assertEquals(0.02, v1.<Double>getAs("reg_param"), "the grid asked for (one point, outside the default grid)");
+    assertEquals(0.0, v1.<Double>getAs("elastic_net_param"));
     assertTrue(afterFirstPass.get("events_quarantine").size() > 0, "bad records of the nights are quarantined");
 
     // The same nights again, out of order: a rerun and a backfill at once.

@@ -32,7 +32,8 @@ import org.apache.spark.storage.StorageLevel;
  * weights help ranking but inflate probabilities; the weights' prior shift, log(w_pos / w_neg), is subtracted
  * from the logit so the stored probabilities are calibrated.
  *
- * <p>Defaults: regParam in {0.001, 0.01, 0.05}, elasticNetParam in {0, 0.5}, 50 iterations, seed 7.
+ * <p>Defaults: regParam in {0.001, 0.01, 0.05}, elasticNetParam in {0, 0.5} ({@code --reg-params},
+ * {@code --elastic-net-params}), 50 iterations, seed 7.
  */
 public final class ChurnTrainer {
   private ChurnTrainer() {}
@@ -57,18 +58,40 @@ public final class ChurnTrainer {
       this(regParams, elasticNetParams, maxIter, seed, DEFAULT_HIGH_RISK_SHARE);
     }
 
+    /** The default grid, regParam x elasticNetParam, as the command line writes it. */
+    public static final String DEFAULT_REG_PARAMS = "0.001,0.01,0.05";
+    public static final String DEFAULT_ELASTIC_NET_PARAMS = "0,0.5";
+
     public Config {
       if (!(highRiskShare > 0 && highRiskShare < 1)) {
         throw new IllegalArgumentException("the high-risk share must be between 0 and 1, not " + highRiskShare);
       }
+      regParams = List.copyOf(regParams);
+      elasticNetParams = List.copyOf(elasticNetParams);
+      if (regParams.isEmpty() || regParams.stream().anyMatch(r -> !(r >= 0 && r < Double.POSITIVE_INFINITY))) {
+        throw new IllegalArgumentException("regParam values must be zero or more, not " + regParams);
+      }
+      if (elasticNetParams.isEmpty() || elasticNetParams.stream().anyMatch(e -> !(e >= 0 && e <= 1))) {
+        throw new IllegalArgumentException("elasticNetParam values must be between 0 and 1, not " + elasticNetParams);
+      }
     }
 
     public static Config defaults() {
-      return new Config(List.of(0.001, 0.01, 0.05), List.of(0.0, 0.5), 50, DEFAULT_SEED);
+      return new Config(values(DEFAULT_REG_PARAMS), values(DEFAULT_ELASTIC_NET_PARAMS), 50, DEFAULT_SEED);
+    }
+
+    private static List<Double> values(String commaSeparated) {
+      return java.util.Arrays.stream(commaSeparated.split(",")).map(Double::valueOf).toList();
     }
 
     public Config withSeedAndShare(long newSeed, double share) {
       return new Config(regParams, elasticNetParams, maxIter, newSeed, share);
+    }
+
+    /** The same settings with another grid (null keeps that axis). */
+    public Config withGrid(List<Double> newRegParams, List<Double> newElasticNetParams) {
+      return new Config(newRegParams == null ? regParams : newRegParams,
+          newElasticNetParams == null ? elasticNetParams : newElasticNetParams, maxIter, seed, highRiskShare);
     }
   }
 

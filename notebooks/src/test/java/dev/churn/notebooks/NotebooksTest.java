@@ -40,7 +40,8 @@ class NotebooksTest extends SparkSuite {
         "--seed", "9");
     churn("--warehouse", wh, "ingest", "--events", out.resolve("events").toString(), "--customers",
         out.resolve("customers").toString());
-    churn("--warehouse", wh, "train", "--as-of", "2026-06-09", "--truth", out.resolve("truth").toString());
+    churn("--warehouse", wh, "train", "--as-of", "2026-06-09", "--truth", out.resolve("truth").toString(),
+        "--reg-params", "0.01", "--elastic-net-params", "0");
     churn("--warehouse", wh, "score", "--as-of", "2026-05-10");
     churn("--warehouse", wh, "score", "--as-of", "2026-06-09");
     churn("--warehouse", wh, "retention", "--from", "2026-01-01", "--to", "2026-06-09");
