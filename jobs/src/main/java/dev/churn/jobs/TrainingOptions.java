@@ -36,12 +36,12 @@ final class TrainingOptions {
   long seed;
 
   @Option(names = "--reg-params", split = ",", defaultValue = ChurnTrainer.Config.DEFAULT_REG_PARAMS,
-      paramLabel = "R[,R...]",
+      paramLabel = "R",
       description = "Regularisation strengths tried on the validation snapshot (default: ${DEFAULT-VALUE}).")
   List<Double> regParams;
 
   @Option(names = "--elastic-net-params", split = ",", defaultValue = ChurnTrainer.Config.DEFAULT_ELASTIC_NET_PARAMS,
-      paramLabel = "A[,A...]",
+      paramLabel = "A",
       description = "L1 shares tried with each strength, 0 = ridge .. 1 = lasso (default: ${DEFAULT-VALUE}).")
   List<Double> elasticNetParams;
 
