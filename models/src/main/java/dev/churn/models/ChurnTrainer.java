@@ -88,10 +88,9 @@ public final class ChurnTrainer {
       return new Config(regParams, elasticNetParams, maxIter, newSeed, share);
     }
 
-    /** The same settings with another grid (null keeps that axis). */
+    /** The same settings with another grid. */
     public Config withGrid(List<Double> newRegParams, List<Double> newElasticNetParams) {
-      return new Config(newRegParams == null ? regParams : newRegParams,
-          newElasticNetParams == null ? elasticNetParams : newElasticNetParams, maxIter, seed, highRiskShare);
+      return new Config(newRegParams, newElasticNetParams, maxIter, seed, highRiskShare);
     }
   }
 
