@@ -17,12 +17,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.execution.datasources.FilePartition;
-import org.apache.spark.sql.execution.datasources.PartitionedFile;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
@@ -36,12 +33,14 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class RawLogReader {
   private static final String CORRUPT = "_corrupt_record";
-  private static final String LINE = "value";
+  private static final String LINE = NumberedLines.LINE;
 
   private final SparkSession spark;
+  private final NumberedLines lines;
 
   public RawLogReader(SparkSession spark) {
     this.spark = spark;
+    this.lines = new NumberedLines(spark);
   }
 
   /** Fails with a usage error (exit 2) when a path matches no file. */
@@ -61,67 +60,18 @@ public final class RawLogReader {
   }
 
   /** Source columns of the mapping (or of the file header) plus the lineage columns of {@link EventValidation}. */
-  public Dataset<Row> read(List<String> paths, SourceMapping mapping) {
-    requireExists(paths);
+  public Dataset<Row> read(List<String> inputs, SourceMapping mapping) {
+    requireExists(inputs);
+    List<String> paths = lines.files(inputs);
     Dataset<Row> records = switch (mapping.format()) {
-      case "json" -> json(lines(paths), mapping);
-      case "csv" -> csv(lines(paths), mapping);
+      case "json" -> json(lines.of(paths), mapping);
+      case "csv" -> csv(lines.of(paths), mapping);
       case "parquet" -> parquet(paths);
       default -> throw ChurnException.usage("unknown format '" + mapping.format() + "': use json, csv or parquet");
     };
-    requireMappedColumns(records, mapping);
+    MappedColumns.require(records, mapping);
     Column folder = regexp_extract(col(Events.SOURCE_FILE), "event_date=(\\d{4}-\\d{2}-\\d{2})", 1);
     return records.withColumn(EventValidation.FOLDER_DATE, try_to_date(nullif(folder, lit(""))));
-  }
-
-  /**
-   * Every value of the mapping must work on the input before any event is read, else a usage error (exit 2) names
-   * the value, what it is for and the columns there are: a bare column the files lack, an expression that does not
-   * parse, names a missing column, or does not type-check. CSV files with a header and Parquet files declare their
-   * columns; JSON lines do not (a field may be absent from some records), so only their expressions are checked.
-   */
-  private static void requireMappedColumns(Dataset<Row> records, SourceMapping mapping) {
-    boolean declared = !(mapping.format().equals("json") || (mapping.format().equals("csv") && !mapping.header()));
-    List<String> lineage = List.of(Events.SOURCE_FILE, Events.SOURCE_POSITION, Events.RAW_RECORD,
-        EventValidation.MALFORMED);
-    List<String> have = java.util.Arrays.stream(records.columns()).filter(c -> !lineage.contains(c)).toList();
-    java.util.Set<String> lower = new java.util.HashSet<>();
-    have.forEach(c -> lower.add(c.toLowerCase(java.util.Locale.ROOT)));
-    String prefix = "mapping " + mapping.name() + ": ";
-    String columns = declared ? "; the input's columns are " + String.join(", ", have) + "; no events were read"
-        : "; no events were read";
-    for (Map.Entry<String, String> e : mapping.expressions().entrySet()) {
-      String text = e.getValue();
-      boolean field = Events.RAW_SCHEMA.getFieldIndex(e.getKey()).isDefined();
-      if ((field && !mapping.columns().containsKey(e.getKey())) || SourceExpressions.isColumn(text, have)) {
-        continue; // a canonical field the mapping does not name is read if present, else null
-      }
-      List<List<String>> refs;
-      try {
-        refs = SourceExpressions.references(text);
-      } catch (IllegalArgumentException ex) {
-        throw ChurnException.usage(prefix + e.getKey() + ": " + ex.getMessage() + columns);
-      }
-      if (declared) {
-        for (List<String> ref : refs) {
-          if (!lower.contains(ref.get(0).toLowerCase(java.util.Locale.ROOT))) {
-            throw ChurnException.usage(prefix + "column '" + ref.get(0) + "' (" + (ref.size() == 1
-                && ref.get(0).equals(text) ? "for " + e.getKey() + ") is not in the input files, whose columns are "
-                + String.join(", ", have) + "; no events were read" : "in " + e.getKey() + " = " + text
-                + ") is not in the input files" + columns));
-          }
-        }
-      }
-      try {
-        withoutAnsi(records.sparkSession(), () -> records.select(SourceExpressions.column(text, have)));
-      } catch (Exception ex) { // AnalysisException, thrown undeclared from Scala
-        if (!(ex instanceof org.apache.spark.sql.AnalysisException)) {
-          throw ex;
-        }
-        throw ChurnException.usage(prefix + e.getKey() + " = " + text + " does not work on the input: "
-            + ex.getMessage().lines().findFirst().orElse("").trim() + columns);
-      }
-    }
   }
 
   /**
@@ -183,134 +133,9 @@ public final class RawLogReader {
     return quotes % 2 == 1;
   }
 
-  /**
-   * Every line of the files with its file and 1-based line number, without a shuffle: each split's lines are
-   * numbered in the order they are read, and a split that starts inside a file (files larger than Spark's split
-   * size) adds the lines before its start, counted on the driver.
-   */
-  private Dataset<Row> lines(List<String> paths) {
-    Dataset<Row> raw = reader().text(paths.toArray(String[]::new))
-        .select(col(LINE), col("_metadata.file_path").as(Events.SOURCE_FILE),
-            col("_metadata.file_block_start").as(BLOCK));
-    StructType numbered = raw.schema().add(INDEX, DataTypes.LongType);
-    Dataset<Row> counted = raw.mapPartitions(new NumberLines(), Encoders.row(numbered));
-    Map<String, Map<Long, Long>> offsets = splitOffsets(raw);
-    Column position = col(INDEX);
-    if (!offsets.isEmpty()) {
-      List<Row> rows = new ArrayList<>();
-      offsets.forEach((file, starts) -> starts.forEach((start, before) -> rows.add(RowFactory.create(file, start, before))));
-      Dataset<Row> table = spark.createDataFrame(rows, new StructType().add("_of_file", DataTypes.StringType)
-          .add("_of_block", DataTypes.LongType).add("_before", DataTypes.LongType));
-      counted = counted.join(broadcast(table), col(Events.SOURCE_FILE).equalTo(col("_of_file"))
-          .and(col(BLOCK).equalTo(col("_of_block"))), "left");
-      position = position.plus(coalesce(col("_before"), lit(0L)));
-    }
-    // A byte-order mark opens some files written on Windows: it is not part of the first record.
-    Column line = when(col(LINE).startsWith("\uFEFF"), col(LINE).substr(2, Integer.MAX_VALUE)).otherwise(col(LINE));
-    return counted.select(line.as(LINE), col(Events.SOURCE_FILE),
-        position.as(Events.SOURCE_POSITION));
-  }
-
   /** Lines of blanks only (spaces, tabs, a lone carriage return) are not records. */
   private static Column notBlank() {
     return not(col(LINE).rlike("^\\s*$"));
-  }
-
-  /**
-   * A reader of raw files: folders read recursively. Local files are read without Hadoop's checksum files: a
-   * stale {@code .crc} beside a log (left by a tool that rewrote the file) would otherwise fail the whole ingest.
-   */
-  private DataFrameReader reader() {
-    return spark.read().option("recursiveFileLookup", "true")
-        .option("fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
-        .option("fs.file.impl.disable.cache", "true");
-  }
-
-  private static final String BLOCK = "_block";
-  private static final String INDEX = "_index";
-
-  /** Numbers the rows of a partition 1, 2, ... within each (file, split) in the order read. */
-  private static final class NumberLines implements MapPartitionsFunction<Row, Row> {
-    @Override
-    public Iterator<Row> call(Iterator<Row> rows) {
-      return new Iterator<>() {
-        private String file;
-        private long block = -1;
-        private long index;
-
-        @Override
-        public boolean hasNext() {
-          return rows.hasNext();
-        }
-
-        @Override
-        public Row next() {
-          Row r = rows.next();
-          String f = r.getString(1);
-          long b = r.getLong(2);
-          if (b != block || !f.equals(file)) {
-            file = f;
-            block = b;
-            index = 0;
-          }
-          return RowFactory.create(r.getString(0), f, b, ++index);
-        }
-      };
-    }
-  }
-
-  /**
-   * For each file Spark reads in more than one split: split start -> lines that begin before it. Hadoop's line
-   * reader gives a split every line that begins after its start and at or before its end, so the lines before
-   * split k are 1 + the newlines in bytes [0, start). (Line ends are {@code \\n} or {@code \\r\\n}.)
-   */
-  private Map<String, Map<Long, Long>> splitOffsets(Dataset<Row> raw) {
-    Map<String, java.util.TreeSet<Long>> starts = new java.util.HashMap<>();
-    Map<String, Path> files = new java.util.HashMap<>();
-    for (org.apache.spark.Partition p : raw.rdd().partitions()) {
-      if (p instanceof FilePartition fp) {
-        for (PartitionedFile f : fp.files()) {
-          if (f.start() > 0) {
-            if (new org.apache.hadoop.io.compress.CompressionCodecFactory(spark.sparkContext().hadoopConfiguration())
-                .getCodec(f.toPath()) != null) {
-              throw ChurnException.badData(f.toPath() + " is a compressed file Spark reads in several splits, whose "
-                  + "line numbers cannot be counted: decompress it, or cut it into files smaller than "
-                  + "spark.sql.files.maxPartitionBytes; no events were read");
-            }
-            // Keyed as _metadata.file_path spells the file (file:/x, where the split's own URI says file:///x).
-            String file = f.toPath().toString();
-            starts.computeIfAbsent(file, k -> new java.util.TreeSet<>()).add(f.start());
-            files.put(file, f.toPath());
-          }
-        }
-      }
-    }
-    Map<String, Map<Long, Long>> out = new java.util.HashMap<>();
-    for (Map.Entry<String, java.util.TreeSet<Long>> e : starts.entrySet()) {
-      Path path = files.get(e.getKey());
-      Map<Long, Long> before = new java.util.HashMap<>();
-      try (java.io.InputStream in = new java.io.BufferedInputStream(
-          path.getFileSystem(spark.sparkContext().hadoopConfiguration()).open(path), 1 << 20)) {
-        long pos = 0;
-        long newlines = 0;
-        for (long start : e.getValue()) {
-          for (; pos < start; pos++) {
-            int c = in.read();
-            if (c < 0) {
-              break;
-            }
-            if (c == '\n') {
-              newlines++;
-            }
-          }
-          before.put(start, 1 + newlines); // the lines before the split; its own numbering starts at 1
-        }
-      } catch (IOException ex) {
-        throw new ChurnException(ChurnException.FAILURE, "cannot read " + path + ": " + ex.getMessage(), ex);
-      }
-      out.put(e.getKey(), before);
-    }
-    return out;
   }
 
   private static Dataset<Row> json(Dataset<Row> lines, SourceMapping mapping) {
@@ -439,7 +264,7 @@ public final class RawLogReader {
   }
 
   private Dataset<Row> parquet(List<String> paths) {
-    Dataset<Row> df = reader().parquet(paths.toArray(String[]::new));
+    Dataset<Row> df = lines.reader().parquet(paths.toArray(String[]::new));
     List<Column> cols = new ArrayList<>();
     for (String c : df.columns()) {
       cols.add(col("`" + c + "`").cast(DataTypes.StringType).as(c));
@@ -455,9 +280,9 @@ public final class RawLogReader {
   /** The customers file: CSV with a header, all fields text, with lineage for quarantining bad rows. */
   public Dataset<Row> readCustomers(List<String> paths) {
     requireExists(paths);
-    Dataset<Row> lines = lines(paths);
+    Dataset<Row> read = lines.of(lines.files(paths));
     SourceMapping csv = SourceMapping.parse("{\"format\": \"csv\", \"delimiter\": \",\", \"header\": true, "
         + "\"columns\": {\"customer_id\": \"customer_id\"}}");
-    return csv(lines, csv);
+    return csv(read, csv);
   }
 }
