@@ -15,6 +15,14 @@ import org.junit.jupiter.api.BeforeAll;
 /**
  * One Spark session per test class (local[2], UI off, UTC, Delta enabled), created through spark-testing-base
  * so tests can use its DataFrame comparisons from plain JUnit 5.
+ *
+ * <p>Test sessions evaluate expressions interpreted ({@link #INTERPRETED}): on fixtures of a few hundred rows,
+ * compiling each plan with Janino was the largest single cost of a test JVM (31 % of its CPU samples in a
+ * profiled end-to-end class), far more than evaluating the rows. Results are the same by Spark's contract (its
+ * own suites run both ways). The product's sessions keep whole-stage code generation, and the tests that run
+ * the packaged product (ClusterIT, BenchRunIT) keep it too; a class on a large log ({@code CdnowIngestTest})
+ * switches it back on with {@link #compiled()}. In-memory columnar caches are built uncompressed, which is
+ * cheaper for small data.
  */
 public abstract class SparkSuite {
   protected static Suite suite;
@@ -43,8 +51,21 @@ public abstract class SparkSuite {
           .set("spark.databricks.delta.snapshotPartitions", "2")
           .set("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
           // As the product's sessions (SparkSessions): ICU's case mapping costs seconds of start-up per JVM.
-          .set("spark.sql.icu.caseMappings.enabled", "false");
+          .set("spark.sql.icu.caseMappings.enabled", "false")
+          .set("spark.sql.inMemoryColumnarStorage.compressed", "false")
+          .setAll(scala.jdk.javaapi.CollectionConverters.asScala(INTERPRETED));
     }
+  }
+
+  /** The settings that make a session evaluate interpreted: no whole-stage or expression code generation. */
+  public static final java.util.Map<String, String> INTERPRETED = java.util.Map.of(
+      "spark.sql.codegen.wholeStage", "false",
+      "spark.sql.codegen.factoryMode", "NO_CODEGEN");
+
+  /** Switches this class's session back to code generation, for a class whose data is large enough to pay. */
+  protected static void compiled() {
+    spark.conf().set("spark.sql.codegen.wholeStage", "true");
+    spark.conf().set("spark.sql.codegen.factoryMode", "FALLBACK");
   }
 
   @BeforeAll

@@ -12,6 +12,7 @@ import dev.churn.features.Labels;
 import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.testing.EndToEnd;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
@@ -20,7 +21,14 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /** The real CDNOW log through the mapping file shipped in mappings/cdnow.json. */
+@EndToEnd
 class CdnowIngestTest extends JobsSuite {
+
+  /** 69,659 purchases and snapshots of up to 23,570 customers: enough rows for compiled plans to pay. */
+  @org.junit.jupiter.api.BeforeAll
+  static void compiledPlans() {
+    compiled();
+  }
 
   @Test
   void everyPurchaseIsAcceptedIdenticalLinesStaySeparateAndReingestAddsNothing() throws Exception {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.testing.EndToEnd;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * Foreign logs as they come, through the mapping file: the generated invoice-line and app-event shapes with their
  * shipped mappings (checked against the generator's truth), files in the wild, and mapping mistakes.
  */
+@EndToEnd
 class ForeignLogsTest extends JobsSuite {
   private static final LocalDate START = LocalDate.parse("2026-01-01");
 

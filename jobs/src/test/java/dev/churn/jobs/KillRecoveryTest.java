@@ -9,6 +9,7 @@ import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.jobs.warehouse.WarehouseLock;
+import dev.churn.testing.EndToEnd;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.TestFactory;
  * and times aside, and run_log, which records every run by design). The CI runs {@link #CI_POINTS}; set
  * {@code CHURN_KILL_POINTS=all} (or a comma-separated list) to run every point.
  */
+@EndToEnd
 class KillRecoveryTest extends JobsSuite {
   private static final LocalDate START = LocalDate.parse("2026-01-01");
   /** Two training snapshots after 90 days of warm-up, and the validation's two 30-day horizons. */
@@ -106,6 +108,7 @@ class KillRecoveryTest extends JobsSuite {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1500m", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false", "-Dspark.driver.host=127.0.0.1",
         "-Dspark.driver.bindAddress=127.0.0.1"));
+    INTERPRETED.forEach((k, v) -> command.add("-D" + k + "=" + v)); // as this JVM's session, whose night it reruns
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (arg.startsWith("--add-") || arg.startsWith("-XX:+IgnoreUnrecognized") || arg.startsWith("-Djdk.")
           || arg.startsWith("-Dio.netty")) {

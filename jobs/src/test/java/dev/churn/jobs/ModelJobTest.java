@@ -8,6 +8,7 @@ import dev.churn.features.FeatureCatalogue;
 import dev.churn.models.ModelSpec;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.testing.EndToEnd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /** train and score through the CLI on a generated log. */
+@EndToEnd
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ModelJobTest extends JobsSuite {
   private static final String END = "2026-07-19";

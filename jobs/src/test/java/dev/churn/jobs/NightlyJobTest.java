@@ -10,6 +10,7 @@ import dev.churn.jobs.warehouse.ModelRegistry;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.jobs.warehouse.WarehouseLock;
+import dev.churn.testing.EndToEnd;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * again out of order, comparing every table's sorted contents (not counts); a missing day; a busy warehouse; the
  * retrain policy; and settings from a config file with secrets masked.
  */
+@EndToEnd
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NightlyJobTest extends JobsSuite {
   private static final LocalDate FIRST = LocalDate.parse("2026-06-10");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.testing.EndToEnd;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * of the first, middle and last night: a snapshot each night, its window state advanced from the night before
  * (or from the last state the late events left valid), equals one built from the lookback's rollup.
  */
+@EndToEnd
 class NightsEqualAtOnceTest extends JobsSuite {
   private static final LocalDate START = LocalDate.parse("2026-01-01");
   private static final int HISTORY_DAYS = 15;

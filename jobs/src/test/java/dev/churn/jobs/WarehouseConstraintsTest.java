@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.testing.EndToEnd;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * Delta's CHECK constraints keep what the contract forbids out of the tables, whoever writes; a damaged warehouse
  * (a lost commit, a file where a folder belongs) is refused in one line naming it, before anything is touched.
  */
+@EndToEnd
 class WarehouseConstraintsTest extends JobsSuite {
   private static final LocalDate DAY = LocalDate.parse("2026-03-10");
   private static final StructType SCORES = new StructType().add("customer_id", DataTypes.StringType)

@@ -77,6 +77,22 @@ class ChurnModelTest extends SparkSuite {
     return ((LogisticRegressionModel) m.stages()[m.stages().length - 1]).coefficients().toArray();
   }
 
+  /** Spark's part of the exact metrics: one row per distinct score, scores descending, null scores left out. */
+  @Test
+  void countsGroupEqualScoresInDescendingOrderAndSkipMissingScores() {
+    StructType schema = new StructType().add("p", DataTypes.DoubleType).add("y", DataTypes.IntegerType);
+    List<Row> rows = List.of(RowFactory.create(0.5, 1), RowFactory.create(0.1, 0), RowFactory.create(0.9, 1),
+        RowFactory.create(0.5, 0), RowFactory.create(null, 1));
+    BinaryMetrics.Counts c = BinaryMetrics.Counts.of(spark.createDataFrame(rows, schema).repartition(3), "p", "y");
+    assertArrayEquals(new double[] {0.9, 0.5, 0.1}, c.score());
+    assertArrayEquals(new long[] {1, 1, 0}, c.pos());
+    assertArrayEquals(new long[] {0, 1, 1}, c.neg());
+    assertEquals(2, c.positives());
+    assertEquals(2, c.negatives());
+    assertEquals(0.875, BinaryMetrics.compute(spark.createDataFrame(rows, schema), "p", "y", true).metrics()
+        .get("roc_auc"), 1e-12);
+  }
+
   @Test
   void theSameDataAndSeedGiveTheSameModel() {
     ChurnTrainer.Outcome again = ChurnTrainer.train(labelled, null, SPLIT, CONFIG);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.churn.jobs.ChurnCli;
 import dev.churn.jobs.NotebookCells;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.testing.EndToEnd;
 import dev.churn.testing.SparkSuite;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
 /** Every cell of every notebook runs against a warehouse built from generated data. */
+@EndToEnd
 class NotebooksTest extends SparkSuite {
   private static String wh;
 
