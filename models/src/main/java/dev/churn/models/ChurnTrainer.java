@@ -144,113 +144,110 @@ public final class ChurnTrainer {
    * {@code 1 - highRiskShare} quantile of its scores on {@code newest} (the snapshot of the as-of date, the one
    * it will score first; the test snapshot when null), so the high tier holds that share of customers.
    *
-   * @param labelled snapshots of every date in {@code split.allDates()}: features plus {@link Labels#LABEL}
+   * @param labelled snapshots of every date in {@code split.allDates()}: features plus {@link Labels#LABEL};
+   *     cached by the caller (it is read many times: once per preparation stage, twice per fit)
    * @param newest the features of the as-of date (unlabelled), or null
    */
   public static Outcome train(Dataset<Row> labelled, Dataset<Row> newest, TimeSplit split, Config config) {
     List<String> numeric = FeatureCatalogue.numeric();
     List<String> categorical = FeatureCatalogue.categorical();
-    Dataset<Row> train = on(labelled, split.trainDates()).persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> validation = on(labelled, List.of(split.validationDate())).persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      double trainWeight = positiveWeight(train);
-      Dataset<Row> weightedTrain = weighted(train, trainWeight);
-      double offset = Math.log(trainWeight);
+    // Not cached again: slices of labelled, which callers cache (a cached scan skips the other dates' batches).
+    // Building columnar caches was a third of the CPU samples of a profiled CDNOW training; these were copies.
+    Dataset<Row> train = on(labelled, split.trainDates());
+    Dataset<Row> validation = on(labelled, List.of(split.validationDate()));
+    double trainWeight = positiveWeight(train);
+    Dataset<Row> weightedTrain = weighted(train, trainWeight);
+    double offset = Math.log(trainWeight);
 
-      // Regularisation chosen on the validation snapshot by PR-AUC; the preparation stages do not depend on
-      // it, so they are fitted once and every grid point reads the same cached vectors.
-      PipelineModel prep = new Pipeline().setStages(Preparation.stages(numeric, categorical).toArray(PipelineStage[]::new))
-          .fit(weightedTrain);
-      Dataset<Row> trainVectors = prep.transform(weightedTrain).select(SCALED, Labels.LABEL, WEIGHT)
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      Dataset<Row> validationVectors = prep.transform(validation).persist(StorageLevel.MEMORY_AND_DISK());
-      // The grid points are fitted concurrently (as MLlib's TrainValidationSplit.setParallelism does): each
-      // optimiser iteration is a small Spark job whose time is mostly scheduling, which two fits overlap. Each
-      // fit is independent, and the choice is made in grid order afterwards, so the result does not depend on it.
-      List<double[]> grid = new ArrayList<>();
-      for (double reg : config.regParams()) {
-        for (double en : config.elasticNetParams()) {
-          grid.add(new double[] {reg, en});
-        }
+    // Regularisation chosen on the validation snapshot by PR-AUC; the preparation stages do not depend on
+    // it, so they are fitted once and every grid point reads the same cached vectors.
+    PipelineModel prep = new Pipeline().setStages(Preparation.stages(numeric, categorical).toArray(PipelineStage[]::new))
+        .fit(weightedTrain);
+    Dataset<Row> trainVectors = prep.transform(weightedTrain).select(SCALED, Labels.LABEL, WEIGHT)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> validationVectors = prep.transform(validation).persist(StorageLevel.MEMORY_AND_DISK());
+    // The grid points are fitted concurrently (as MLlib's TrainValidationSplit.setParallelism does): each
+    // optimiser iteration is a small Spark job whose time is mostly scheduling, which two fits overlap. Each
+    // fit is independent, and the choice is made in grid order afterwards, so the result does not depend on it.
+    List<double[]> grid = new ArrayList<>();
+    for (double reg : config.regParams()) {
+      for (double en : config.elasticNetParams()) {
+        grid.add(new double[] {reg, en});
       }
-      List<BinaryMetrics.Result> results = inParallel(grid, point -> {
-        LogisticRegressionModel m = logisticRegression(point[0], point[1], config).fit(trainVectors);
-        Dataset<Row> scored = m.transform(validationVectors).withColumn(PROBABILITY, calibrated(offset));
-        return BinaryMetrics.compute(scored, PROBABILITY, Labels.LABEL, true);
-      });
-      List<Map<String, Double>> tuning = new ArrayList<>();
-      double bestPr = -1;
-      double bestReg = 0;
-      double bestEn = 0;
-      Map<String, Double> tuned = null;
-      for (int i = 0; i < grid.size(); i++) {
-        double reg = grid.get(i)[0];
-        double en = grid.get(i)[1];
-        BinaryMetrics.Result r = results.get(i);
-        Map<String, Double> row = new LinkedHashMap<>();
-        row.put("reg_param", reg);
-        row.put("elastic_net_param", en);
-        row.put("pr_auc", r.metrics().get("pr_auc"));
-        row.put("roc_auc", r.metrics().get("roc_auc"));
-        tuning.add(row);
-        if (r.metrics().get("pr_auc") > bestPr) {
-          bestPr = r.metrics().get("pr_auc");
-          bestReg = reg;
-          bestEn = en;
-          tuned = r.metrics();
-        }
-      }
-      trainVectors.unpersist();
-      validationVectors.unpersist();
-
-      // The registered model: the chosen regularisation fitted on every snapshot whose labels close by the test
-      // date (training plus validation; training only in the two-date fallback, where it is the tuned model).
-      Dataset<Row> fit = on(labelled, split.fitDates());
-      double fitWeight = positiveWeight(fit);
-      Dataset<Row> weightedFit = weighted(fit, fitWeight).persist(StorageLevel.MEMORY_AND_DISK());
-      PipelineModel finalModel = pipeline(numeric, categorical, bestReg, bestEn, config).fit(weightedFit);
-      double finalOffset = Math.log(fitWeight);
-      Drift.Reference reference = Drift.reference(fit, numeric);
-      ModelSpec.Explanation explanation = explanation(finalModel, weightedFit, numeric);
-      weightedFit.unpersist();
-
-      // Reported on the test snapshot, which neither tuning nor fitting saw; thresholds from the same scores.
-      Dataset<Row> test = on(labelled, List.of(split.testDate()));
-      Dataset<Row> scoredTest = finalModel.transform(test).withColumn(PROBABILITY, calibrated(finalOffset))
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      BinaryMetrics.Counts counts = BinaryMetrics.Counts.of(scoredTest, PROBABILITY, Labels.LABEL);
-      BinaryMetrics.Result quality = BinaryMetrics.compute(counts, true);
-      BinaryMetrics.Result baseline = BinaryMetrics.compute(test, "days_since_last_activity", Labels.LABEL, false);
-      List<double[]> roc = new ArrayList<>();
-      double decision = BinaryMetrics.f1Threshold(counts, roc);
-      List<String> slots = Preparation.slotFeatures(scoredTest, numeric, categorical);
-      scoredTest.unpersist();
-      BinaryMetrics.Counts cutOn = counts;
-      String cutDate = split.testDate().toString();
-      if (newest != null) {
-        cutOn = BinaryMetrics.Counts.of(finalModel.transform(newest).withColumn(PROBABILITY, calibrated(finalOffset))
-            .withColumn(Labels.LABEL, lit(0)), PROBABILITY, Labels.LABEL);
-        cutDate = split.testDate().plusDays(split.horizonDays()).toString();
-      }
-      double high = cutOn.quantile(1 - config.highRiskShare());
-      double medium = Math.min(quality.metrics().get("base_rate"), high);
-      ModelSpec spec = new ModelSpec(0,
-          new ModelSpec.Split(split.testDate().plusDays(split.horizonDays()).toString(), split.horizonDays(),
-              split.trainDates().stream().map(LocalDate::toString).toList(), split.validationDate().toString(),
-              split.testDate().toString(), split.evaluation()),
-          new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(labelled.schema(), numeric, categorical),
-              slots),
-          new ModelSpec.Fit(bestReg, bestEn, config.seed(), tuning, finalOffset),
-          new ModelSpec.Tiers(high, medium, decision, "high: the top " + Math.round(100 * config.highRiskShare())
-              + "% of this model's scores on " + cutDate + "; medium: at or above the churn rate of the test snapshot "
-              + split.testDate() + "; decision threshold: maximal F1 on the test snapshot"),
-          new ModelSpec.Quality(tuned, new LinkedHashMap<>(quality.metrics()), baseline.metrics(),
-              quality.calibration(), roc), reference, Map.of(), explanation);
-      return new Outcome(finalModel, spec);
-    } finally {
-      train.unpersist();
-      validation.unpersist();
     }
+    List<BinaryMetrics.Result> results = inParallel(grid, point -> {
+      LogisticRegressionModel m = logisticRegression(point[0], point[1], config).fit(trainVectors);
+      Dataset<Row> scored = m.transform(validationVectors).withColumn(PROBABILITY, calibrated(offset));
+      return BinaryMetrics.compute(scored, PROBABILITY, Labels.LABEL, true);
+    });
+    List<Map<String, Double>> tuning = new ArrayList<>();
+    double bestPr = -1;
+    double bestReg = 0;
+    double bestEn = 0;
+    Map<String, Double> tuned = null;
+    for (int i = 0; i < grid.size(); i++) {
+      double reg = grid.get(i)[0];
+      double en = grid.get(i)[1];
+      BinaryMetrics.Result r = results.get(i);
+      Map<String, Double> row = new LinkedHashMap<>();
+      row.put("reg_param", reg);
+      row.put("elastic_net_param", en);
+      row.put("pr_auc", r.metrics().get("pr_auc"));
+      row.put("roc_auc", r.metrics().get("roc_auc"));
+      tuning.add(row);
+      if (r.metrics().get("pr_auc") > bestPr) {
+        bestPr = r.metrics().get("pr_auc");
+        bestReg = reg;
+        bestEn = en;
+        tuned = r.metrics();
+      }
+    }
+    trainVectors.unpersist();
+    validationVectors.unpersist();
+
+    // The registered model: the chosen regularisation fitted on every snapshot whose labels close by the test
+    // date (training plus validation; training only in the two-date fallback, where it is the tuned model).
+    Dataset<Row> fit = on(labelled, split.fitDates());
+    double fitWeight = positiveWeight(fit);
+    Dataset<Row> weightedFit = weighted(fit, fitWeight);
+    PipelineModel finalModel = pipeline(numeric, categorical, bestReg, bestEn, config).fit(weightedFit);
+    double finalOffset = Math.log(fitWeight);
+    Drift.Reference reference = Drift.reference(fit, numeric);
+    ModelSpec.Explanation explanation = explanation(finalModel, weightedFit, numeric);
+
+    // Reported on the test snapshot, which neither tuning nor fitting saw; thresholds from the same scores.
+    Dataset<Row> test = on(labelled, List.of(split.testDate()));
+    Dataset<Row> scoredTest = finalModel.transform(test).withColumn(PROBABILITY, calibrated(finalOffset))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    BinaryMetrics.Counts counts = BinaryMetrics.Counts.of(scoredTest, PROBABILITY, Labels.LABEL);
+    BinaryMetrics.Result quality = BinaryMetrics.compute(counts, true);
+    BinaryMetrics.Result baseline = BinaryMetrics.compute(test, "days_since_last_activity", Labels.LABEL, false);
+    List<double[]> roc = new ArrayList<>();
+    double decision = BinaryMetrics.f1Threshold(counts, roc);
+    List<String> slots = Preparation.slotFeatures(scoredTest, numeric, categorical);
+    scoredTest.unpersist();
+    BinaryMetrics.Counts cutOn = counts;
+    String cutDate = split.testDate().toString();
+    if (newest != null) {
+      cutOn = BinaryMetrics.Counts.of(finalModel.transform(newest).withColumn(PROBABILITY, calibrated(finalOffset))
+          .withColumn(Labels.LABEL, lit(0)), PROBABILITY, Labels.LABEL);
+      cutDate = split.testDate().plusDays(split.horizonDays()).toString();
+    }
+    double high = cutOn.quantile(1 - config.highRiskShare());
+    double medium = Math.min(quality.metrics().get("base_rate"), high);
+    ModelSpec spec = new ModelSpec(0,
+        new ModelSpec.Split(split.testDate().plusDays(split.horizonDays()).toString(), split.horizonDays(),
+            split.trainDates().stream().map(LocalDate::toString).toList(), split.validationDate().toString(),
+            split.testDate().toString(), split.evaluation()),
+        new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(labelled.schema(), numeric, categorical),
+            slots),
+        new ModelSpec.Fit(bestReg, bestEn, config.seed(), tuning, finalOffset),
+        new ModelSpec.Tiers(high, medium, decision, "high: the top " + Math.round(100 * config.highRiskShare())
+            + "% of this model's scores on " + cutDate + "; medium: at or above the churn rate of the test snapshot "
+            + split.testDate() + "; decision threshold: maximal F1 on the test snapshot"),
+        new ModelSpec.Quality(tuned, new LinkedHashMap<>(quality.metrics()), baseline.metrics(),
+            quality.calibration(), roc), reference, Map.of(), explanation);
+    return new Outcome(finalModel, spec);
   }
 
   /** How many grid points are fitted at once. */
