@@ -61,14 +61,25 @@ public final class Customers {
 
   /**
    * Types a customers file (columns of {@link #FILE_SCHEMA} plus lineage) and sets {@link Events#REASON} to
-   * {@code bad_customer_record} for rows without a customer id or a parseable signup date.
+   * {@code bad_customer_record} for rows without a customer id, a parseable signup date, or an mrr every stage can
+   * carry (a number, finite, from 0 to {@link Events#MAX_MONEY}); {@link Events#DETAIL} says which.
    */
   public static Dataset<Row> validateFile(Dataset<Row> file) {
     Column id = trim(col(CUSTOMER_ID));
     Column signup = try_to_date(trim(col(SIGNUP_DATE)));
     Column mrr = trim(col(MRR)).try_cast(DataTypes.DoubleType);
-    Column bad = id.isNull().or(id.equalTo("")).or(signup.isNull()).or(mrr.isNull().and(col(MRR).isNotNull()))
-        .or(mrr.lt(0));
+    Column rawMrr = concat(lit("mrr '"), col(MRR), lit("' "));
+    // What is wrong, first problem first; null when the row is usable. An mrr must be one every stage can carry.
+    Column problem = when(id.isNull().or(id.equalTo("")), lit("customer_id is missing"))
+        .when(signup.isNull(), concat(lit("signup_date '"), coalesce(col(SIGNUP_DATE), lit("")),
+            lit("' is not a date (YYYY-MM-DD)")))
+        .when(mrr.isNull().and(col(MRR).isNotNull()),
+            concat(rawMrr, lit("is not a number")))
+        .when(isnan(mrr).or(mrr.isin(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)),
+            concat(rawMrr, lit("is not finite")))
+        .when(mrr.lt(0), concat(rawMrr, lit("is negative")))
+        .when(mrr.gt(Events.MAX_MONEY), concat(rawMrr, lit("is above 1e12")));
+    Column bad = coalesce(problem.isNotNull(), lit(false));
     return file.select(
         col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION), col(Events.RAW_RECORD),
         id.as(CUSTOMER_ID),
@@ -79,7 +90,7 @@ public final class Customers {
         signup.as(SIGNUP_DATE),
         try_to_date(nullif(trim(col(TRIAL_END_DATE)), lit(""))).as(TRIAL_END_DATE),
         when(bad, lit(RejectReason.BAD_CUSTOMER_RECORD.code())).as(Events.REASON),
-        when(bad, lit(RejectReason.BAD_CUSTOMER_RECORD.description())).as(Events.DETAIL),
+        problem.as(Events.DETAIL),
         lit(null).cast(DataTypes.StringType).as(Events.EVENT_KEY));
   }
 

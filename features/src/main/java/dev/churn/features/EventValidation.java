@@ -154,6 +154,8 @@ public final class EventValidation {
     Column badNumber = badNumber(Events.AMOUNT, AMOUNT_D).or(badNumber(Events.QUANTITY, QUANTITY_I))
         .or(badNumber(Events.MRR, MRR_D));
     Column nonFinite = nonFinite(AMOUNT_D).or(nonFinite(MRR_D));
+    Column outOfRange = abs(col(AMOUNT_D)).gt(Events.MAX_MONEY).or(abs(col(QUANTITY_I)).gt(Events.MAX_QUANTITY))
+        .or(abs(col(MRR_D)).gt(Events.MAX_MONEY));
     Column oversized = null;
     for (String field : TEXT_FIELDS) {
       Column tooLong = coalesce(length(col(field)).gt(MAX_FIELD_CHARS), lit(false));
@@ -182,6 +184,7 @@ public final class EventValidation {
         .when(coalesce(badNumber, lit(false)).or(col(EXPRESSION_FAILED).isNotNull()),
             lit(RejectReason.BAD_NUMBER.code()))
         .when(coalesce(nonFinite, lit(false)), lit(RejectReason.NON_FINITE_NUMBER.code()))
+        .when(coalesce(outOfRange, lit(false)), lit(RejectReason.OUT_OF_RANGE.code()))
         .when(coalesce(negative, lit(false)), lit(RejectReason.NEGATIVE_AMOUNT.code()));
 
     Column why = col(Events.REASON);
@@ -196,6 +199,10 @@ public final class EventValidation {
         .when(why.equalTo(RejectReason.UNKNOWN_EVENT_TYPE.code()),
             concat(lit("event_type '"), coalesce(col(Events.EVENT_TYPE), lit("null")), lit("' is not known")))
         .when(why.equalTo(RejectReason.MALFORMED.code()), lit("the record could not be parsed as " + mapping.format()))
+        .when(why.equalTo(RejectReason.OUT_OF_RANGE.code()), concat_ws(" ", lit("amount"),
+            coalesce(col(Events.AMOUNT), lit("-")), lit("quantity"), coalesce(col(Events.QUANTITY), lit("-")),
+            lit("mrr"), coalesce(col(Events.MRR), lit("-")), lit(": |amount| and mrr at most 1e12, |quantity| at most "
+                + Events.MAX_QUANTITY)))
         .when(why.equalTo(RejectReason.BAD_NUMBER.code()).and(col(EXPRESSION_FAILED).isNotNull()),
             col(EXPRESSION_FAILED))
         .when(col(EXCLUDED).isNotNull().and(why.equalTo(col(EXCLUDED))), excludedDetail(mapping))

@@ -23,6 +23,15 @@ public final class Events {
   public static final String PLAN = "plan";
   public static final String MRR = "mrr";
 
+  /**
+   * The largest amount (in absolute value: refunds are negative) and mrr accepted, 1e12: every later sum stays exact
+   * within the decimals features and windows add money in ({@link ExactSums#DECIMAL}, {@link WindowState#MONEY}),
+   * even over millions of events of one customer. Beyond it a record is quarantined as {@code out_of_range}.
+   */
+  public static final double MAX_MONEY = 1e12;
+  /** The largest quantity accepted, in absolute value (1,000,000): sums of it stay within an integer. */
+  public static final int MAX_QUANTITY = 1_000_000;
+
   // Lineage and derived columns of the events table.
   public static final String EVENT_KEY = "event_key";
   public static final String EVENT_DATE = "event_date";

@@ -27,12 +27,14 @@ public enum RejectReason {
   BAD_NUMBER("a numeric field is not a number"),
   /** amount, quantity or mrr NaN or infinite (as "NaN", "Infinity" or a number beyond a double's range). */
   NON_FINITE_NUMBER("a numeric field is NaN or infinite"),
+  /** amount or mrr beyond {@link Events#MAX_MONEY}, or quantity beyond {@link Events#MAX_QUANTITY}, in absolute value. */
+  OUT_OF_RANGE("a number beyond what the warehouse carries: |amount| and mrr at most 1e12, |quantity| at most 1000000"),
   /** amount, quantity or mrr below zero. */
   NEGATIVE_AMOUNT("amount, quantity or mrr is negative"),
   /** Same event key as an accepted event, in this batch or an earlier run. */
   DUPLICATE("duplicate of an event already accepted"),
-  /** A customers-file row without a usable customer_id or signup_date. */
-  BAD_CUSTOMER_RECORD("customers record lacks customer_id or a valid signup_date");
+  /** A customers-file row without a usable customer_id, signup_date or mrr (its detail says which). */
+  BAD_CUSTOMER_RECORD("customers record lacks a usable customer_id, signup_date or mrr");
 
   private final String description;
 

@@ -60,7 +60,13 @@ class EventValidationTest extends SparkSuite {
         rec(10, false, "e1", "c1", "2026-03-10T08:00:00Z", "login", null),
         rec(11, false, "stored", "c2", "2026-03-10T09:00:00Z", "login", null),
         // late, but valid: an event of an earlier day in this day's folder
-        rec(12, false, "e12", "c2", "2026-03-07T09:00:00Z", "LOGIN", "12.5"));
+        rec(12, false, "e12", "c2", "2026-03-07T09:00:00Z", "LOGIN", "12.5"),
+        // #32: amounts no later sum can carry; the largest accepted one, and a refund at the bound
+        rec(13, false, "e13", "c2", "2026-03-10T09:00:00Z", "payment", "1e33"),
+        rec(14, false, "e14", "c2", "2026-03-10T09:00:00Z", "refund", "-1e308"),
+        rec(15, false, "e15", "c2", "2026-03-10T09:00:00Z", "payment", "1e12"),
+        rec(16, false, "e16", "c2", "2026-03-10T09:00:00Z", "refund", "-1e12"),
+        rec(17, false, "e17", "c2", "2026-03-10T09:00:00Z", "payment", "NaN"));
     Dataset<Row> actual = check(rows, List.of("stored"))
         .select(col(Events.SOURCE_POSITION), col(Events.REASON));
     StructType schema = new StructType().add(Events.SOURCE_POSITION, DataTypes.LongType)
@@ -77,7 +83,12 @@ class EventValidationTest extends SparkSuite {
         RowFactory.create(9L, "bad_number"),
         RowFactory.create(10L, "duplicate"),
         RowFactory.create(11L, "duplicate"),
-        RowFactory.create(12L, null)), schema, actual);
+        RowFactory.create(12L, null),
+        RowFactory.create(13L, "out_of_range"),
+        RowFactory.create(14L, "out_of_range"),
+        RowFactory.create(15L, null),
+        RowFactory.create(16L, null),
+        RowFactory.create(17L, "non_finite_number")), schema, actual);
   }
 
   @Test
@@ -109,5 +120,30 @@ class EventValidationTest extends SparkSuite {
         .where(col(Events.REASON).isNull()).count();
     assertEquals(2, keptByPosition);
     assertEquals(1, keptByContent);
+  }
+
+  /** #32: a customers row says what is wrong with it; an mrr no stage can carry is refused, the largest one kept. */
+  @Test
+  void aCustomersRowIsRefusedWithWhatIsWrongWithIt() {
+    StructType file = new StructType().add(Events.SOURCE_FILE, DataTypes.StringType)
+        .add(Events.SOURCE_POSITION, DataTypes.LongType).add(Events.RAW_RECORD, DataTypes.StringType);
+    for (String c : Customers.FILE_SCHEMA.fieldNames()) {
+      file = file.add(c, DataTypes.StringType);
+    }
+    List<Row> rows = new ArrayList<>();
+    String[][] cases = {{"c1", "1e12", "2026-01-05"}, {"c2", "NaN", "2026-01-05"}, {"c3", "1e40", "2026-01-05"},
+        {"c4", "abc", "2026-01-05"}, {"c5", "-1", "2026-01-05"}, {"", "10", "2026-01-05"}, {"c7", "10", "soon"},
+        {"c8", null, "2026-01-05"}};
+    for (int i = 0; i < cases.length; i++) {
+      rows.add(RowFactory.create("c.csv", (long) i + 2, "raw", cases[i][0], "smb", "retail", "pro", cases[i][1],
+          cases[i][2], null));
+    }
+    List<Row> checked = Customers.validateFile(spark.createDataFrame(rows, file))
+        .orderBy(Events.SOURCE_POSITION).select(Events.REASON, Events.DETAIL).collectAsList();
+    List<String> details = checked.stream().map(r -> r.isNullAt(1) ? "ok" : r.getString(1)).toList();
+    assertEquals(List.of("ok", "mrr 'NaN' is not finite", "mrr '1e40' is above 1e12", "mrr 'abc' is not a number",
+        "mrr '-1' is negative", "customer_id is missing", "signup_date 'soon' is not a date (YYYY-MM-DD)", "ok"),
+        details);
+    assertEquals(6, checked.stream().filter(r -> "bad_customer_record".equals(r.getString(0))).count());
   }
 }

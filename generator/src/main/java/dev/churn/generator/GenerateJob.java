@@ -102,6 +102,7 @@ public final class GenerateJob {
     int customers = o.customers();
     long seed = o.seed();
     double bad = o.badFraction();
+    claim(spark, o.out());
     delete(out + "/events");
     delete(out + "/customers");
     LongAccumulator events = spark.sparkContext().longAccumulator("generated events");
@@ -237,6 +238,42 @@ public final class GenerateJob {
       return java.nio.file.Files.newBufferedWriter(file, StandardCharsets.UTF_8);
     }
     return new BufferedWriter(new OutputStreamWriter(fs.create(path, true), StandardCharsets.UTF_8), 1 << 16);
+  }
+
+  /** The file that marks a folder as the generator's output, so a later run may replace what is under it. */
+  public static final String MARKER = "_churn_generated";
+
+  /** What the generator writes at the top of its folder (events, customers and truth; a shape's canonical log). */
+  private static final java.util.Set<String> OWN = java.util.Set.of("events", "customers", "truth",
+      LogShapes.CANONICAL_FOLDER, MARKER);
+
+  /**
+   * Refuses {@code out} unless it is missing, empty, or holds only what the generator writes (and no Delta table,
+   * so never a warehouse), then marks it as the generator's. The generator replaces its events and customers
+   * folders: without this, {@code generate --out <warehouse>} replaced the warehouse's tables with raw files.
+   *
+   * @throws IllegalArgumentException naming what does not belong to the generator
+   */
+  public static void claim(SparkSession spark, String out) {
+    try {
+      Path root = new Path(out);
+      FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(root)) {
+        if (!fs.getFileStatus(root).isDirectory()) {
+          throw new IllegalArgumentException("--out " + out + " is a file, not a folder");
+        }
+        for (FileStatus st : fs.listStatus(root)) {
+          String name = st.getPath().getName();
+          if (!OWN.contains(name) || fs.exists(new Path(st.getPath(), "_delta_log"))) {
+            throw new IllegalArgumentException("--out " + out + " holds " + name + ", which the generator did not "
+                + "write (a warehouse, or other files): give an empty or new folder; nothing was changed");
+          }
+        }
+      }
+      fs.create(new Path(root, MARKER), true).close();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot check " + out + ": " + e.getMessage(), e);
+    }
   }
 
   private void delete(String dir) {

@@ -145,8 +145,29 @@ public final class ChurnCli {
       return "another process changed a table at the same time (" + root.getClass().getSimpleName() + "): nothing "
           + "of the conflicting write was committed; rerun, as every write is idempotent for its date";
     }
+    if (root instanceof OutOfMemoryError) {
+      return "failed: out of memory (" + root.getMessage() + "): give the driver more with CHURN_DRIVER_MEMORY (or "
+          + "spark-submit's --driver-memory) [OutOfMemoryError]";
+    }
     String msg = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-    return "failed: " + msg.lines().findFirst().orElse("") + " [" + root.getClass().getSimpleName() + "]";
+    String file = fileAtFault(ex);
+    return "failed: " + (file == null ? "" : "cannot read " + file + ": ")
+        + msg.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("") + " ["
+        + root.getClass().getSimpleName() + "]";
+  }
+
+  /** The file Spark names when reading it failed (its FAILED_READ_FILE error), or null. */
+  private static String fileAtFault(Throwable ex) {
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.spark.SparkThrowable st && st.getCondition() != null
+          && st.getCondition().startsWith("FAILED_READ_FILE")) {
+        String path = st.getMessageParameters().get("path");
+        if (path != null) {
+          return path;
+        }
+      }
+    }
+    return null;
   }
 
   private static LocalDate parseDate(String text) {
@@ -178,6 +199,9 @@ public final class ChurnCli {
   }
 
   private Context open(String command, boolean writes) {
+    if (lockWaitMinutes < 0) {
+      throw ChurnException.usage("--lock-wait-minutes must be zero or more, not " + lockWaitMinutes);
+    }
     SparkSession spark = sessions != null ? sessions.apply(command)
         : SparkSessions.create("churn " + command, sparkSettings());
     WarehouseLock lock = null;

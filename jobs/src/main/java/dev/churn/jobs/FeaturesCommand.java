@@ -45,6 +45,7 @@ final class FeaturesCommand implements Callable<Integer> {
     }
     List<LocalDate> dates = from == null ? List.of(asOf) : from.datesUntil(asOf.plusDays(1)).toList();
     try (ChurnCli.Context ctx = root.open("features")) {
+      ctx.warehouse().requireKnown("--as-of", asOf);
       long rows = new FeaturesJob(ctx.stages("features", asOf, spec.commandLine().getOut()), dates).run();
       spec.commandLine().getOut().printf("customer_features for %s: %d rows (customers x dates), %d features%n",
           from == null ? asOf : from + " to " + asOf, rows, FeatureCatalogue.features().size());

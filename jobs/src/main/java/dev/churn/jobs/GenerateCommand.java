@@ -42,6 +42,11 @@ final class GenerateCommand implements Callable<Integer> {
     GenerateJob.Options options = ChurnCli.options(spec, () -> sample.generate(canonical, days,
         form == LogShapes.Shape.CANONICAL ? badFraction : 0));
     try (ChurnCli.Context ctx = root.openReadOnly("generate")) {
+      // Before anything is replaced: the folder must be new, empty or the generator's own (never a warehouse).
+      ChurnCli.options(spec, () -> {
+        GenerateJob.claim(ctx.spark(), out);
+        return out;
+      });
       GenerateJob.Result r = new GenerateJob(ctx.spark(), options).run();
       if (form != LogShapes.Shape.CANONICAL) {
         LogShapes.write(ctx.spark(), canonical, out, form);

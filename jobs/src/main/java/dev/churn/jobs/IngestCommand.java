@@ -3,6 +3,7 @@ package dev.churn.jobs;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.stages.IngestJob;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,7 +30,8 @@ final class IngestCommand implements Callable<Integer> {
   List<String> customers;
 
   @Option(names = "--date", paramLabel = "DATE",
-      description = "The batch's date: events after the next day are rejected as future (default: the event_date= folder).")
+      description = "The batch's date: events after the next day are rejected as future (default: the event_date= "
+          + "folder; for a file in none, the day the ingest runs, UTC).")
   LocalDate date;
 
   @Mixin IngestOptions source;
@@ -38,7 +40,9 @@ final class IngestCommand implements Callable<Integer> {
   public Integer call() {
     SourceMapping m = source.mapping();
     IngestJob.Options options = ChurnCli.options(spec,
-        () -> new IngestJob.Options(events, customers, m, date, source.gate()));
+        // The clock is read here, at the edge: a record in no dated folder, without --date, may be at most a
+        // day after the day the ingest runs (UTC), so a year-9999 event cannot stretch every later night.
+        () -> new IngestJob.Options(events, customers, m, date, source.gate(), LocalDate.now(ZoneOffset.UTC)));
     try (ChurnCli.Context ctx = root.open("ingest")) {
       IngestJob.Result r = new IngestJob(ctx.stages("ingest", date, spec.commandLine().getOut()), options).run();
       print(spec.commandLine().getOut(), r);

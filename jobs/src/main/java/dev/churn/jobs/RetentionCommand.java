@@ -1,6 +1,7 @@
 package dev.churn.jobs;
 
 import dev.churn.jobs.stages.RetentionJob;
+import dev.churn.jobs.warehouse.Warehouse;
 import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,15 +27,31 @@ final class RetentionCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RetentionJob.Range range = ChurnCli.options(spec, () -> RetentionJob.Range.of(from, to));
+    ChurnCli.options(spec, () -> RetentionJob.Range.of(from, to));
     var actions = ChurnCli.options(spec, contacts::actions);
     try (ChurnCli.Context ctx = root.open("retention")) {
-      RetentionJob.Result r = new RetentionJob(ctx.stages("retention", to, spec.commandLine().getOut()), range,
-          actions).run();
-      spec.commandLine().getOut().printf("retention %s .. %s: %d rate rows, %d cohort cells, %d forecast rows, "
-          + "%d survival points, %d actions%n", from, to, r.rates(), r.cohorts(), r.forecasts(), r.survival(),
-          r.actions());
+      java.io.PrintWriter out = spec.commandLine().getOut();
+      RetentionJob.Range range = within(ctx.warehouse(), out);
+      RetentionJob.Result r = new RetentionJob(ctx.stages("retention", to, out), range, actions).run();
+      out.printf("retention %s .. %s: %d rate rows, %d cohort cells, %d forecast rows, "
+          + "%d survival points, %d actions%n", range.from(), range.to(), r.rates(), r.cohorts(), r.forecasts(),
+          r.survival(), r.actions());
     }
     return 0;
+  }
+
+  /**
+   * [from, to] held to what the warehouse knows: a --to far past the data is refused ({@link
+   * Warehouse#requireKnown}); a --from before the first signup starts there, with a line saying so (its periods
+   * hold nobody, and {@code --from 1900-01-01} ran for minutes over empty months).
+   */
+  private RetentionJob.Range within(Warehouse w, java.io.PrintWriter out) {
+    w.requireKnown("--to", to);
+    LocalDate first = w.firstSignup();
+    if (first == null || !from.isBefore(first) || to.isBefore(first)) {
+      return RetentionJob.Range.of(from, to);
+    }
+    out.printf("[retention] --from %s is before the first signup, %s: computed from then%n", from, first);
+    return RetentionJob.Range.of(first, to);
   }
 }

@@ -26,6 +26,7 @@ final class ScoreCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try (ChurnCli.Context ctx = root.open("score")) {
+      ctx.warehouse().requireKnown("--as-of", asOf);
       ScoreJob.Result r = new ScoreJob(ctx.stages("score", asOf, spec.commandLine().getOut()), asOf, modelVersion).run();
       spec.commandLine().getOut().printf("churn_scores for %s: %d customers scored with model v%d, %d high risk%n",
           asOf, r.scored(), r.modelVersion(), r.high());

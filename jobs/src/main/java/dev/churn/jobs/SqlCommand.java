@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
@@ -28,6 +29,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "sql", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Runs Spark SQL against the warehouse tables (churn.<table>, or the bare name) and prints each "
         + "result as tab-separated text with a header line.",
+        "Reads only: queries, DESCRIBE, SHOW and EXPLAIN run; any statement that writes, deletes, alters, caches, "
+        + "changes a setting or runs code is refused before anything runs (exit 2), and files are not read by path.",
         "A file is a notebook or script whose cells are split on '-- COMMAND ----------' lines and run in order."})
 final class SqlCommand implements Callable<Integer> {
   @ParentCommand ChurnCli root;
@@ -59,26 +62,58 @@ final class SqlCommand implements Callable<Integer> {
     } else {
       statements = List.of(source.query);
     }
+    if (maxRows < 1) {
+      throw new ParameterException(spec.commandLine(), "--max-rows must be at least 1, not " + maxRows);
+    }
     try (ChurnCli.Context ctx = root.openReadOnly("sql")) {
-      PrintWriter out = spec.commandLine().getOut();
-      int n = 0;
-      for (String statement : statements) {
-        n++;
-        Dataset<Row> result;
+      SparkSession spark = ctx.spark();
+      for (int n = 1; n <= statements.size(); n++) {
+        String refused;
         try {
-          result = ctx.spark().sql(statement);
-        } catch (Exception e) { // AnalysisException is checked in Spark 4
-          String where = statements.size() > 1 ? " in cell " + n : "";
-          throw new ChurnException(ChurnException.FAILURE, "SQL error" + where + ": "
-              + e.getMessage().lines().findFirst().orElse(""), e);
+          refused = SqlGuard.refusal(spark, statements.get(n - 1));
+        } catch (Exception e) { // ParseException is checked in Spark 4
+          throw sqlError(e, n, statements.size());
         }
-        if (statements.size() > 1) {
-          out.println("-- cell " + n);
+        if (refused != null) {
+          throw ChurnException.usage("sql only reads: " + (statements.size() > 1 ? "cell " + n + " is " : "")
+              + refused + ", refused before anything ran (queries, DESCRIBE, SHOW and EXPLAIN run); nothing was "
+              + "changed");
         }
-        print(out, result, maxRows);
+      }
+      // No format.`path` relations: the warehouse's tables are what sql reads. Restored for the shared session.
+      String onFiles = spark.conf().get(SqlGuard.RUN_SQL_ON_FILES, "true");
+      spark.conf().set(SqlGuard.RUN_SQL_ON_FILES, "false");
+      try {
+        run(spark, statements);
+      } finally {
+        spark.conf().set(SqlGuard.RUN_SQL_ON_FILES, onFiles);
       }
     }
     return 0;
+  }
+
+  private void run(SparkSession spark, List<String> statements) {
+    PrintWriter out = spec.commandLine().getOut();
+    for (int n = 1; n <= statements.size(); n++) {
+      Dataset<Row> result;
+      try {
+        result = spark.sql(statements.get(n - 1));
+      } catch (Exception e) { // AnalysisException is checked in Spark 4
+        throw sqlError(e, n, statements.size());
+      }
+      if (statements.size() > 1) {
+        out.println("-- cell " + n);
+      }
+      print(out, result, maxRows);
+    }
+  }
+
+  /** Spark's message, its first line that says something (a parse error's message starts with a blank line). */
+  private static ChurnException sqlError(Exception e, int cell, int cells) {
+    String message = e.getMessage() == null ? e.getClass().getSimpleName()
+        : e.getMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+    return new ChurnException(ChurnException.FAILURE, "SQL error" + (cells > 1 ? " in cell " + cell : "") + ": "
+        + message, e);
   }
 
   /**
@@ -98,6 +133,11 @@ final class SqlCommand implements Callable<Integer> {
     return positional.select(cols);
   }
 
+  /** A value on one TSV line: tab, line feed, carriage return and NUL (which break a reader's rows) as spaces. */
+  static String cell(String v) {
+    return v.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ').replace('\0', ' ');
+  }
+
   static void print(PrintWriter out, Dataset<Row> result, int maxRows) {
     String[] columns = result.columns();
     if (columns.length == 0) {
@@ -113,7 +153,7 @@ final class SqlCommand implements Callable<Integer> {
           sb.append('\t');
         }
         Object v = r.get(c);
-        sb.append(v == null ? "" : String.valueOf(v).replace('\t', ' ').replace('\n', ' '));
+        sb.append(v == null ? "" : cell(String.valueOf(v)));
       }
       out.println(sb);
     }

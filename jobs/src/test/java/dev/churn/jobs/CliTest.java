@@ -88,6 +88,79 @@ class CliTest extends JobsSuite {
     assertTrue(r.err().startsWith("churn: SQL error: "), r.err());
   }
 
+  /** #32: a misspelt query shows Spark's own message (its first line was blank, so nothing was shown). */
+  @Test
+  void aQueryThatDoesNotParseShowsSparksMessage() {
+    CliRun r = cli("--warehouse", tempDir("cli-parse").toString(), "sql", "SELEC count(*) FRM churn.events");
+    assertEquals(1, r.exitCode());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().startsWith("churn: SQL error: [PARSE_SYNTAX_ERROR]"), r.err());
+  }
+
+  /**
+   * #32: sql only reads. A DELETE (or any write) is refused before it runs, with exit 2; a file read by path is not
+   * a table; the shared session gets its setting back; a notebook with a write in a later cell runs nothing.
+   */
+  @Test
+  void sqlRefusesWritesAndFilesByPath() throws Exception {
+    String wh = tempDir("cli-ro").toString();
+    CliRun delete = cli("--warehouse", wh, "sql", "DELETE FROM churn.events WHERE event_type='cancellation'");
+    assertEquals(2, delete.exitCode(), delete.err());
+    assertEquals("churn: sql only reads: DeleteFromTable, refused before anything ran (queries, DESCRIBE, SHOW and "
+        + "EXPLAIN run); nothing was changed", delete.err().strip());
+
+    Path secret = java.nio.file.Files.writeString(tempDir("cli-secret").resolve("secret.txt"), "hunter2\n");
+    CliRun file = cli("--warehouse", wh, "sql", "SELECT * FROM text.`" + secret + "`");
+    assertEquals(1, file.exitCode(), file.out());
+    assertTrue(!file.out().contains("hunter2") && file.err().startsWith("churn: SQL error: "), file.err());
+    assertEquals("true", spark.conf().get("spark.sql.runSQLOnFiles"), "the shared session's setting is restored");
+
+    Path notebook = java.nio.file.Files.writeString(tempDir("cli-nb").resolve("nb.sql"),
+        "SELECT 1 AS a\n-- COMMAND ----------\nINSERT OVERWRITE DIRECTORY '" + wh + "/models' USING json SELECT 1 AS x");
+    CliRun cells = cli("--warehouse", wh, "sql", "--file", notebook.toString());
+    assertEquals(2, cells.exitCode(), cells.err());
+    assertTrue(cells.err().startsWith("churn: sql only reads: cell 2 is InsertIntoDir"), cells.err());
+    assertEquals("", cells.out(), "no cell ran");
+
+    CliRun rows = cli("--warehouse", wh, "sql", "SELECT 1", "--max-rows", "-5");
+    assertEquals(2, rows.exitCode(), rows.err());
+    assertTrue(rows.err().contains("--max-rows must be at least 1"), rows.err());
+  }
+
+  /** #32: generate into a warehouse is a usage error that changes nothing. */
+  @Test
+  void generateRefusesAWarehouse() throws Exception {
+    Path wh = tempDir("cli-gen-wh");
+    Path log = java.nio.file.Files.createDirectories(wh.resolve("events/_delta_log")).resolve("00000000000000000000.json");
+    java.nio.file.Files.writeString(log, "{}\n");
+    CliRun r = cli("generate", "--out", wh.toString(), "--customers", "10", "--days", "5", "--start", "2026-01-01",
+        "--seed", "1");
+    assertEquals(2, r.exitCode(), r.err());
+    assertTrue(r.err().contains("holds events, which the generator did not write"), r.err());
+    assertEquals("{}\n", java.nio.file.Files.readString(log), "the table is untouched");
+  }
+
+  /** #32: a numeric option that no later stage can carry is a usage error before anything is opened. */
+  @Test
+  void nonFiniteOrNegativeNumbersAreUsageErrors() {
+    String wh = tempDir("cli-num").toString();
+    CliRun nan = cli("--warehouse", wh, "nightly", "--date", "2026-06-01", "--events", wh, "--retrain-tolerance", "NaN");
+    assertEquals(2, nan.exitCode(), nan.err());
+    assertTrue(nan.err().contains("--retrain-tolerance a number in [0, 1]"), nan.err());
+    CliRun wait = cli("--warehouse", wh, "--lock-wait-minutes", "-1", "sql", "SELECT 1");
+    assertEquals(2, wait.exitCode(), wait.err());
+    assertTrue(wait.err().contains("--lock-wait-minutes must be zero or more"), wait.err());
+  }
+
+  /** #32: carriage returns and NULs inside values would split a TSV row, as tabs and line feeds would. */
+  @Test
+  void valuesNeverBreakATsvRow() {
+    CliRun r = cli("--warehouse", tempDir("cli-tsv").toString(), "sql",
+        "SELECT concat('a', char(13), 'b', char(0), 'c', char(9), 'd', char(10), 'e') AS v");
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals("v\na b c d e\n", r.out());
+  }
+
   @Test
   void notebookCellsAreSplitAndMarkdownIsSkipped() {
     String notebook = String.join("\n", "-- Databricks notebook source", "-- MAGIC %md", "-- MAGIC # Title", "",

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.churn.features.Events;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.testing.EndToEnd;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.Test;
  * sends them, ingested once; each record is accepted with the right value or quarantined with the reason that
  * says what is wrong, none crashes the run and none is dropped silently.
  */
+@EndToEnd
 class HostileInputTest extends JobsSuite {
   private static final String DAY = "2026-03-10";
   private static Warehouse w;
@@ -77,6 +79,7 @@ class HostileInputTest extends JobsSuite {
         ev("h27", "event_type", "\"payment\"").replace("}", ",\"amount\":\"ten\"}"),
         ev("h28", "event_type", "\"payment\"").replace("}", ",\"amount\":-5}"),
         ev("h29", "customer_id", "42"),                                      // number as id
+        ev("h30", "event_type", "\"payment\"").replace("}", ",\"amount\":\"1e33\"}"), // beyond every sum
         "",
         "\t",                                                                // blanks are not records
         "   "));
@@ -153,6 +156,7 @@ class HostileInputTest extends JobsSuite {
         Map.entry("main.jsonl:17", "bad_number"),
         Map.entry("main.jsonl:18", "negative_amount"),
         Map.entry("main.jsonl:19", "bad_customer_id"),
+        Map.entry("main.jsonl:20", "out_of_range"),
         Map.entry("customers.csv:3", "bad_customer_record"),
         Map.entry("latin.jsonl:1", "invalid_utf8"),
         Map.entry("truncated.jsonl:2", "malformed"),
@@ -168,11 +172,78 @@ class HostileInputTest extends JobsSuite {
     assertEquals(0.0, (double) accepted("h10").<Double>getAs(Events.AMOUNT), 0.0);
     assertEquals(13, w.read(Table.EVENTS).count());
     assertEquals(0, w.read(Table.EVENTS).where(col(Events.EVENT_ID).equalTo("h23")).count(), "hidden files are not read");
-    assertTrue(run.out().contains("29 records read, 13 accepted, 16 rejected"), run.out());
+    assertTrue(run.out().contains("30 records read, 13 accepted, 17 rejected"), run.out());
     String oversized = w.read(Table.EVENTS_QUARANTINE).where(col(Events.REASON).equalTo("oversized_field"))
         .first().getAs(Events.RAW_RECORD);
     assertTrue(oversized.length() < 100_200 && oversized.endsWith("characters in all; the whole record is at "
         + "source_file, source_position]"), "a 2 MB record is stored cut: " + oversized.length());
+  }
+
+  /**
+   * #32: a truncated .gz among good files fails the run in one line naming the file, and run_log records it (the
+   * reader's checked SparkException used to pass by the run log's handler).
+   */
+  @Test
+  void aTruncatedGzFailsInOneLineNamingTheFileAndIsRecorded() throws IOException {
+    Path in = tempDir("hostile-gz").resolve("events/event_date=" + DAY);
+    write(in.resolve("good.jsonl"), List.of(ev("g1", "")));
+    ByteArrayOutputStream gz = new ByteArrayOutputStream();
+    try (OutputStream out = new GZIPOutputStream(gz)) {
+      for (int i = 0; i < 200; i++) {
+        out.write(utf8(ev("g" + (i + 2), "") + "\n"));
+      }
+    }
+    byte[] whole = gz.toByteArray();
+    bytes(in.resolve("cut.jsonl.gz"), java.util.Arrays.copyOf(whole, whole.length / 2));
+    Path wh = tempDir("hostile-gz-wh");
+    CliRun cut = cli("--warehouse", wh.toString(), "ingest", "--events", in.toString());
+    assertEquals(1, cut.exitCode(), cut.out());
+    assertEquals(1, cut.err().strip().lines().count(), cut.err());
+    assertTrue(cut.err().startsWith("churn: failed: cannot read ") && cut.err().contains("cut.jsonl.gz: "), cut.err());
+    Warehouse failed = new Warehouse(spark, wh.toString());
+    List<Row> logged = failed.read(Table.RUN_LOG).where(col("stage").equalTo("ingest")).collectAsList();
+    assertEquals(1, logged.size());
+    assertEquals("failed", logged.get(0).getAs("status"));
+    assertEquals(0, failed.exists(Table.EVENTS) ? failed.read(Table.EVENTS).count() : 0, "nothing stored");
+  }
+
+  /**
+   * #32: a file in no dated folder, ingested without --date, is bounded by the day the ingest runs: a year-9999
+   * event is future_timestamp, not a night's work stretched to year 9999.
+   */
+  @Test
+  void aRecordInNoDatedFolderIsBoundedByTheDayTheIngestRuns() {
+    Path file = write(tempDir("hostile-undated").resolve("log.jsonl"), List.of(ev("u1", ""),
+        ev("u2", "event_time", "\"9999-12-31T00:00:00Z\"")));
+    Path wh = tempDir("hostile-undated-wh");
+    CliRun undated = cli("--warehouse", wh.toString(), "ingest", "--events", file.toString(), "--max-bad-fraction", "1");
+    assertEquals(0, undated.exitCode(), undated.err());
+    Warehouse bounded = new Warehouse(spark, wh.toString());
+    assertEquals(List.of("u1"), bounded.read(Table.EVENTS).select(Events.EVENT_ID).as(
+        org.apache.spark.sql.Encoders.STRING()).collectAsList());
+    Row future = bounded.read(Table.EVENTS_QUARANTINE).first();
+    assertEquals("future_timestamp", future.getAs(Events.REASON));
+    assertTrue(future.<String>getAs(Events.DETAIL).contains("is after the batch date "
+        + java.time.LocalDate.now(java.time.ZoneOffset.UTC)), future.<String>getAs(Events.DETAIL));
+  }
+
+  /** #32: a semicolon-delimited customers extract fails the default gate (exit 3) and commits nothing. */
+  @Test
+  void aCustomersFileMostlyRejectedIsRefusedByTheGate() {
+    Path in = tempDir("hostile-semi");
+    write(in.resolve("events/event_date=" + DAY + "/e.jsonl"), List.of(ev("s1", "")));
+    write(in.resolve("customers/customers.csv"), List.of("customer_id;segment;industry;plan;mrr;signup_date",
+        "c1;smb;retail;pro;10.0;2026-01-05", "c2;smb;retail;pro;10.0;2026-01-05"));
+    Path wh = tempDir("hostile-semi-wh");
+    CliRun semi = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString(),
+        "--customers", in.resolve("customers").toString());
+    assertEquals(3, semi.exitCode(), semi.err());
+    assertTrue(semi.err().startsWith("churn: 2 of 2 customers rows (100.0%) were rejected, over the allowed 5.0%"),
+        semi.err());
+    Warehouse refused = new Warehouse(spark, wh.toString());
+    assertEquals(0, refused.exists(Table.CUSTOMERS) ? refused.read(Table.CUSTOMERS).count() : 0);
+    assertEquals(0, refused.exists(Table.EVENTS) ? refused.read(Table.EVENTS).count() : 0);
+    assertEquals(2, refused.read(Table.EVENTS_QUARANTINE).where(col(Events.QUARANTINE_STATUS).equalTo("held")).count());
   }
 
   /** The catalogue yields every reason code the README's reason table lists (the acceptance query of issue 15). */

@@ -2,10 +2,12 @@ package dev.churn.jobs;
 
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.testing.DomainExample;
+import dev.churn.testing.EndToEnd;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,6 +15,7 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /** DOMAIN.md's worked example through ingest and the retention job, on a crafted log. */
+@EndToEnd
 class RetentionJobTest extends JobsSuite {
 
   @Test
@@ -49,5 +52,18 @@ class RetentionJobTest extends JobsSuite {
         .and(col("months_since_signup").equalTo(0))).first();
     assertEquals(30L, cohort.<Long>getAs("customers"));
     assertEquals(30L, cohort.<Long>getAs("retained"));
+
+    // #32: dates far past the data are refused; a --from before the first signup starts there and says so.
+    CliRun future = cli("--warehouse", wh, "retention", "--from", "2026-03-01", "--to", "9999-12-31");
+    assertEquals(2, future.exitCode(), future.err());
+    assertEquals("churn: --to 9999-12-31 is more than 31 days after the warehouse's last day of activity, 2026-03-18: "
+        + "nothing is known of it; nothing was changed", future.err().strip());
+    CliRun scored = cli("--warehouse", wh, "score", "--as-of", "2030-01-01");
+    assertEquals(2, scored.exitCode(), scored.err());
+    assertTrue(scored.err().startsWith("churn: --as-of 2030-01-01 is more than 31 days after"), scored.err());
+    CliRun early = cli("--warehouse", wh, "retention", "--from", "1900-01-01", "--to", "2026-03-31");
+    assertEquals(0, early.exitCode(), early.err());
+    assertTrue(early.out().contains("[retention] --from 1900-01-01 is before the first signup, 2025-06-01: computed "
+        + "from then") && early.out().contains("retention 2025-06-01 .. 2026-03-31: "), early.out());
   }
 }

@@ -52,4 +52,49 @@ class WarehouseLockTest {
         () -> WarehouseLock.acquire(wh.toString(), new Configuration(), "churn nightly", Duration.ZERO));
     assertEquals(ChurnException.BUSY, busy.exitCode());
   }
+
+  /** #32: a lock file whose pid does not parse (written by hand) is a busy warehouse that says how to clear it. */
+  @Test
+  void aLockWithAnUnreadablePidIsBusyAndSaysHowToClearIt() throws Exception {
+    Path wh = Files.createTempDirectory("lock-wh");
+    Files.writeString(wh.resolve(WarehouseLock.FILE), holder(0).replace("pid 0", "pid 99999999999999999999999"));
+    ChurnException busy = assertThrows(ChurnException.class,
+        () -> WarehouseLock.acquire(wh.toString(), new Configuration(), "churn nightly", Duration.ZERO));
+    assertEquals(ChurnException.BUSY, busy.exitCode());
+    assertTrue(busy.getMessage().contains("if no churn run is going on, delete ")
+        && busy.getMessage().contains(WarehouseLock.FILE + " to clear it"), busy.getMessage());
+  }
+
+  /** #32: two writers starting at the same moment: one holds the warehouse, the other is told it is busy. */
+  @Test
+  void twoWritersAtTheSameMomentOneRunsTheOtherIsBusy() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      Path wh = Files.createTempDirectory("lock-race");
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        List<java.util.concurrent.Future<Object>> runs = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+          runs.add(pool.submit(() -> {
+            start.await();
+            try {
+              return WarehouseLock.acquire(wh.toString(), new Configuration(), "churn ingest", Duration.ZERO);
+            } catch (ChurnException e) {
+              return e;
+            }
+          }));
+        }
+        Object a = runs.get(0).get();
+        Object b = runs.get(1).get();
+        long held = Stream.of(a, b).filter(o -> o instanceof WarehouseLock).count();
+        assertEquals(1, held, "exactly one writer holds the warehouse");
+        ChurnException busy = (ChurnException) (a instanceof ChurnException ? a : b);
+        assertEquals(ChurnException.BUSY, busy.exitCode());
+        ((WarehouseLock) (a instanceof WarehouseLock ? a : b)).close();
+        assertEquals(List.of(), files(wh), "the lock is released, nothing else left");
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
 }

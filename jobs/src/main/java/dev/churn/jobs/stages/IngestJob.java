@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 
@@ -46,16 +47,24 @@ public final class IngestJob {
 
   /**
    * What to ingest: raw log paths (files, folders or globs), an optional customers file, the mapping that reads
-   * them, the batch's date (null: each file's {@code event_date=} folder) and the quality gate.
+   * them, the batch's date (null: each file's {@code event_date=} folder), the quality gate, and {@code today}: the
+   * day the command runs (UTC), which bounds records that have neither a dated folder nor a batch date (an event
+   * more than a day after it is {@code future_timestamp}; null leaves them unbounded, for callers whose files are
+   * all in dated folders).
    */
   public record Options(List<String> events, List<String> customers, SourceMapping mapping, LocalDate date,
-      Gate gate) {
+      Gate gate, LocalDate today) {
     public Options {
       if (events == null || events.isEmpty() || mapping == null || gate == null) {
         throw new IllegalArgumentException("ingest needs raw log paths, a mapping and a quality gate");
       }
       events = List.copyOf(events);
       customers = customers == null ? List.of() : List.copyOf(customers);
+    }
+
+    /** Without a day the command runs: every record is bounded by its folder or {@code date}. */
+    public Options(List<String> events, List<String> customers, SourceMapping mapping, LocalDate date, Gate gate) {
+      this(events, customers, mapping, date, gate, null);
     }
   }
 
@@ -157,7 +166,7 @@ public final class IngestJob {
     boolean orders = !mapping.orderGrain().isEmpty();
     Dataset<Row> raw = reader.read(options.events(), mapping);
     Dataset<Row> validated = RawLogReader.withoutAnsi(warehouse.spark(), () -> EventValidation.validate(EventValidation.toCanonical(raw, mapping),
-        mapping, options.date())).persist(StorageLevel.MEMORY_AND_DISK());
+        mapping, options.date() != null ? options.date() : options.today())).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       // A replay or a duplicate of a stored event has the stored event's time, so only the days the batch's
       // records fall on are read back: the checks cost the batch's days, not the history.
@@ -402,9 +411,23 @@ public final class IngestJob {
       long total = checked.count();
       Dataset<Row> bad = checked.where(col(Events.REASON).isNotNull());
       long rejected = bad.count();
+      // The events' gate: a file mostly rejected (a semicolon-delimited extract, a shifted header) is refused
+      // whole, its rows held in the quarantine with their reasons, rather than leaving customers rebuilt as unknown.
+      double maxBad = options.gate().maxBadFraction();
+      boolean over = total > 0 && (double) rejected / total > maxBad && options.gate().acceptRejected() == null;
       if (rejected > 0) {
-        warehouse.insertNew(Table.EVENTS_QUARANTINE,
-            EventValidation.rejectedRecords(bad, ctx.runLog().runId(), ctx.runLog().runDate(), Events.REJECTED));
+        warehouse.insertNew(Table.EVENTS_QUARANTINE, EventValidation.rejectedRecords(bad, ctx.runLog().runId(),
+            ctx.runLog().runDate(), over ? Events.HELD : Events.REJECTED));
+      }
+      if (over) {
+        String first = bad.orderBy(Events.SOURCE_FILE, Events.SOURCE_POSITION)
+            .select(coalesce(col(Events.DETAIL), col(Events.REASON))).as(Encoders.STRING()).first();
+        throw ChurnException.badData(String.format(Locale.ROOT, "%d of %d customers rows (%.1f%%) were rejected, "
+                + "over the allowed %.1f%% (--max-bad-fraction), the first because %s: they are held in "
+                + "events_quarantine under run %s and nothing was committed (is the file comma-separated with the "
+                + "header's columns?)", rejected, total, 100.0 * rejected / total, 100.0 * maxBad, first,
+            ctx.runLog().runId()))
+            .withPartialResult(new RunLog.StageResult(total, 0, rejected, "customers file refused by the gate"));
       }
       warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromFile(checked.where(col(Events.REASON).isNull()),
           warehouse.read(Table.CUSTOMERS)));

@@ -1,8 +1,5 @@
 package dev.churn.jobs.stages;
 
-import static org.apache.spark.sql.functions.min;
-
-import dev.churn.features.Customers;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.KillPoints;
@@ -16,7 +13,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import org.apache.spark.sql.Row;
 
 /**
  * The scheduled run for one logical date D: ingest D's raw files (when given), rebuild the feature snapshots the
@@ -51,8 +47,10 @@ public final class NightlyJob {
     public static final double DEFAULT_TOLERANCE = 0.01;
 
     public Retrain {
-      if (afterDays <= 0 || tolerance < 0) {
-        throw new IllegalArgumentException("--retrain-after-days must be positive and --retrain-tolerance not negative");
+      // NaN fails every comparison: accepted, it rejected every challenger.
+      if (afterDays <= 0 || !(tolerance >= 0 && tolerance <= 1)) {
+        throw new IllegalArgumentException("--retrain-after-days must be positive and --retrain-tolerance a number "
+            + "in [0, 1] (a difference of ROC-AUC), not " + afterDays + " and " + tolerance);
       }
     }
   }
@@ -192,7 +190,7 @@ public final class NightlyJob {
   }
 
   private LocalDate firstSignup(LocalDate fallback) {
-    Row r = warehouse.read(Table.CUSTOMERS).agg(min(Customers.SIGNUP_DATE)).first();
-    return r.isNullAt(0) ? fallback : r.getDate(0).toLocalDate();
+    LocalDate first = warehouse.firstSignup();
+    return first == null ? fallback : first;
   }
 }

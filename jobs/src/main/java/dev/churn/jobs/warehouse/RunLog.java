@@ -77,7 +77,7 @@ public final class RunLog {
     var sc = warehouse.spark().sparkContext();
     sc.setJobGroup(command + ":" + stage, command + " " + stage + (runDate == null ? "" : " " + runDate), false);
     depth++;
-    RuntimeException failure = null;
+    Throwable failure = null;
     try {
       T value = body.get();
       StageResult result = counts.apply(value);
@@ -88,7 +88,7 @@ public final class RunLog {
       console.flush();
       write(stage, started, ms, result, "ok");
       return value;
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // Spark's checked exceptions and Errors (out of memory) too: every failure has its row
       failure = e;
       long ms = (System.nanoTime() - t0) / 1_000_000;
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().lines().findFirst().orElse("");
@@ -104,7 +104,7 @@ public final class RunLog {
       } catch (RuntimeException logFailure) {
         e.addSuppressed(logFailure);
       }
-      throw e;
+      throw RunLog.<RuntimeException>unchecked(e);
     } finally {
       sc.clearJobGroup();
       if (--depth == 0) {
@@ -118,6 +118,12 @@ public final class RunLog {
         }
       }
     }
+  }
+
+  /** Rethrows {@code t} as it is (checked or not), which a {@link Supplier}'s caller cannot declare. */
+  @SuppressWarnings("unchecked")
+  private static <E extends Throwable> E unchecked(Throwable t) throws E {
+    throw (E) t;
   }
 
   /** Records a stage row; written with the outermost stage's, or at once outside any stage. */

@@ -121,6 +121,14 @@ public final class Warehouse {
         try {
           logFiles = fs.listStatus(log);
         } catch (java.io.FileNotFoundException e) {
+          // A table that was committed (its marker says so) has lost its log: writing now would start a new
+          // table over the orphaned files (and a rollup rebuilt from one day of them), so it is refused. Files
+          // without the marker are a first write killed before its commit, which Delta ignores and a rerun redoes.
+          if (fs.exists(new org.apache.hadoop.fs.Path(folder.getPath(), COMMITTED))) {
+            throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + " is damaged: "
+                + folder.getPath() + " held a committed table but has no _delta_log; restore its _delta_log from a "
+                + "backup, or move the folder out of the warehouse to rebuild the table; nothing was touched");
+          }
           continue;
         }
         long commit = -1;
@@ -175,6 +183,33 @@ public final class Warehouse {
     String day = DailyActivity.ACTIVITY_DATE;
     Row r = read(Table.DAILY_ACTIVITY).agg(min(day), max(day)).first();
     return r.isNullAt(0) ? null : new DataRange(r.getDate(0).toLocalDate(), r.getDate(1).toLocalDate());
+  }
+
+  /**
+   * How far after the warehouse's last day of activity a date given to a command may lie (31 days): enough for a
+   * quiet day or a month's end, not for a mistyped year, where every customer would look silent.
+   */
+  public static final int MAX_DAYS_PAST_DATA = 31;
+
+  /**
+   * Refuses ({@code option}, exit 2) a date more than {@link #MAX_DAYS_PAST_DATA} days after the last day of
+   * activity. Before anything was ingested the stage's own check speaks.
+   */
+  public void requireKnown(String option, LocalDate date) {
+    DataRange data = dataRange();
+    if (data != null && date.isAfter(data.last().plusDays(MAX_DAYS_PAST_DATA))) {
+      throw ChurnException.usage(option + " " + date + " is more than " + MAX_DAYS_PAST_DATA + " days after the "
+          + "warehouse's last day of activity, " + data.last() + ": nothing is known of it; nothing was changed");
+    }
+  }
+
+  /** The earliest signup date of any customer, or null before any customer was stored. */
+  public LocalDate firstSignup() {
+    if (!exists(Table.CUSTOMERS)) {
+      return null;
+    }
+    Row r = read(Table.CUSTOMERS).agg(min(dev.churn.features.Customers.SIGNUP_DATE)).first();
+    return r.isNullAt(0) ? null : r.getDate(0).toLocalDate();
   }
 
   /**
@@ -287,6 +322,7 @@ public final class Warehouse {
       create(table, spark.createDataFrame(List.of(), table.schema()));
       return;
     }
+    markCommitted(table); // a table of a warehouse older than the marker
     // A column the schema gained since the table was created (for example the quarantine's status) is added,
     // empty, so older warehouses keep working.
     if (table.schema() != null) {
@@ -299,12 +335,31 @@ public final class Warehouse {
     }
   }
 
+  /**
+   * The file in a table folder that says the table was committed at least once, so a folder holding it without a
+   * {@code _delta_log} lost its log ({@link #checkIntact}). Spark and Delta skip names starting with an underscore.
+   */
+  public static final String COMMITTED = "_churn_committed";
+
+  private void markCommitted(Table table) {
+    try {
+      org.apache.hadoop.fs.Path marker = new org.apache.hadoop.fs.Path(path(table), COMMITTED);
+      FileSystem fs = marker.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(marker)) {
+        fs.create(marker, true).close();
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot mark table " + table.tableName() + " as committed", e);
+    }
+  }
+
   private long create(Table table, Dataset<Row> source) {
     DataFrameWriter<Row> writer = source.write().format("delta").mode(SaveMode.Append);
     if (table.partitionColumn() != null) {
       writer = writer.partitionBy(table.partitionColumn());
     }
     writer.save(path(table));
+    markCommitted(table);
     long written = lastMetric(table, "numOutputRows"); // before the constraints' own commits
     table.constraints().forEach((name, check) ->
         spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD CONSTRAINT " + name + " CHECK (" + check + ")"));

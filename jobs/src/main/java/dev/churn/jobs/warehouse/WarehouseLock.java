@@ -85,7 +85,7 @@ public final class WarehouseLock implements AutoCloseable {
           throw new ChurnException(ChurnException.BUSY, "another run holds the warehouse " + warehouseRoot + ": "
               + (held == null ? "(it just ended)" : holder) + "; nothing was changed: retry when it ends"
               + " (--lock-wait-minutes waits for it; a lock not refreshed for " + STALE_AFTER.toMinutes()
-              + " minutes is taken over)");
+              + " minutes is taken over; if no churn run is going on, delete " + path + " to clear it)");
         }
         Thread.sleep(POLL.toMillis());
       }
@@ -108,7 +108,13 @@ public final class WarehouseLock implements AutoCloseable {
     if (!m.find() || !m.group(2).equals(host())) {
       return false;
     }
-    return ProcessHandle.of(Long.parseLong(m.group(1))).map(p -> !p.isAlive()).orElse(true);
+    long pid;
+    try {
+      pid = Long.parseLong(m.group(1));
+    } catch (NumberFormatException e) { // a lock file written by hand: its holder is not known to be gone
+      return false;
+    }
+    return ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
   }
 
   private static boolean tryCreate(FileSystem fs, Path path, String owner) throws IOException {
