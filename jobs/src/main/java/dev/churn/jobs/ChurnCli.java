@@ -211,6 +211,7 @@ public final class ChurnCli {
       if (writes) {
         lock = WarehouseLock.acquire(wh.root(), spark.sparkContext().hadoopConfiguration(), "churn " + command,
             java.time.Duration.ofMinutes(lockWaitMinutes));
+        wh.markCommittedTables();
       }
       wh.registerAll();
       dev.churn.jobs.stages.EmptyOutputs.register(wh);

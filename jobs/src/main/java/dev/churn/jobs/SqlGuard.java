@@ -5,9 +5,7 @@ import java.util.Locale;
 import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.analysis.UnresolvedFunction;
-import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.SubqueryExpression;
-import org.apache.spark.sql.catalyst.plans.QueryPlan;
+import org.apache.spark.sql.catalyst.analysis.UnresolvedTableValuedFunction;
 import org.apache.spark.sql.catalyst.plans.logical.Command;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.trees.TreeNode;
@@ -46,8 +44,17 @@ final class SqlGuard {
       "CTERelationRef", "OneRowRelation", "LocalRelation", "UnresolvedInlineTable", "Range",
       "UnresolvedTableValuedFunction", "UnresolvedTVFAliases", "Generate", "Window", "WithWindowDefinition", "Pivot",
       "Unpivot", "Sample", "RepartitionByExpression", "Repartition", "RebalancePartitions", "UnresolvedHint",
-      "UnresolvedHaving", "UnresolvedSubqueryColumnAliases", "PlanWithUnresolvedIdentifier", "Expand",
-      "PipeOperator");
+      "UnresolvedHaving", "UnresolvedSubqueryColumnAliases", "Expand", "PipeOperator");
+
+  /**
+   * Nodes refused wherever they occur: a name given by an expression ({@code IDENTIFIER(...)}) is only known at
+   * analysis, so what it names (a table to insert into, a Java-calling function) cannot be checked here.
+   */
+  private static final Set<String> UNKNOWN_UNTIL_ANALYSIS = Set.of("PlanWithUnresolvedIdentifier",
+      "ExpressionWithUnresolvedIdentifier");
+
+  /** Table-valued functions that read by path. */
+  private static final Set<String> READS_PATHS = Set.of("table_changes_by_path");
 
   /** Why {@code statement} may not run (one line naming what it is), or null when it only reads. */
   static String refusal(SparkSession spark, String statement) throws Exception {
@@ -63,43 +70,73 @@ final class SqlGuard {
     if (node instanceof ExplainCommand explain) {
       return check(explain.logicalPlan());
     }
+    if (UNKNOWN_UNTIL_ANALYSIS.contains(kind)) {
+      return "IDENTIFIER(...) (" + kind + ")";
+    }
     if (node instanceof LogicalPlan) {
-      // Inspection (Spark's commands, Delta's DescribeDeltaHistory plan) runs no query: its names are not read.
+      // Inspection (Spark's commands, Delta's DescribeDeltaHistory plan) runs no query; it may not name a path.
       if (kind.startsWith("Describe") || kind.startsWith("Show")) {
-        return null;
+        String path = pathIn(node);
+        return path == null ? null : kind + " of a path (" + path + ")";
       }
       if (node instanceof Command || !QUERY.contains(kind)) {
         return kind;
       }
     }
-    if (node instanceof UnresolvedFunction f) {
-      List<String> name = CollectionConverters.asJava(f.nameParts());
-      String last = name.get(name.size() - 1).toLowerCase(Locale.ROOT);
-      if (CALLS_JAVA.contains(last)) {
-        return "the function " + last + " (it calls Java methods)";
+    if (node instanceof UnresolvedFunction f && CALLS_JAVA.contains(last(f.nameParts()))) {
+      return "the function " + last(f.nameParts()) + " (it calls Java methods)";
+    }
+    if (node instanceof UnresolvedTableValuedFunction f && READS_PATHS.contains(last(f.name()))) {
+      return "the table function " + last(f.name()) + " (it reads by path)";
+    }
+    // Every node the plan holds, wherever it holds it: children, expressions, and fields Spark's own traversals
+    // skip (a WINDOW clause's definitions sit in a map, a CTE's relations in a list of pairs).
+    for (TreeNode<?> inner : nodesIn(node.productIterator(), new java.util.ArrayList<>())) {
+      String found = check(inner);
+      if (found != null) {
+        return found;
       }
     }
-    if (node instanceof SubqueryExpression s) {
-      String inner = check(s.plan());
-      if (inner != null) {
-        return inner;
+    return null;
+  }
+
+  private static String last(scala.collection.Seq<String> name) {
+    List<String> parts = CollectionConverters.asJava(name);
+    return parts.get(parts.size() - 1).toLowerCase(Locale.ROOT);
+  }
+
+  /** The tree nodes among {@code values}: directly, or inside options, tuples, sequences and maps. */
+  private static List<TreeNode<?>> nodesIn(scala.collection.Iterator<?> values, List<TreeNode<?>> out) {
+    while (values.hasNext()) {
+      Object v = values.next();
+      if (v instanceof TreeNode<?> n) {
+        out.add(n);
+      } else if (v instanceof scala.collection.Iterable<?> it) {
+        nodesIn(it.iterator(), out);
+      } else if (v instanceof scala.Product p && !(v instanceof TreeNode<?>)) {
+        nodesIn(p.productIterator(), out);
       }
     }
-    for (TreeNode<?> child : CollectionConverters.asJava(node.children())) {
-      String inner = check(child);
-      if (inner != null) {
-        return inner;
-      }
+    return out;
+  }
+
+  /** A path named anywhere in {@code node}'s fields (a string starting with / or holding :/), or null. */
+  private static String pathIn(Object node) {
+    if (node instanceof String text) {
+      return text.startsWith("/") || text.contains(":/") ? text : null;
     }
-    if (node instanceof QueryPlan<?> plan) {
-      for (TreeNode<?> inner : CollectionConverters.asJava(plan.innerChildren())) {
-        String found = check(inner);
-        if (found != null) {
-          return found;
+    if (node instanceof scala.collection.Iterable<?> it) {
+      node = it.iterator();
+    } else if (node instanceof scala.Product p) {
+      node = p.productIterator();
+    }
+    if (node instanceof scala.collection.Iterator<?> values) {
+      while (values.hasNext()) {
+        Object v = values.next();
+        if (v instanceof org.apache.spark.sql.catalyst.expressions.Literal l && l.value() != null) {
+          v = l.value().toString();
         }
-      }
-      for (Expression e : CollectionConverters.asJava(plan.expressions())) {
-        String found = check(e);
+        String found = pathIn(v);
         if (found != null) {
           return found;
         }

@@ -40,7 +40,7 @@ class SqlGuardTest extends SparkSuite {
         "SELECT a, count(*) FROM t GROUP BY ROLLUP(a)", "SELECT * FROM t PIVOT (sum(x) FOR y IN (1, 2))",
         "SELECT * FROM t LATERAL VIEW explode(array(1)) x AS y", "SELECT /*+ BROADCAST(t) */ * FROM t SORT BY a",
         "SELECT a, rank() OVER w FROM t WINDOW w AS (PARTITION BY a ORDER BY b)", "FROM t |> WHERE a > 1 |> SELECT a",
-        "SELECT * FROM t LIMIT 5 OFFSET 2", "SELECT * FROM t, LATERAL (SELECT t.a)", "SELECT * FROM IDENTIFIER('t')",
+        "SELECT * FROM t LIMIT 5 OFFSET 2", "SELECT * FROM t, LATERAL (SELECT t.a)",
         "EXPLAIN SELECT 1", "-- a comment first\nSELECT 'DELETE FROM churn.events' AS text")) {
       assertNull(refusal(ok), ok);
     }
@@ -80,7 +80,13 @@ class SqlGuardTest extends SparkSuite {
         "SELECT TRANSFORM(event_id) USING 'cat' FROM churn.events",
         "SELECT reflect('java.lang.System', 'exit', 0)", "SELECT JAVA_METHOD('java.lang.System', 'exit', 0)",
         "SELECT * FROM churn.events WHERE EXISTS (SELECT try_reflect('java.lang.System', 'exit', 0))",
-        "WITH x AS (SELECT reflect('java.lang.System', 'exit', 0)) SELECT * FROM x")) {
+        "WITH x AS (SELECT reflect('java.lang.System', 'exit', 0)) SELECT * FROM x",
+        "SELECT rank() OVER w FROM range(1) WINDOW w AS (PARTITION BY reflect('java.lang.System', 'exit', 0) ORDER BY id)",
+        "INSERT OVERWRITE IDENTIFIER('churn.' || 'events') SELECT * FROM churn.events WHERE false",
+        "CREATE TEMPORARY VIEW IDENTIFIER('ev' || 'ents') AS SELECT 1", "SELECT * FROM IDENTIFIER('churn.events')",
+        "SELECT IDENTIFIER('ref' || 'lect')('java.lang.System', 'exit', 0)",
+        "DESCRIBE HISTORY '/any/table'", "DESCRIBE DETAIL '/any/path'", "DESCRIBE HISTORY delta.`/any/table`",
+        "SELECT * FROM table_changes_by_path('/any/table', 0)")) {
       String why = refusal(bad);
       assertNotNull(why, bad);
     }

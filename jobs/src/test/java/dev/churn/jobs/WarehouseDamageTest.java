@@ -30,6 +30,15 @@ class WarehouseDamageTest extends SparkSuite {
         && refused.getMessage().contains("held a committed table but has no _delta_log"), refused.getMessage());
     assertEquals("data", Files.readString(part));
 
+    // A warehouse from before the marker: its next writing command marks every table that has a log.
+    Path old = tempDir("damage-old");
+    Warehouse older = new Warehouse(spark, old.toString());
+    older.ensure(Table.CUSTOMERS);
+    Files.delete(old.resolve("customers").resolve(Warehouse.COMMITTED));
+    older.markCommittedTables();
+    deleteTree(old.resolve("customers/_delta_log"));
+    assertThrows(ChurnException.class, older::checkIntact);
+
     // Files of a first write killed before its commit are no table yet: the rerun writes it.
     Path killed = tempDir("damage-first-write");
     Files.createDirectories(killed.resolve("customers"));

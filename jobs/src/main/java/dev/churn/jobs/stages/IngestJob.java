@@ -411,23 +411,22 @@ public final class IngestJob {
       long total = checked.count();
       Dataset<Row> bad = checked.where(col(Events.REASON).isNotNull());
       long rejected = bad.count();
-      // The events' gate: a file mostly rejected (a semicolon-delimited extract, a shifted header) is refused
-      // whole, its rows held in the quarantine with their reasons, rather than leaving customers rebuilt as unknown.
+      // The events' gate (its threshold; --accept-rejected is for events): a file mostly rejected (a
+      // semicolon-delimited extract, a shifted header) is refused whole before anything is written, rather than
+      // leaving customers rebuilt as unknown. Nothing is lost: the file is where it was, and the message says why.
       double maxBad = options.gate().maxBadFraction();
-      boolean over = total > 0 && (double) rejected / total > maxBad && options.gate().acceptRejected() == null;
-      if (rejected > 0) {
-        warehouse.insertNew(Table.EVENTS_QUARANTINE, EventValidation.rejectedRecords(bad, ctx.runLog().runId(),
-            ctx.runLog().runDate(), over ? Events.HELD : Events.REJECTED));
-      }
-      if (over) {
+      if (total > 0 && (double) rejected / total > maxBad) {
         String first = bad.orderBy(Events.SOURCE_FILE, Events.SOURCE_POSITION)
             .select(coalesce(col(Events.DETAIL), col(Events.REASON))).as(Encoders.STRING()).first();
         throw ChurnException.badData(String.format(Locale.ROOT, "%d of %d customers rows (%.1f%%) were rejected, "
-                + "over the allowed %.1f%% (--max-bad-fraction), the first because %s: they are held in "
-                + "events_quarantine under run %s and nothing was committed (is the file comma-separated with the "
-                + "header's columns?)", rejected, total, 100.0 * rejected / total, 100.0 * maxBad, first,
-            ctx.runLog().runId()))
+                + "over the allowed %.1f%% (--max-bad-fraction), the first because %s; nothing was committed: is "
+                + "the file comma-separated, with the header's columns? Fix it, or raise --max-bad-fraction",
+            rejected, total, 100.0 * rejected / total, 100.0 * maxBad, first))
             .withPartialResult(new RunLog.StageResult(total, 0, rejected, "customers file refused by the gate"));
+      }
+      if (rejected > 0) {
+        warehouse.insertNew(Table.EVENTS_QUARANTINE,
+            EventValidation.rejectedRecords(bad, ctx.runLog().runId(), ctx.runLog().runDate(), Events.REJECTED));
       }
       warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromFile(checked.where(col(Events.REASON).isNull()),
           warehouse.read(Table.CUSTOMERS)));

@@ -26,11 +26,14 @@ final class InputFiles {
   private InputFiles() {}
 
   /**
-   * The files under {@code paths}, each once, in a stable order (by path within each input path); the paths
-   * themselves when they hold no file, so Spark reports an empty input as it always did.
+   * The files under {@code paths}, each once, in a stable order (by path within each input path); the paths the
+   * inputs matched when they hold no file, so Spark reports an empty input as it always did. Every path returned
+   * is literal (globs expanded here): read them with Spark's globbing off, or a name holding {@code [ ]} or
+   * {@code { }} would be taken for a pattern.
    */
   static List<String> list(List<String> paths, Configuration conf) {
     List<String> files = new ArrayList<>();
+    List<String> matched = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (String p : paths) {
       try {
@@ -42,20 +45,21 @@ final class InputFiles {
         }
         Arrays.sort(matches, Comparator.comparing(s -> s.getPath().toString()));
         for (FileStatus match : matches) {
+          matched.add(match.getPath().toString());
           walk(fs, match, "", seen, files);
         }
       } catch (IOException e) {
         throw new ChurnException(ChurnException.FAILURE, "cannot list input path " + p + ": " + e.getMessage(), e);
       }
     }
-    return files.isEmpty() ? paths : files;
+    return files.isEmpty() ? matched : files;
   }
 
   /** Lists {@code status} into {@code files}; {@code parent} is the identity of the folder it was found in. */
   private static void walk(FileSystem fs, FileStatus status, String parent, Set<String> seen, List<String> files)
       throws IOException {
     String id = identity(fs, status.getPath());
-    if (status.isDirectory() && (parent.equals(id) || parent.startsWith(id + "/"))) {
+    if (status.isDirectory() && (parent.equals(id) || parent.startsWith(id.endsWith("/") ? id : id + "/"))) {
       return; // a link to the folder itself or to one it lies in: a loop, whose other contents are not the input
     }
     if (!seen.add(id)) {

@@ -51,7 +51,9 @@ final class NumberedLines {
    * log (left by a tool that rewrote the file) would otherwise fail the whole ingest.
    */
   DataFrameReader reader() {
-    return spark.read().option("recursiveFileLookup", "true")
+    // The paths are the literal ones InputFiles listed: "__globPaths__" (DataSource.GLOB_PATHS_KEY) keeps Spark
+    // from reading a name such as report[1].csv as a pattern.
+    return spark.read().option("recursiveFileLookup", "true").option("__globPaths__", "false")
         .option("fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .option("fs.file.impl.disable.cache", "true");
   }

@@ -341,6 +341,25 @@ public final class Warehouse {
    */
   public static final String COMMITTED = "_churn_committed";
 
+  /**
+   * Marks every table that has a Delta log (a writing command calls this under the lock): a warehouse made before
+   * the marker existed is protected from its next writing command on.
+   */
+  public void markCommittedTables() {
+    try {
+      FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
+      for (Table t : Table.values()) {
+        org.apache.hadoop.fs.Path folder = new org.apache.hadoop.fs.Path(path(t));
+        if (fs.exists(new org.apache.hadoop.fs.Path(folder, "_delta_log"))
+            && !fs.exists(new org.apache.hadoop.fs.Path(folder, COMMITTED))) {
+          fs.create(new org.apache.hadoop.fs.Path(folder, COMMITTED), true).close();
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot mark the tables of " + root + " as committed", e);
+    }
+  }
+
   private void markCommitted(Table table) {
     try {
       org.apache.hadoop.fs.Path marker = new org.apache.hadoop.fs.Path(path(table), COMMITTED);

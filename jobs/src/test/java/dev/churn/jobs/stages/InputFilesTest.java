@@ -45,6 +45,10 @@ class InputFilesTest {
         new Configuration()).size());
     // A folder holding nothing to read is passed on as it is, for Spark to report.
     Path empty = Files.createDirectories(root.resolve("empty"));
-    assertEquals(List.of(empty.toString()), InputFiles.list(List.of(empty.toString()), new Configuration()));
+    assertEquals(List.of("file:" + empty), InputFiles.list(List.of(empty.toString()), new Configuration()));
+    // A pattern is expanded here, so what Spark is given is literal (a name holding brackets included).
+    Files.writeString(raw.resolve("report[1].csv"), "y\n");
+    assertEquals(List.of("file:" + raw.resolve("report[1].csv")), InputFiles.list(List.of(raw + "/report*"),
+        new Configuration()));
   }
 }
