@@ -149,10 +149,8 @@ public final class ChurnCli {
       return "failed: out of memory (" + root.getMessage() + "): give the driver more with CHURN_DRIVER_MEMORY (or "
           + "spark-submit's --driver-memory) [OutOfMemoryError]";
     }
-    String msg = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     String file = fileAtFault(ex);
-    return "failed: " + (file == null ? "" : "cannot read " + file + ": ")
-        + msg.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("") + " ["
+    return "failed: " + (file == null ? "" : "cannot read " + file + ": ") + ChurnException.firstLine(root) + " ["
         + root.getClass().getSimpleName() + "]";
   }
 

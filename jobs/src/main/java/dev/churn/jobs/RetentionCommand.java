@@ -27,7 +27,7 @@ final class RetentionCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    ChurnCli.options(spec, () -> RetentionJob.Range.of(from, to));
+    ChurnCli.options(spec, () -> RetentionJob.Range.of(from, to)); // --to before --from: exit 2, nothing opened
     var actions = ChurnCli.options(spec, contacts::actions);
     try (ChurnCli.Context ctx = root.open("retention")) {
       java.io.PrintWriter out = spec.commandLine().getOut();

@@ -108,12 +108,10 @@ final class SqlCommand implements Callable<Integer> {
     }
   }
 
-  /** Spark's message, its first line that says something (a parse error's message starts with a blank line). */
+  /** Spark's message, its first line that says something. */
   private static ChurnException sqlError(Exception e, int cell, int cells) {
-    String message = e.getMessage() == null ? e.getClass().getSimpleName()
-        : e.getMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
     return new ChurnException(ChurnException.FAILURE, "SQL error" + (cells > 1 ? " in cell " + cell : "") + ": "
-        + message, e);
+        + ChurnException.firstLine(e), e);
   }
 
   /**

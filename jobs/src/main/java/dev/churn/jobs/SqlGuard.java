@@ -58,11 +58,7 @@ final class SqlGuard {
 
   /** Why {@code statement} may not run (one line naming what it is), or null when it only reads. */
   static String refusal(SparkSession spark, String statement) throws Exception {
-    return refusal(spark.sessionState().sqlParser().parsePlan(statement));
-  }
-
-  static String refusal(LogicalPlan plan) {
-    return check(plan);
+    return check(spark.sessionState().sqlParser().parsePlan(statement));
   }
 
   private static String check(TreeNode<?> node) {
@@ -113,7 +109,7 @@ final class SqlGuard {
         out.add(n);
       } else if (v instanceof scala.collection.Iterable<?> it) {
         nodesIn(it.iterator(), out);
-      } else if (v instanceof scala.Product p && !(v instanceof TreeNode<?>)) {
+      } else if (v instanceof scala.Product p) {
         nodesIn(p.productIterator(), out);
       }
     }

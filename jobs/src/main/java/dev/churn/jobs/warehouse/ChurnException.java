@@ -51,4 +51,14 @@ public class ChurnException extends RuntimeException {
   public int exitCode() {
     return exitCode;
   }
+
+  /**
+   * The first line of {@code t}'s message that says something (Spark's parse errors start with a blank line), or
+   * its class name when it has no message: what a one-line error and a run_log row show.
+   */
+  public static String firstLine(Throwable t) {
+    String message = t.getMessage();
+    return message == null ? t.getClass().getSimpleName()
+        : message.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+  }
 }

@@ -91,8 +91,7 @@ public final class RunLog {
     } catch (Throwable e) { // Spark's checked exceptions and Errors (out of memory) too: every failure has its row
       failure = e;
       long ms = (System.nanoTime() - t0) / 1_000_000;
-      String why = e.getMessage() == null ? e.getClass().getSimpleName()
-          : e.getMessage().lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+      String why = ChurnException.firstLine(e);
       String status = e instanceof ChurnException ce && ce.exitCode() == ChurnException.NO_INPUT ? "no_input" : "failed";
       console.printf(Locale.ROOT, "[%s] %s %s after %.1f s: %s%n", command, stage,
           status.equals("failed") ? "failed" : "stopped", ms / 1000.0, why);

@@ -322,7 +322,6 @@ public final class Warehouse {
       create(table, spark.createDataFrame(List.of(), table.schema()));
       return;
     }
-    markCommitted(table); // a table of a warehouse older than the marker
     // A column the schema gained since the table was created (for example the quarantine's status) is added,
     // empty, so older warehouses keep working.
     if (table.schema() != null) {
@@ -349,14 +348,12 @@ public final class Warehouse {
     try {
       FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
       for (Table t : Table.values()) {
-        org.apache.hadoop.fs.Path folder = new org.apache.hadoop.fs.Path(path(t));
-        if (fs.exists(new org.apache.hadoop.fs.Path(folder, "_delta_log"))
-            && !fs.exists(new org.apache.hadoop.fs.Path(folder, COMMITTED))) {
-          fs.create(new org.apache.hadoop.fs.Path(folder, COMMITTED), true).close();
+        if (fs.exists(new org.apache.hadoop.fs.Path(path(t), "_delta_log"))) {
+          markCommitted(t);
         }
       }
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot mark the tables of " + root + " as committed", e);
+      throw new java.io.UncheckedIOException("cannot read the tables of " + root, e);
     }
   }
 
