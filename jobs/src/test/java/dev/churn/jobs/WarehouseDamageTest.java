@@ -34,7 +34,7 @@ class WarehouseDamageTest extends SparkSuite {
     Path old = tempDir("damage-old");
     Warehouse older = new Warehouse(spark, old.toString());
     older.ensure(Table.CUSTOMERS);
-    Files.delete(old.resolve("customers").resolve(Warehouse.COMMITTED));
+    Files.delete(old.resolve("customers").resolve(dev.churn.jobs.warehouse.WarehouseIntegrity.COMMITTED));
     older.markCommittedTables();
     deleteTree(old.resolve("customers/_delta_log"));
     assertThrows(ChurnException.class, older::checkIntact);

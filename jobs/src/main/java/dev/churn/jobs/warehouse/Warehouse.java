@@ -7,7 +7,6 @@ import static org.apache.spark.sql.functions.min;
 import dev.churn.features.DailyActivity;
 import io.delta.tables.DeltaMergeBuilder;
 import io.delta.tables.DeltaTable;
-import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -16,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
@@ -34,10 +31,14 @@ import org.apache.spark.sql.types.StructField;
 public final class Warehouse {
   private final SparkSession spark;
   private final String root;
+  private final WarehouseIntegrity integrity;
+  private final TableCatalog catalog;
 
   public Warehouse(SparkSession spark, String root) {
     this.spark = spark;
     this.root = normalise(root);
+    this.integrity = new WarehouseIntegrity(this);
+    this.catalog = new TableCatalog(this);
   }
 
   /** A local path becomes an absolute {@code file:} URI; a URI with a scheme (s3a://, hdfs://) is kept. */
@@ -86,73 +87,16 @@ public final class Warehouse {
   }
 
   /**
-   * Refuses, before a command reads or writes anything, a warehouse it would misread or damage: a root or a table
-   * folder that is a file, or a table whose Delta log lost its latest commits (a checksum or checkpoint of a
-   * version newer than its last commit file: a deleted or lost commit, which Delta would silently read as an older
-   * table and the next write would then overwrite). One line names the table and what to do.
+   * Refuses, before a command reads or writes anything, a warehouse it would misread or damage
+   * ({@link WarehouseIntegrity#check}).
    */
   public void checkIntact() {
-    try {
-      org.apache.hadoop.fs.Path rootPath = new org.apache.hadoop.fs.Path(root);
-      FileSystem fs = rootPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.exists(rootPath)) {
-        return;
-      }
-      if (!fs.getFileStatus(rootPath).isDirectory()) {
-        throw new ChurnException(ChurnException.FAILURE, "the warehouse " + root + " is a file, not a folder: pass "
-            + "--warehouse a folder (or a new path); nothing was touched");
-      }
-      // One listing of the root, then one of each table's log: a few calls on an object store too.
-      Map<String, FileStatus> entries = new LinkedHashMap<>();
-      for (FileStatus f : fs.listStatus(rootPath)) {
-        entries.put(f.getPath().getName(), f);
-      }
-      for (Table t : Table.values()) {
-        FileStatus folder = entries.get(t.tableName());
-        if (folder == null) {
-          continue;
-        }
-        if (!folder.isDirectory()) {
-          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + ": " + folder.getPath()
-              + " is a file, not a table folder: move it out of the warehouse; nothing was touched");
-        }
-        org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(folder.getPath(), "_delta_log");
-        FileStatus[] logFiles;
-        try {
-          logFiles = fs.listStatus(log);
-        } catch (java.io.FileNotFoundException e) {
-          // A table that was committed (its marker says so) has lost its log: writing now would start a new
-          // table over the orphaned files (and a rollup rebuilt from one day of them), so it is refused. Files
-          // without the marker are a first write killed before its commit, which Delta ignores and a rerun redoes.
-          if (fs.exists(new org.apache.hadoop.fs.Path(folder.getPath(), COMMITTED))) {
-            throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + " is damaged: "
-                + folder.getPath() + " held a committed table but has no _delta_log; restore its _delta_log from a "
-                + "backup, or move the folder out of the warehouse to rebuild the table; nothing was touched");
-          }
-          continue;
-        }
-        long commit = -1;
-        long recorded = -1;
-        String evidence = null;
-        for (FileStatus f : logFiles) {
-          String name = f.getPath().getName();
-          if (name.matches("\\d{20}\\.json")) {
-            commit = Math.max(commit, Long.parseLong(name.substring(0, 20)));
-          } else if (name.matches("\\d{20}\\.(crc|checkpoint\\.parquet)") && Long.parseLong(name.substring(0, 20)) > recorded) {
-            recorded = Long.parseLong(name.substring(0, 20));
-            evidence = name;
-          }
-        }
-        if (recorded > commit) {
-          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + " is damaged: its Delta log "
-              + log + " ends at version " + commit + " but holds " + evidence + " of version " + recorded + " (a "
-              + "commit file was deleted or lost); restore that folder from a backup, or move the table away to "
-              + "rebuild it; nothing was touched");
-        }
-      }
-    } catch (IOException e) {
-      throw new ChurnException(ChurnException.FAILURE, "cannot read the warehouse " + root + ": " + e.getMessage(), e);
-    }
+    integrity.check();
+  }
+
+  /** Marks every table that has a Delta log as committed ({@link WarehouseIntegrity#markCommittedTables}). */
+  public void markCommittedTables() {
+    integrity.markCommittedTables();
   }
 
   /**
@@ -334,52 +278,17 @@ public final class Warehouse {
     }
   }
 
-  /**
-   * The file in a table folder that says the table was committed at least once, so a folder holding it without a
-   * {@code _delta_log} lost its log ({@link #checkIntact}). Spark and Delta skip names starting with an underscore.
-   */
-  public static final String COMMITTED = "_churn_committed";
-
-  /**
-   * Marks every table that has a Delta log (a writing command calls this under the lock): a warehouse made before
-   * the marker existed is protected from its next writing command on.
-   */
-  public void markCommittedTables() {
-    try {
-      FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
-      for (Table t : Table.values()) {
-        if (fs.exists(new org.apache.hadoop.fs.Path(path(t), "_delta_log"))) {
-          markCommitted(t);
-        }
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot read the tables of " + root, e);
-    }
-  }
-
-  private void markCommitted(Table table) {
-    try {
-      org.apache.hadoop.fs.Path marker = new org.apache.hadoop.fs.Path(path(table), COMMITTED);
-      FileSystem fs = marker.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.exists(marker)) {
-        fs.create(marker, true).close();
-      }
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot mark table " + table.tableName() + " as committed", e);
-    }
-  }
-
   private long create(Table table, Dataset<Row> source) {
     DataFrameWriter<Row> writer = source.write().format("delta").mode(SaveMode.Append);
     if (table.partitionColumn() != null) {
       writer = writer.partitionBy(table.partitionColumn());
     }
     writer.save(path(table));
-    markCommitted(table);
+    integrity.markCommitted(table);
     long written = lastMetric(table, "numOutputRows"); // before the constraints' own commits
     table.constraints().forEach((name, check) ->
         spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD CONSTRAINT " + name + " CHECK (" + check + ")"));
-    register(table);
+    catalog.register(table);
     return written;
   }
 
@@ -399,78 +308,12 @@ public final class Warehouse {
 
   /** Makes every existing table queryable as {@code churn.<name>} (and by bare name) in this session. */
   public void registerAll() {
-    spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
-    for (Table t : Table.values()) {
-      // Already in this session's catalog at this location: skip the DDL and the Delta log read of exists().
-      if (!registeredHere(t)) {
-        if (exists(t)) {
-          register(t);
-        } else {
-          unregisterElsewhere(t);
-        }
-      }
-    }
-    spark.sql("USE " + Table.DATABASE);
+    catalog.registerAll();
   }
 
-  /**
-   * Registers {@code churn.<table>} as a view of {@code select} (an empty stand-in for a table not written yet), unless
-   * this session's catalog already holds a table or view of that name.
-   */
+  /** Registers an empty stand-in for a table not written yet ({@link TableCatalog#registerEmpty}). */
   public void registerEmpty(Table table, java.util.function.Supplier<String> select) {
-    spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
-    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
-    if (!spark.sessionState().catalog().tableExists(id)) { // a table, or the stand-in already: nothing to do
-      spark.sql("CREATE VIEW " + table.qualifiedName() + " AS " + select.get());
-    }
-  }
-
-  /**
-   * Forgets {@code churn.<table>} when this session registered it for another warehouse (a session that opens two):
-   * its name must not read another warehouse's table. Only the catalog entry goes (the table has a location, so
-   * dropping it leaves its files alone).
-   */
-  private void unregisterElsewhere(Table table) {
-    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
-    if (spark.sessionState().catalog().tableExists(id) && !isView(id)) {
-      spark.sql("DROP TABLE IF EXISTS " + table.qualifiedName());
-    }
-  }
-
-  private boolean isView(org.apache.spark.sql.catalyst.TableIdentifier id) {
-    try {
-      return spark.sessionState().catalog().getTableMetadata(id).tableType()
-          .equals(org.apache.spark.sql.catalyst.catalog.CatalogTableType.VIEW());
-    } catch (Exception e) { // vanished meanwhile (checked exceptions from Scala)
-      return false;
-    }
-  }
-
-  private void register(Table table) {
-    spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
-    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
-    if (spark.sessionState().catalog().tableExists(id)) {
-      // The empty stand-in (the table is written now), or the table of another warehouse this session opened
-      // (callers register only what is not registered here): only the catalog entry goes, never files.
-      spark.sql((isView(id) ? "DROP VIEW " : "DROP TABLE ") + table.qualifiedName());
-    }
-    spark.sql("CREATE TABLE IF NOT EXISTS " + table.qualifiedName() + " USING delta LOCATION '"
-        + path(table).replace("'", "\\'") + "'");
-  }
-
-  private boolean registeredHere(Table table) {
-    var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
-    var catalog = spark.sessionState().catalog();
-    if (!catalog.tableExists(id)) {
-      return false;
-    }
-    try {
-      scala.Option<URI> location = catalog.getTableMetadata(id).storage().locationUri();
-      return location.isDefined() && new org.apache.hadoop.fs.Path(location.get()).toString()
-          .equals(new org.apache.hadoop.fs.Path(path(table)).toString());
-    } catch (Exception e) { // the table or its database vanished meanwhile (checked exceptions from Scala)
-      return false;
-    }
+    catalog.registerEmpty(table, select);
   }
 
   /** The single string value of key {@code key} in {@code source_settings}, or null. */

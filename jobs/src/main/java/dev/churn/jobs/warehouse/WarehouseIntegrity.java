@@ -1,0 +1,134 @@
+package dev.churn.jobs.warehouse;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Whether a warehouse's folders still hold the tables churn committed: the checks every command runs before it
+ * reads or writes, and the marker that says a table folder was committed. Driver-side file listings and small
+ * reads only, no Spark job: a few calls per table on an object store.
+ */
+public final class WarehouseIntegrity {
+  private final Warehouse warehouse;
+  private final SparkSession spark;
+  private final String root;
+
+  WarehouseIntegrity(Warehouse warehouse) {
+    this.warehouse = warehouse;
+    this.spark = warehouse.spark();
+    this.root = warehouse.root();
+  }
+
+  private String path(Table table) {
+    return warehouse.path(table);
+  }
+
+  /**
+   * Refuses, before a command reads or writes anything, a warehouse it would misread or damage: a root or a table
+   * folder that is a file, or a table whose Delta log lost its latest commits (a checksum or checkpoint of a
+   * version newer than its last commit file: a deleted or lost commit, which Delta would silently read as an older
+   * table and the next write would then overwrite). One line names the table and what to do.
+   */
+  void check() {
+    try {
+      org.apache.hadoop.fs.Path rootPath = new org.apache.hadoop.fs.Path(root);
+      FileSystem fs = rootPath.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(rootPath)) {
+        return;
+      }
+      if (!fs.getFileStatus(rootPath).isDirectory()) {
+        throw new ChurnException(ChurnException.FAILURE, "the warehouse " + root + " is a file, not a folder: pass "
+            + "--warehouse a folder (or a new path); nothing was touched");
+      }
+      // One listing of the root, then one of each table's log: a few calls on an object store too.
+      Map<String, FileStatus> entries = new LinkedHashMap<>();
+      for (FileStatus f : fs.listStatus(rootPath)) {
+        entries.put(f.getPath().getName(), f);
+      }
+      for (Table t : Table.values()) {
+        FileStatus folder = entries.get(t.tableName());
+        if (folder == null) {
+          continue;
+        }
+        if (!folder.isDirectory()) {
+          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + ": " + folder.getPath()
+              + " is a file, not a table folder: move it out of the warehouse; nothing was touched");
+        }
+        org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(folder.getPath(), "_delta_log");
+        FileStatus[] logFiles;
+        try {
+          logFiles = fs.listStatus(log);
+        } catch (java.io.FileNotFoundException e) {
+          // A table that was committed (its marker says so) has lost its log: writing now would start a new
+          // table over the orphaned files (and a rollup rebuilt from one day of them), so it is refused. Files
+          // without the marker are a first write killed before its commit, which Delta ignores and a rerun redoes.
+          if (fs.exists(new org.apache.hadoop.fs.Path(folder.getPath(), COMMITTED))) {
+            throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + " is damaged: "
+                + folder.getPath() + " held a committed table but has no _delta_log; restore its _delta_log from a "
+                + "backup, or move the folder out of the warehouse to rebuild the table; nothing was touched");
+          }
+          continue;
+        }
+        long commit = -1;
+        long recorded = -1;
+        String evidence = null;
+        for (FileStatus f : logFiles) {
+          String name = f.getPath().getName();
+          if (name.matches("\\d{20}\\.json")) {
+            commit = Math.max(commit, Long.parseLong(name.substring(0, 20)));
+          } else if (name.matches("\\d{20}\\.(crc|checkpoint\\.parquet)") && Long.parseLong(name.substring(0, 20)) > recorded) {
+            recorded = Long.parseLong(name.substring(0, 20));
+            evidence = name;
+          }
+        }
+        if (recorded > commit) {
+          throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + " is damaged: its Delta log "
+              + log + " ends at version " + commit + " but holds " + evidence + " of version " + recorded + " (a "
+              + "commit file was deleted or lost); restore that folder from a backup, or move the table away to "
+              + "rebuild it; nothing was touched");
+        }
+      }
+    } catch (IOException e) {
+      throw new ChurnException(ChurnException.FAILURE, "cannot read the warehouse " + root + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The file in a table folder that says the table was committed at least once, so a folder holding it without a
+   * {@code _delta_log} lost its log ({@link #check}). Spark and Delta skip names starting with an underscore.
+   */
+  public static final String COMMITTED = "_churn_committed";
+
+  /**
+   * Marks every table that has a Delta log (a writing command calls this under the lock): a warehouse made before
+   * the marker existed is protected from its next writing command on.
+   */
+  void markCommittedTables() {
+    try {
+      FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
+      for (Table t : Table.values()) {
+        if (fs.exists(new org.apache.hadoop.fs.Path(path(t), "_delta_log"))) {
+          markCommitted(t);
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the tables of " + root, e);
+    }
+  }
+
+  void markCommitted(Table table) {
+    try {
+      org.apache.hadoop.fs.Path marker = new org.apache.hadoop.fs.Path(path(table), COMMITTED);
+      FileSystem fs = marker.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(marker)) {
+        fs.create(marker, true).close();
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot mark table " + table.tableName() + " as committed", e);
+    }
+  }
+}
