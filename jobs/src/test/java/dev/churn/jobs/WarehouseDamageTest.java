@@ -46,6 +46,28 @@ class WarehouseDamageTest extends SparkSuite {
     new Warehouse(spark, killed.toString()).checkIntact();
   }
 
+  /** #32 (7): a commit file cut at a line boundary still parses; its checksum beside it says what it lost. */
+  @Test
+  void aCommitThatDisagreesWithItsChecksumIsRefused() throws Exception {
+    Path wh = tempDir("damage-cut");
+    String table = wh.resolve(Table.CUSTOMERS.tableName()).toString();
+    for (int i = 0; i < 2; i++) {
+      spark.range(0, 30).repartition(3).write().format("delta").mode("append").save(table);
+    }
+    Warehouse w = new Warehouse(spark, wh.toString());
+    w.checkIntact();
+    Path commit = wh.resolve("customers/_delta_log/00000000000000000001.json");
+    java.util.List<String> lines = Files.readAllLines(commit);
+    String cut = String.join("\n", lines.subList(0, lines.size() - 1)) + "\n";
+    Files.writeString(commit, cut);
+    // As on an object store: no file-system checksum beside the commit (a local one is refused on its own).
+    Files.delete(commit.resolveSibling(".00000000000000000001.json.crc"));
+    ChurnException refused = assertThrows(ChurnException.class, w::checkIntact);
+    assertTrue(refused.getMessage().startsWith("table customers is damaged: its commit 1 changes the table by 2 files")
+        && refused.getMessage().contains("but its checksum by 3 files"), refused.getMessage());
+    assertEquals(cut, Files.readString(commit));
+  }
+
   private static void deleteTree(Path dir) throws java.io.IOException {
     try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
       for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
