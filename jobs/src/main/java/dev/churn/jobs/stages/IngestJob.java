@@ -18,15 +18,12 @@ import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 
@@ -125,8 +122,6 @@ public final class IngestJob {
     }
   }
 
-  /** Counts of a customers file: rows read and rows rejected. */
-  private record FileCounts(long rows, long rejected) {}
 
   private final StageContext ctx;
   private final Warehouse warehouse;
@@ -145,8 +140,9 @@ public final class IngestJob {
     }
     RawLogReader reader = new RawLogReader(warehouse.spark());
     RunLog log = ctx.runLog();
-    FileCounts file = options.customers().isEmpty() ? new FileCounts(0, 0)
-        : log.stage("customers", () -> ingestCustomerFile(reader),
+    CustomerFileIngest.FileCounts file = options.customers().isEmpty() ? new CustomerFileIngest.FileCounts(0, 0)
+        : log.stage("customers", () -> new CustomerFileIngest(warehouse, log, options.customers(),
+                options.gate().maxBadFraction()).run(reader),
             c -> new RunLog.StageResult(c.rows(), c.rows() - c.rejected(), c.rejected(), null));
     Result result = log.stage("ingest", () -> ingestEvents(reader, churn, file), Result::counts);
     List<LocalDate> days = result.daysTouched();
@@ -160,74 +156,26 @@ public final class IngestJob {
     return result;
   }
 
-  private Result ingestEvents(RawLogReader reader, ChurnDefinition churn, FileCounts file) {
+  private Result ingestEvents(RawLogReader reader, ChurnDefinition churn, CustomerFileIngest.FileCounts file) {
     RunLog log = ctx.runLog();
     SourceMapping mapping = options.mapping();
     boolean orders = !mapping.orderGrain().isEmpty();
     Dataset<Row> raw = reader.read(options.events(), mapping);
-    Dataset<Row> validated = RawLogReader.withoutAnsi(warehouse.spark(), () -> EventValidation.validate(EventValidation.toCanonical(raw, mapping),
-        mapping, options.date() != null ? options.date() : options.today())).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> validated = RawLogReader.withoutAnsi(warehouse.spark(), () -> EventValidation.validate(
+        EventValidation.toCanonical(raw, mapping), mapping, options.date() != null ? options.date() : options.today()))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      // A replay or a duplicate of a stored event has the stored event's time, so only the days the batch's
-      // records fall on are read back: the checks cost the batch's days, not the history.
-      Set<Object> days = new LinkedHashSet<>();
-      Set<Object> files = new LinkedHashSet<>();
-      long records = 0;
-      for (Row r : validated.groupBy(EventValidation.eventDay().as("_day"), col(Events.SOURCE_FILE)).count()
-          .collectAsList()) {
-        if (!r.isNullAt(0)) {
-          days.add(r.get(0));
-        }
-        files.add(r.get(1));
-        records += r.getLong(2);
-      }
-      Column inBatch = col(Events.SOURCE_FILE).isin(files.toArray());
+      BatchChecks checks = new BatchChecks(warehouse, log, options.gate().acceptRejected());
+      BatchChecks.Batch batch = BatchChecks.scan(validated);
       // From every valid record of the batch, replays included: a rerun that repairs customers finds them too.
       Dataset<Row> attributes = EventValidation.customerAttributes(validated, mapping);
-      Dataset<Row> stored = warehouse.snapshot(Table.EVENTS).where(col(Events.EVENT_DATE).isin(days.toArray()));
-      Dataset<Row> unseen = EventValidation.markReplays(validated, small(orders ? stored.where(inBatch).select(col(Events.EVENT_KEY))
-              : stored.where(inBatch).select(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION))), orders)
-          .where(not(col(EventValidation.REPLAY)));
-      // An order's lines share its key: they are folded, not duplicates; a stored order of the file is a replay.
-      Dataset<Row> checked = withEarlierDecision(orders ? unseen : EventValidation.markDuplicates(unseen,
-          small(EventValidation.repeatedKeys(unseen)), small(stored.select(Events.EVENT_KEY))), inBatch);
-
-      Decisions d = decisions(checked);
-      long replayed = records - d.accepted - d.rejected - d.settled;
-      String accepting = options.gate().acceptRejected();
-      if (accepting != null && d.heldByAccepted == 0) {
-        throw ChurnException.usage("--accept-rejected " + accepting + ": that run held none of these records "
-            + "(events_quarantine rows with status 'held' and that run_id); nothing was committed");
-      }
-      // Rows the mapping excludes are not customer events: quarantined and counted, but not against the gate.
-      long excluded = d.byReason.entrySet().stream().filter(e -> mapping.exclude().containsKey(e.getKey()))
-          .mapToLong(Map.Entry::getValue).sum();
-      long bad = d.rejected - excluded;
-      long fresh = d.accepted + bad;
-      boolean over = fresh > 0 && (double) bad / fresh > options.gate().maxBadFraction();
-      String overridden = over && accepting != null ? String.format(Locale.ROOT,
-          "%.1f%% rejected, over the allowed %.1f%%, committed as accepted by %s (--accept-rejected %s)",
-          100.0 * bad / fresh, 100.0 * options.gate().maxBadFraction(), System.getProperty("user.name"),
-          accepting) : null;
-      Result counted = new Result(log.runId(), records, d.accepted, d.rejected, replayed, d.settled, d.byReason,
-          List.of(), List.of(), file.rows(), file.rejected(), overridden);
-      if (over && accepting == null) {
-        if (d.rejected > 0) {
-          warehouse.applyDecisions(Table.EVENTS_QUARANTINE,
-              quarantineChanges(checked, Events.HELD).where(not(col(DELETE))), DELETE);
-        }
-        throw ChurnException.badData(String.format(Locale.ROOT,
-            "%d of %d new records (%.1f%%) were rejected, over the allowed %.1f%% (--max-bad-fraction): they "
-                + "are held in events_quarantine under run %s and no events were committed; a rerun refuses the "
-                + "batch again until its files change, the threshold is raised, or --accept-rejected %s",
-            bad, fresh, 100.0 * bad / fresh, 100.0 * options.gate().maxBadFraction(), log.runId(),
-            log.runId()))
-            .withPartialResult(new RunLog.StageResult(records, 0, records, (counted.summary() == null ? ""
-                : counted.summary() + ", ") + "batch refused by the gate: " + d.accepted + " valid records not committed"));
-      }
+      Dataset<Row> checked = checks.check(validated, batch, orders);
+      BatchChecks.Decisions d = checks.decisions(checked);
+      Result counted = gate(checked, d, batch, file, checks);
       if (d.rejected > 0 || d.acceptedOverEarlier > 0) {
         // Before the events: a crash in between leaves decided rejections, and the rerun accepts the rest.
-        warehouse.applyDecisions(Table.EVENTS_QUARANTINE, quarantineChanges(checked, Events.REJECTED), DELETE);
+        warehouse.applyDecisions(Table.EVENTS_QUARANTINE, checks.quarantineChanges(checked, Events.REJECTED),
+            BatchChecks.DELETE);
         KillPoints.reached(KillPoints.QUARANTINE_COMMITTED);
       }
       if (d.accepted > 0) {
@@ -241,7 +189,7 @@ public final class IngestJob {
         mergeCustomers(events, attributes, churn);
         KillPoints.reached(KillPoints.CUSTOMERS_COMMITTED);
       }
-      List<LocalDate> repaired = repairBehind(days, d.touched, attributes, churn);
+      List<LocalDate> repaired = repairBehind(batch.days(), d.touched, attributes, churn);
       List<LocalDate> refresh = new ArrayList<>(d.touched);
       refresh.addAll(repaired);
       refresh.sort(null);
@@ -249,6 +197,48 @@ public final class IngestJob {
     } finally {
       validated.unpersist();
     }
+  }
+
+  /**
+   * The quality gate over this run's decisions: their counts, or, when the rejected share of new records is over
+   * {@code --max-bad-fraction} and the user did not accept it, the rejections held in the quarantine and exit 3.
+   */
+  private Result gate(Dataset<Row> checked, BatchChecks.Decisions d, BatchChecks.Batch batch,
+      CustomerFileIngest.FileCounts file, BatchChecks checks) {
+    RunLog log = ctx.runLog();
+    SourceMapping mapping = options.mapping();
+    long replayed = batch.records() - d.accepted - d.rejected - d.settled;
+    String accepting = options.gate().acceptRejected();
+    if (accepting != null && d.heldByAccepted == 0) {
+      throw ChurnException.usage("--accept-rejected " + accepting + ": that run held none of these records "
+          + "(events_quarantine rows with status 'held' and that run_id); nothing was committed");
+    }
+    // Rows the mapping excludes are not customer events: quarantined and counted, but not against the gate.
+    long excluded = d.byReason.entrySet().stream().filter(e -> mapping.exclude().containsKey(e.getKey()))
+        .mapToLong(Map.Entry::getValue).sum();
+    long bad = d.rejected - excluded;
+    long fresh = d.accepted + bad;
+    double maxBad = options.gate().maxBadFraction();
+    boolean over = fresh > 0 && (double) bad / fresh > maxBad;
+    String overridden = over && accepting != null ? String.format(Locale.ROOT,
+        "%.1f%% rejected, over the allowed %.1f%%, committed as accepted by %s (--accept-rejected %s)",
+        100.0 * bad / fresh, 100.0 * maxBad, System.getProperty("user.name"), accepting) : null;
+    Result counted = new Result(log.runId(), batch.records(), d.accepted, d.rejected, replayed, d.settled,
+        d.byReason, List.of(), List.of(), file.rows(), file.rejected(), overridden);
+    if (over && accepting == null) {
+      if (d.rejected > 0) {
+        warehouse.applyDecisions(Table.EVENTS_QUARANTINE,
+            checks.quarantineChanges(checked, Events.HELD).where(not(col(BatchChecks.DELETE))), BatchChecks.DELETE);
+      }
+      throw ChurnException.badData(String.format(Locale.ROOT,
+          "%d of %d new records (%.1f%%) were rejected, over the allowed %.1f%% (--max-bad-fraction): they "
+              + "are held in events_quarantine under run %s and no events were committed; a rerun refuses the "
+              + "batch again until its files change, the threshold is raised, or --accept-rejected %s",
+          bad, fresh, 100.0 * bad / fresh, 100.0 * maxBad, log.runId(), log.runId()))
+          .withPartialResult(new RunLog.StageResult(batch.records(), 0, batch.records(), (counted.summary() == null
+              ? "" : counted.summary() + ", ") + "batch refused by the gate: " + d.accepted + " valid records not committed"));
+    }
+    return counted;
   }
 
   /** Merges a batch's customers; {@code attributes} are the batch's customer_columns values (null: none). */
@@ -292,103 +282,6 @@ public final class IngestJob {
     return out;
   }
 
-  /** Columns of a batch record about its position's quarantine row from an earlier run, if any. */
-  private static final String WAS_REASON = "_was_reason";
-  private static final String WAS_STATUS = "_was_status";
-  private static final String WAS_RUN = "_was_run";
-  private static final String DELETE = "_delete";
-
-  /**
-   * Adds what the quarantine says of each record's position (reason, status, run), from an earlier run over the
-   * same files. Quarantine is not ingestion: every such record is decided again, so a corrected mapping accepts
-   * what it now finds valid and a retry of a refused batch meets the gate again.
-   */
-  private Dataset<Row> withEarlierDecision(Dataset<Row> checked, Column inBatch) {
-    Dataset<Row> earlier = small(warehouse.snapshot(Table.EVENTS_QUARANTINE).where(inBatch).select(
-        col(Events.SOURCE_FILE).as("_wf"), col(Events.SOURCE_POSITION).as("_wp"), col(Events.REASON).as(WAS_REASON),
-        coalesce(col(Events.QUARANTINE_STATUS), lit(Events.REJECTED)).as(WAS_STATUS), col(Events.RUN_ID).as(WAS_RUN)));
-    if (earlier == null) {
-      return checked.withColumn(WAS_REASON, lit(null).cast("string")).withColumn(WAS_STATUS, lit(null).cast("string"))
-          .withColumn(WAS_RUN, lit(null).cast("string"));
-    }
-    return checked.join(earlier, col(Events.SOURCE_FILE).equalTo(col("_wf"))
-        .and(col(Events.SOURCE_POSITION).equalTo(col("_wp"))), "left").drop("_wf", "_wp");
-  }
-
-  /** A rejection a committed batch already stored, with the same reason: nothing to decide or count again. */
-  private static Column settled() {
-    return col(Events.REASON).isNotNull().and(col(WAS_STATUS).equalTo(lit(Events.REJECTED)))
-        .and(col(WAS_REASON).equalTo(col(Events.REASON)));
-  }
-
-  /** What this run decided, counted in one pass over the checked batch. */
-  private static final class Decisions {
-    final Map<String, Long> byReason = new TreeMap<>();
-    final List<LocalDate> touched = new ArrayList<>();
-    long accepted;
-    long rejected;
-    long settled;
-    long acceptedOverEarlier;
-    long heldByAccepted;
-  }
-
-  private Decisions decisions(Dataset<Row> checked) {
-    String accepting = options.gate().acceptRejected();
-    Column heldByAccepted = accepting == null ? lit(false)
-        : coalesce(col(WAS_STATUS).equalTo(lit(Events.HELD)).and(col(WAS_RUN).equalTo(lit(accepting))), lit(false));
-    Decisions d = new Decisions();
-    for (Row r : checked.groupBy(col(Events.REASON), EventValidation.eventDay().as("_day"), settled().as("_settled"),
-            col(WAS_REASON).isNotNull().as("_earlier"), heldByAccepted.as("_held"))
-        .count().orderBy("_day").collectAsList()) {
-      long n = r.getLong(5);
-      if (r.getBoolean(4)) {
-        d.heldByAccepted += n;
-      }
-      if (r.isNullAt(0)) {
-        d.accepted += n;
-        LocalDate day = r.getDate(1).toLocalDate();
-        if (d.touched.isEmpty() || !d.touched.get(d.touched.size() - 1).equals(day)) {
-          d.touched.add(day);
-        }
-        d.acceptedOverEarlier += r.getBoolean(3) ? n : 0;
-      } else if (!r.isNullAt(2) && r.getBoolean(2)) {
-        d.settled += n;
-      } else {
-        d.byReason.merge(r.getString(0), n, Long::sum);
-        d.rejected += n;
-      }
-    }
-    return d;
-  }
-
-  /**
-   * This run's changes to the quarantine: its new rejections with {@code status} (replacing an earlier row of the
-   * same position), and a deletion of the earlier row of each position it accepted.
-   */
-  private Dataset<Row> quarantineChanges(Dataset<Row> checked, String status) {
-    RunLog log = ctx.runLog();
-    Dataset<Row> decided = checked.where(not(coalesce(settled(), lit(false)))
-        .and(col(Events.REASON).isNotNull().or(col(WAS_REASON).isNotNull())));
-    return EventValidation.rejectedRecords(decided.withColumn(Events.REASON, coalesce(col(Events.REASON), lit(""))),
-            log.runId(), log.runDate(), status)
-        .withColumn(DELETE, col(Events.REASON).equalTo(lit("")));
-  }
-
-  /**
-   * Rows the checks join against: null when there are none; when they are few, computed once and held as a
-   * local frame sent to every task, so neither they nor the batch are recomputed or shuffled for the join.
-   */
-  private Dataset<Row> small(Dataset<Row> rows) {
-    List<Row> few = rows.limit((int) BROADCAST_ROWS + 1).collectAsList();
-    if (few.isEmpty()) {
-      return null;
-    }
-    return few.size() <= BROADCAST_ROWS ? broadcast(warehouse.spark().createDataFrame(few, rows.schema())) : rows;
-  }
-
-  /** Up to this many stored keys or positions are sent to every task rather than shuffled with the batch. */
-  private static final long BROADCAST_ROWS = 500_000;
-
   /** Stores (or checks) the source's churn definition: one warehouse, one definition of churn. */
   private ChurnDefinition recordSettings() {
     ChurnDefinition churn = options.mapping().churn();
@@ -402,38 +295,6 @@ public final class IngestJob {
           Settings.SOURCE_NAME, options.mapping().name(), Settings.VOCABULARY, options.mapping().vocabulary()));
     }
     return churn;
-  }
-
-  private FileCounts ingestCustomerFile(RawLogReader reader) {
-    Dataset<Row> checked = Customers.checkFile(reader.readCustomers(options.customers()))
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      long total = checked.count();
-      Dataset<Row> bad = checked.where(col(Events.REASON).isNotNull());
-      long rejected = bad.count();
-      // The events' gate (its threshold; --accept-rejected is for events): a file mostly rejected (a
-      // semicolon-delimited extract, a shifted header) is refused whole before anything is written, rather than
-      // leaving customers rebuilt as unknown. Nothing is lost: the file is where it was, and the message says why.
-      double maxBad = options.gate().maxBadFraction();
-      if (total > 0 && (double) rejected / total > maxBad) {
-        String first = bad.orderBy(Events.SOURCE_FILE, Events.SOURCE_POSITION)
-            .select(coalesce(col(Events.DETAIL), col(Events.REASON))).as(Encoders.STRING()).first();
-        throw ChurnException.badData(String.format(Locale.ROOT, "%d of %d customers rows (%.1f%%) were rejected, "
-                + "over the allowed %.1f%% (--max-bad-fraction), the first because %s; nothing was committed: is "
-                + "the file comma-separated, with the header's columns? Fix it, or raise --max-bad-fraction",
-            rejected, total, 100.0 * rejected / total, 100.0 * maxBad, first))
-            .withPartialResult(new RunLog.StageResult(total, 0, rejected, "customers file refused by the gate"));
-      }
-      if (rejected > 0) {
-        warehouse.insertNew(Table.EVENTS_QUARANTINE,
-            EventValidation.rejectedRecords(bad, ctx.runLog().runId(), ctx.runLog().runDate(), Events.REJECTED));
-      }
-      warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromFile(checked.where(col(Events.REASON).isNull()),
-          warehouse.read(Table.CUSTOMERS)));
-      return new FileCounts(total, rejected);
-    } finally {
-      checked.unpersist();
-    }
   }
 
   /**
