@@ -9,8 +9,6 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
@@ -27,13 +25,11 @@ public final class EventValidation {
 
   public static final String MALFORMED = "_malformed";
   public static final String FOLDER_DATE = "_folder_date";
-  /** Marks a record whose file and position an earlier run already stored (accepted or quarantined). */
-  public static final String REPLAY = "_replay";
 
-  private static final String TS = "_ts";
-  private static final String AMOUNT_D = "_amount";
-  private static final String QUANTITY_I = "_quantity";
-  private static final String MRR_D = "_mrr";
+  static final String TS = "_ts";
+  static final String AMOUNT_D = "_amount";
+  static final String QUANTITY_I = "_quantity";
+  static final String MRR_D = "_mrr";
 
   /** The mapping's exclusion a record meets (its reason code), or null. */
   public static final String EXCLUDED = "_excluded";
@@ -213,52 +209,9 @@ public final class EventValidation {
     return typed
         .withColumn(Events.REASON, reason)
         .withColumn(Events.DETAIL, detail)
-        .withColumn(Events.EVENT_KEY, mapping.orderGrain().isEmpty() ? eventKey(mapping.identity())
+        .withColumn(Events.EVENT_KEY, mapping.orderGrain().isEmpty() ? EventKeys.eventKey(mapping.identity())
             : concat(lit("order:"), sha2(to_json(array(col(Events.SOURCE_FILE), col(Events.CUSTOMER_ID),
                 col(Events.EVENT_TYPE), col(GRAIN))), 256)));
-  }
-
-  /**
-   * Under an order_grain, one event per order: the accepted lines ({@link #acceptedEvents} rows) of each event key
-   * (source file, customer, type and grain values) folded into one, amount and quantity summed, at its first
-   * line's time, with the first line's (by position) other fields and lineage.
-   */
-  public static Dataset<Row> foldOrders(Dataset<Row> lines) {
-    List<Column> aggs = new ArrayList<>();
-    for (String c : lines.columns()) {
-      if (c.equals(Events.EVENT_KEY) || c.equals(Events.EVENT_DATE)) {
-        continue;
-      }
-      Column agg = switch (c) {
-        case Events.AMOUNT -> sum(col(c)).cast(DataTypes.DoubleType);
-        case Events.QUANTITY -> sum(col(c)).cast(DataTypes.IntegerType);
-        case Events.EVENT_TIME, Events.SOURCE_POSITION -> min(col(c));
-        default -> min_by(col(c), col(Events.SOURCE_POSITION));
-      };
-      aggs.add(agg.as(c));
-    }
-    Dataset<Row> folded = lines.groupBy(col(Events.EVENT_KEY)).agg(aggs.get(0), aggs.subList(1, aggs.size())
-        .toArray(Column[]::new));
-    return folded.withColumn(Events.EVENT_DATE, to_date(col(Events.EVENT_TIME))).select(
-        java.util.Arrays.stream(lines.columns()).map(functions::col).toArray(Column[]::new));
-  }
-
-  /**
-   * The customer attributes of the mapping's customer_columns, one row per customer of the accepted records: the
-   * value of the customer's first record (by time, then file and position) that gives one, so an attribute is known
-   * from the customer's first day on and no snapshot sees a later value. Null when the mapping has none.
-   */
-  public static Dataset<Row> customerAttributes(Dataset<Row> checked, SourceMapping mapping) {
-    if (mapping.customerColumns().isEmpty()) {
-      return null;
-    }
-    Column order = struct(col(TS), col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION));
-    List<Column> aggs = new ArrayList<>();
-    for (String a : mapping.customerColumns().keySet()) {
-      aggs.add(min_by(col(attributeColumn(a)), when(col(attributeColumn(a)).isNotNull(), order)).as(a));
-    }
-    return checked.where(col(Events.REASON).isNull()).groupBy(col(Events.CUSTOMER_ID))
-        .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
   }
 
   /**
@@ -316,140 +269,9 @@ public final class EventValidation {
     return out;
   }
 
-  static Column positionKey() {
-    return concat(lit("pos:"), sha2(concat_ws(":", col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION).cast("string")), 256));
-  }
-
-  private static Column eventKey(SourceMapping.Identity identity) {
-    return switch (identity) {
-      case EVENT_ID -> coalesce(nullif(trim(col(Events.EVENT_ID)), lit("")), positionKey());
-      case POSITION -> positionKey();
-      case CONTENT -> concat(lit("content:"), sha2(col(Events.RAW_RECORD), 256));
-    };
-  }
-
-  /**
-   * The event keys that more than one valid record of the batch carries, with the first such record's (file,
-   * position) in {@code _first}: the input of {@link #markDuplicates}. Only keys travel, never whole records.
-   */
-  public static Dataset<Row> repeatedKeys(Dataset<Row> validated) {
-    return validated.where(col(Events.REASON).isNull())
-        .groupBy(col(Events.EVENT_KEY).as(REPEATED_KEY))
-        .agg(count(lit(1)).as("_n"), min(struct(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION))).as(FIRST))
-        .where(col("_n").gt(1)).drop("_n");
-  }
-
-  private static final String REPEATED_KEY = "_repeated_key";
-  private static final String FIRST = "_first";
-
-  /**
-   * Marks records that repeat an accepted event as {@link RejectReason#DUPLICATE}: within the batch every
-   * record of an event key after the first (by file, then position; {@code repeated} is
-   * {@link #repeatedKeys}; null when no key repeats) and every record whose key is in {@code storedKeys} (one
-   * column, {@link Events#EVENT_KEY}; null when nothing stored can match). Both are small next to the batch: pass them
-   * with a broadcast hint where they are.
-   */
-  public static Dataset<Row> markDuplicates(Dataset<Row> validated, Dataset<Row> repeated, Dataset<Row> storedKeys) {
-    Dataset<Row> joined = validated;
-    Column inBatch = lit(false);
-    if (repeated != null) {
-      joined = joined.join(repeated, col(Events.EVENT_KEY).equalTo(col(REPEATED_KEY))
-          .and(col(Events.REASON).isNull()), "left");
-      inBatch = col(Events.REASON).isNull().and(col(REPEATED_KEY).isNotNull())
-          .and(not(struct(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION)).equalTo(col(FIRST))));
-    }
-    Column earlier = lit(false);
-    if (storedKeys != null) {
-      Dataset<Row> stored = storedKeys.select(col(Events.EVENT_KEY).as("_stored_key"));
-      joined = joined.join(stored, col(Events.EVENT_KEY).equalTo(col("_stored_key"))
-          .and(col(Events.REASON).isNull()), "left");
-      earlier = col(Events.REASON).isNull().and(col("_stored_key").isNotNull());
-    }
-    return joined
-        .withColumn(Events.DETAIL, when(inBatch, lit("same event key as an earlier record of this batch"))
-            .when(earlier, lit("event key already stored by an earlier run")).otherwise(col(Events.DETAIL)))
-        .withColumn(Events.REASON, when(inBatch.or(earlier), lit(RejectReason.DUPLICATE.code()))
-            .otherwise(col(Events.REASON)))
-        .drop(REPEATED_KEY, FIRST, "_stored_key");
-  }
-
   /** The day a validated record's event falls on (null when its time does not parse). */
   public static Column eventDay() {
     return to_date(col(TS));
   }
 
-  /**
-   * Flags, in {@link #REPLAY}, records whose (file, position) an earlier run stored already; they are neither
-   * new events nor new rejects. {@code storedPositions} has columns {@link Events#SOURCE_FILE} and
-   * {@link Events#SOURCE_POSITION}, each pair once (null when nothing stored can match).
-   */
-  public static Dataset<Row> markReplays(Dataset<Row> records, Dataset<Row> storedPositions) {
-    return markReplays(records, storedPositions, false);
-  }
-
-  /**
-   * As {@link #markReplays(Dataset, Dataset)}; under an order_grain ({@code orders}) an order is one stored event
-   * keyed by its file, customer and grain values, so a valid line whose key is stored ({@code storedPositions}
-   * then holds {@link Events#EVENT_KEY}) is a replay of its file.
-   */
-  public static Dataset<Row> markReplays(Dataset<Row> records, Dataset<Row> storedPositions, boolean orders) {
-    if (orders && storedPositions != null) {
-      Dataset<Row> stored = storedPositions.select(col(Events.EVENT_KEY).as("_sk"), lit(true).as(REPLAY));
-      return records.join(stored, col(Events.EVENT_KEY).equalTo(col("_sk")).and(col(Events.REASON).isNull()), "left")
-          .withColumn(REPLAY, coalesce(col(REPLAY), lit(false))).drop("_sk");
-    }
-    if (storedPositions == null) {
-      return records.withColumn(REPLAY, lit(false));
-    }
-    Dataset<Row> stored = storedPositions
-        .select(col(Events.SOURCE_FILE).as("_sf"), col(Events.SOURCE_POSITION).as("_sp"), lit(true).as(REPLAY));
-    Dataset<Row> joined = records.join(stored, col(Events.SOURCE_FILE).equalTo(col("_sf"))
-        .and(col(Events.SOURCE_POSITION).equalTo(col("_sp"))), "left");
-    return joined.withColumn(REPLAY, coalesce(col(REPLAY), lit(false))).drop("_sf", "_sp");
-  }
-
-  /** The accepted records as rows of the {@code events} table. */
-  public static Dataset<Row> acceptedEvents(Dataset<Row> checked, String runId) {
-    return checked.where(col(Events.REASON).isNull())
-        .select(
-            col(Events.EVENT_KEY),
-            nullif(trim(col(Events.EVENT_ID)), lit("")).as(Events.EVENT_ID),
-            col(Events.CUSTOMER_ID),
-            col(TS).as(Events.EVENT_TIME),
-            col(Events.EVENT_TYPE),
-            nullif(trim(col(Events.USER_ID)), lit("")).as(Events.USER_ID),
-            col(AMOUNT_D).as(Events.AMOUNT),
-            col(QUANTITY_I).as(Events.QUANTITY),
-            lower(nullif(trim(col(Events.SEVERITY)), lit(""))).as(Events.SEVERITY),
-            nullif(trim(col(Events.PLAN)), lit("")).as(Events.PLAN),
-            col(MRR_D).as(Events.MRR),
-            col(Events.SOURCE_FILE),
-            col(Events.SOURCE_POSITION),
-            lit(runId).as(Events.RUN_ID),
-            to_date(col(TS)).as(Events.EVENT_DATE));
-  }
-
-  /**
-   * The rejected records as rows of the {@code events_quarantine} table. A raw record longer than
-   * {@link #MAX_RAW_CHARS} characters is stored cut there with a note of its length (the whole record stays in
-   * its file, at source_file and source_position); an oversized customer_id is not repeated in its column.
-   */
-  public static Dataset<Row> rejectedRecords(Dataset<Row> checked, String runId, LocalDate runDate, String status) {
-    Column raw = col(Events.RAW_RECORD);
-    return checked.where(col(Events.REASON).isNotNull())
-        .select(
-            col(Events.SOURCE_FILE),
-            col(Events.SOURCE_POSITION),
-            when(length(raw).gt(MAX_RAW_CHARS), concat(substring(raw, 1, MAX_RAW_CHARS), lit(" ... [cut: "),
-                length(raw).cast("string"), lit(" characters in all; the whole record is at source_file, "
-                    + "source_position]"))).otherwise(raw).as(Events.RAW_RECORD),
-            col(Events.REASON),
-            col(Events.DETAIL),
-            col(Events.EVENT_KEY),
-            when(length(col(Events.CUSTOMER_ID)).leq(MAX_FIELD_CHARS), nullif(col(Events.CUSTOMER_ID), lit("")))
-                .as(Events.CUSTOMER_ID),
-            lit(runId).as(Events.RUN_ID),
-            lit(runDate == null ? null : java.sql.Date.valueOf(runDate)).cast(DataTypes.DateType).as("quarantined_on"),
-            lit(status).as(Events.QUARANTINE_STATUS));
-  }
 }

@@ -42,7 +42,7 @@ class EventValidationTest extends SparkSuite {
     List<Row> keys = new ArrayList<>();
     storedKeys.forEach(k -> keys.add(RowFactory.create(k)));
     Dataset<Row> stored = spark.createDataFrame(keys, new StructType().add(Events.EVENT_KEY, DataTypes.StringType));
-    return EventValidation.markDuplicates(validated, EventValidation.repeatedKeys(validated), stored);
+    return EventKeys.markDuplicates(validated, EventKeys.repeatedKeys(validated), stored);
   }
 
   @Test
@@ -95,7 +95,7 @@ class EventValidationTest extends SparkSuite {
   void acceptedEventsAreTypedAndDatedByTheirOwnTimestampNotTheirFolder() {
     Dataset<Row> checked = check(List.of(rec(1, false, "e1", " c9 ", "2026-03-07T23:30:00Z", "Payment", "12.5")),
         List.of());
-    Row e = EventValidation.acceptedEvents(checked, "run-1").first();
+    Row e = EventRows.acceptedEvents(checked, "run-1").first();
     assertEquals("c9", e.getAs(Events.CUSTOMER_ID));
     assertEquals("payment", e.getAs(Events.EVENT_TYPE));
     assertEquals(12.5, (Double) e.getAs(Events.AMOUNT));
@@ -114,9 +114,9 @@ class EventValidationTest extends SparkSuite {
     Dataset<Row> none = spark.createDataFrame(List.of(), new StructType().add(Events.EVENT_KEY, DataTypes.StringType));
     Dataset<Row> byPos = EventValidation.validate(EventValidation.toCanonical(raw, byPosition), byPosition, null);
     Dataset<Row> byText = EventValidation.validate(EventValidation.toCanonical(raw, byContent), byContent, null);
-    long keptByPosition = EventValidation.markDuplicates(byPos, EventValidation.repeatedKeys(byPos), none)
+    long keptByPosition = EventKeys.markDuplicates(byPos, EventKeys.repeatedKeys(byPos), none)
         .where(col(Events.REASON).isNull()).count();
-    long keptByContent = EventValidation.markDuplicates(byText, EventValidation.repeatedKeys(byText), none)
+    long keptByContent = EventKeys.markDuplicates(byText, EventKeys.repeatedKeys(byText), none)
         .where(col(Events.REASON).isNull()).count();
     assertEquals(2, keptByPosition);
     assertEquals(1, keptByContent);

@@ -2,6 +2,8 @@ package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.*;
 
+import dev.churn.features.EventKeys;
+import dev.churn.features.EventRows;
 import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
 import dev.churn.jobs.warehouse.RunLog;
@@ -63,13 +65,13 @@ final class BatchChecks {
     // A replay or a duplicate of a stored event has the stored event's time, so only the days the batch's
     // records fall on are read back: the checks cost the batch's days, not the history.
     Dataset<Row> stored = warehouse.snapshot(Table.EVENTS).where(col(Events.EVENT_DATE).isin(batch.days().toArray()));
-    Dataset<Row> unseen = EventValidation.markReplays(validated, small(orders
+    Dataset<Row> unseen = EventKeys.markReplays(validated, small(orders
             ? stored.where(inBatch).select(col(Events.EVENT_KEY))
             : stored.where(inBatch).select(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION))), orders)
-        .where(not(col(EventValidation.REPLAY)));
+        .where(not(col(EventKeys.REPLAY)));
     // An order's lines share its key: they are folded, not duplicates; a stored order of the file is a replay.
-    return withEarlierDecision(orders ? unseen : EventValidation.markDuplicates(unseen,
-        small(EventValidation.repeatedKeys(unseen)), small(stored.select(Events.EVENT_KEY))), inBatch);
+    return withEarlierDecision(orders ? unseen : EventKeys.markDuplicates(unseen,
+        small(EventKeys.repeatedKeys(unseen)), small(stored.select(Events.EVENT_KEY))), inBatch);
   }
 
   /** Columns of a batch record about its position's quarantine row from an earlier run, if any. */
@@ -148,7 +150,7 @@ final class BatchChecks {
   Dataset<Row> quarantineChanges(Dataset<Row> checked, String status) {
     Dataset<Row> decided = checked.where(not(coalesce(settled(), lit(false)))
         .and(col(Events.REASON).isNotNull().or(col(WAS_REASON).isNotNull())));
-    return EventValidation.rejectedRecords(decided.withColumn(Events.REASON, coalesce(col(Events.REASON), lit(""))),
+    return EventRows.rejectedRecords(decided.withColumn(Events.REASON, coalesce(col(Events.REASON), lit(""))),
             runLog.runId(), runLog.runDate(), status)
         .withColumn(DELETE, col(Events.REASON).equalTo(lit("")));
   }

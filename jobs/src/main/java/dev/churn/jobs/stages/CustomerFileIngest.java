@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.CustomerMerge;
 import dev.churn.features.Customers;
-import dev.churn.features.EventValidation;
+import dev.churn.features.EventRows;
 import dev.churn.features.Events;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.RunLog;
@@ -59,7 +59,7 @@ final class CustomerFileIngest {
       }
       if (rejected > 0) {
         warehouse.insertNew(Table.EVENTS_QUARANTINE,
-            EventValidation.rejectedRecords(bad, runLog.runId(), runLog.runDate(), Events.REJECTED));
+            EventRows.rejectedRecords(bad, runLog.runId(), runLog.runDate(), Events.REJECTED));
       }
       warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromFile(checked.where(col(Events.REASON).isNull()),
           warehouse.read(Table.CUSTOMERS)));

@@ -6,6 +6,7 @@ import dev.churn.features.ChurnDefinition;
 import dev.churn.features.CustomerMerge;
 import dev.churn.features.Customers;
 import dev.churn.features.DailyActivity;
+import dev.churn.features.EventRows;
 import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
 import dev.churn.features.FeatureBuilder;
@@ -168,7 +169,7 @@ public final class IngestJob {
       BatchChecks checks = new BatchChecks(warehouse, log, options.gate().acceptRejected());
       BatchChecks.Batch batch = BatchChecks.scan(validated);
       // From every valid record of the batch, replays included: a rerun that repairs customers finds them too.
-      Dataset<Row> attributes = EventValidation.customerAttributes(validated, mapping);
+      Dataset<Row> attributes = EventRows.customerAttributes(validated, mapping);
       Dataset<Row> checked = checks.check(validated, batch, orders);
       BatchChecks.Decisions d = checks.decisions(checked);
       Result counted = gate(checked, d, batch, file, checks);
@@ -179,9 +180,9 @@ public final class IngestJob {
         KillPoints.reached(KillPoints.QUARANTINE_COMMITTED);
       }
       if (d.accepted > 0) {
-        Dataset<Row> events = EventValidation.acceptedEvents(checked, log.runId());
+        Dataset<Row> events = EventRows.acceptedEvents(checked, log.runId());
         if (orders) {
-          events = EventValidation.foldOrders(events);
+          events = EventRows.foldOrders(events);
         }
         // New by construction: replays and stored keys were excluded above, under the warehouse lock.
         warehouse.append(Table.EVENTS, events);
