@@ -247,6 +247,37 @@ class HostileInputTest extends JobsSuite {
     assertTrue(semi.err().contains("the first because customer_id is missing; nothing was committed"), semi.err());
   }
 
+  /**
+   * #32: a log without event ids (CDNOW: a record is its file and line) moved to another folder and ingested again
+   * is recognised by its content and not read again, rather than stored twice (or, with ids, refused as 100 %
+   * duplicates); a copy beside its original in one batch is read once; a changed file is read.
+   */
+  @Test
+  void aMovedOrCopiedFileIsNotReadAgain() throws IOException {
+    Path root = tempDir("hostile-moved");
+    List<String> log = List.of(" customer_id  date number_of_cds  dollar_value", " 00001 19970101  1   11.77",
+        " 00002 19970112  1   12.00", " 00002 19970112  5   77.00");
+    Path first = write(root.resolve("staging/a/CDNOW.txt"), log);
+    write(root.resolve("staging/a/copy.txt"), log);
+    Path wh = tempDir("hostile-moved-wh");
+    String mapping = repoRoot().resolve("mappings/cdnow.json").toString();
+    CliRun once = cli("--warehouse", wh.toString(), "ingest", "--events", root.resolve("staging/a").toString(),
+        "--mapping", mapping, "--date", "1997-01-31");
+    assertEquals(0, once.exitCode(), once.err());
+    assertTrue(once.out().contains("copy.txt has the content of ") && once.out().contains("CDNOW.txt"), once.out());
+    Path moved = Files.createDirectories(root.resolve("archive/b"));
+    Files.move(first, moved.resolve("CDNOW.txt"));
+    write(moved.resolve("changed.txt"), List.of(log.get(0), log.get(1).replace("11.77", "11.78")));
+    CliRun again = cli("--warehouse", wh.toString(), "ingest", "--events", moved.toString(), "--mapping", mapping,
+        "--date", "1997-01-31");
+    assertEquals(0, again.exitCode(), again.err());
+    assertTrue(again.out().contains("4 records read, 1 accepted, 0 rejected, 3 already ingested"), again.out());
+    Warehouse warehouse = new Warehouse(spark, wh.toString());
+    assertEquals(List.of(11.77, 11.78, 12.0, 77.0), warehouse.read(Table.EVENTS).orderBy(Events.AMOUNT)
+        .select(Events.AMOUNT).as(org.apache.spark.sql.Encoders.DOUBLE()).collectAsList());
+    assertEquals(2, warehouse.read(Table.INGESTED_FILES).count(), "the original and the changed file, no copy");
+  }
+
   /** The catalogue yields every reason code the README's reason table lists (the acceptance query of issue 15). */
   @Test
   void theCatalogueShowsEveryReasonOfTheReadme() throws IOException {

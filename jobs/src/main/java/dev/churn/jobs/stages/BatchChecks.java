@@ -37,23 +37,83 @@ final class BatchChecks {
     this.accepting = accepting;
   }
 
-  /** What a batch holds: the days its records fall on, its files, and its record count. */
-  record Batch(Set<Object> days, Set<Object> files, long records) {}
+  /** A file's content as far as ingest tells files apart: its records and their fingerprint. */
+  record Content(long records, long fingerprint) {}
 
-  /** The batch's days, files and records, in one pass over the validated records. */
+  /**
+   * What a batch holds: the days its records fall on, each file's {@link Content} (by path, sorted), its record
+   * count, and the files whose content is that of a file ingested before or of an earlier path of the batch
+   * ({@link #copies}: copy to original; their records are not read further).
+   */
+  record Batch(Set<Object> days, Map<String, Content> files, long records, Map<String, String> copies) {}
+
+  /** The batch's days, files and records, with each file's content fingerprint, in one pass. */
   static Batch scan(Dataset<Row> validated) {
     Set<Object> days = new LinkedHashSet<>();
-    Set<Object> files = new LinkedHashSet<>();
+    Map<String, Content> files = new TreeMap<>();
     long records = 0;
-    for (Row r : validated.groupBy(EventValidation.eventDay().as("_day"), col(Events.SOURCE_FILE)).count()
+    for (Row r : validated.groupBy(EventValidation.eventDay().as("_day"), col(Events.SOURCE_FILE))
+        .agg(count(lit(1)), bit_xor(xxhash64(col(Events.SOURCE_POSITION), col(Events.RAW_RECORD))))
         .collectAsList()) {
       if (!r.isNullAt(0)) {
         days.add(r.get(0));
       }
-      files.add(r.get(1));
+      // A file's records spread over days: its count adds up and its fingerprint XORs up across them.
+      files.merge(r.getString(1), new Content(r.getLong(2), r.getLong(3)),
+          (a, b) -> new Content(a.records() + b.records(), a.fingerprint() ^ b.fingerprint()));
       records += r.getLong(2);
     }
-    return new Batch(days, files, records);
+    return new Batch(days, files, records, Map.of());
+  }
+
+  /**
+   * The batch with its {@link Batch#copies}: a file whose content (records and fingerprint) a committed ingest
+   * recorded under another path in {@code ingested_files}, or that an earlier path of this batch holds, is the same
+   * file moved or copied: read again it would store every record twice where a log has no event ids (its records'
+   * identity is their file and line). Its records are counted as replays; it is named on the console.
+   */
+  Batch withCopies(Batch batch) {
+    Map<Content, java.util.SortedSet<String>> known = new java.util.HashMap<>();
+    if (warehouse.exists(Table.INGESTED_FILES) && !batch.files().isEmpty()) {
+      for (Row r : warehouse.read(Table.INGESTED_FILES)
+          .where(col(Table.Schemas.FINGERPRINT).isin(batch.files().values().stream().map(Content::fingerprint)
+              .distinct().toArray()))
+          .select(Events.SOURCE_FILE, Table.Schemas.RECORDS, Table.Schemas.FINGERPRINT).collectAsList()) {
+        known.computeIfAbsent(new Content(r.getLong(1), r.getLong(2)), k -> new java.util.TreeSet<>()).add(r.getString(0));
+      }
+    }
+    Map<String, String> copies = new TreeMap<>();
+    for (Map.Entry<String, Content> f : batch.files().entrySet()) {
+      java.util.SortedSet<String> same = known.computeIfAbsent(f.getValue(), k -> new java.util.TreeSet<>());
+      if (!same.isEmpty() && !same.contains(f.getKey())) {
+        copies.put(f.getKey(), same.first());
+      } else {
+        same.add(f.getKey());
+      }
+    }
+    return new Batch(batch.days(), batch.files(), batch.records(), copies);
+  }
+
+  /**
+   * Records the batch's files, but its copies, in {@code ingested_files} (a file read before keeps its row unless
+   * its content changed): called once the batch's events are committed, so a refused batch records nothing.
+   */
+  void recordFiles(Batch batch) {
+    warehouse.ensure(Table.INGESTED_FILES);
+    List<Row> rows = new ArrayList<>();
+    Map<String, Content> stored = new java.util.HashMap<>();
+    for (Row r : warehouse.read(Table.INGESTED_FILES).where(col(Events.SOURCE_FILE).isin(batch.files().keySet().toArray()))
+        .select(Events.SOURCE_FILE, Table.Schemas.RECORDS, Table.Schemas.FINGERPRINT).collectAsList()) {
+      stored.put(r.getString(0), new Content(r.getLong(1), r.getLong(2)));
+    }
+    batch.files().forEach((file, content) -> {
+      if (!batch.copies().containsKey(file) && !content.equals(stored.get(file))) {
+        rows.add(org.apache.spark.sql.RowFactory.create(file, content.records(), content.fingerprint(), runLog.runId()));
+      }
+    });
+    if (!rows.isEmpty()) {
+      warehouse.upsert(Table.INGESTED_FILES, warehouse.spark().createDataFrame(rows, Table.INGESTED_FILES.schema()));
+    }
   }
 
   /**
@@ -61,7 +121,10 @@ final class BatchChecks {
    * the file, stored by an earlier run), duplicates marked, with the quarantine's earlier decision on each position.
    */
   Dataset<Row> check(Dataset<Row> validated, Batch batch, boolean orders) {
-    Column inBatch = col(Events.SOURCE_FILE).isin(batch.files().toArray());
+    Column inBatch = col(Events.SOURCE_FILE).isin(batch.files().keySet().toArray());
+    if (!batch.copies().isEmpty()) {
+      validated = validated.where(not(col(Events.SOURCE_FILE).isin(batch.copies().keySet().toArray())));
+    }
     // A replay or a duplicate of a stored event has the stored event's time, so only the days the batch's
     // records fall on are read back: the checks cost the batch's days, not the history.
     Dataset<Row> stored = warehouse.snapshot(Table.EVENTS).where(col(Events.EVENT_DATE).isin(batch.days().toArray()));

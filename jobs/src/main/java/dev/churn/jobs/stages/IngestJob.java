@@ -89,14 +89,16 @@ public final class IngestJob {
    * Counts of one ingest; {@code rowsIn == accepted + rejected + replayed + requarantined}: records stored by an
    * earlier run are replays, records an earlier committed run quarantined for the same reason are requarantined;
    * neither is stored or counted again. {@code overridden} says who committed the batch over the gate, if anyone.
+   * {@code copies} are the batch's files whose content a committed ingest read before under another path (moved or
+   * copied files), each with that path: their records count as replays.
    */
   public record Result(String runId, long rowsIn, long accepted, long rejected, long replayed, long requarantined,
       Map<String, Long> rejectedByReason, List<LocalDate> daysTouched, List<LocalDate> daysRepaired, long customersIn,
-      long customersRejected, String overridden) {
+      long customersRejected, String overridden, Map<String, String> copies) {
 
     Result withDaysTouched(List<LocalDate> days, List<LocalDate> repaired) {
       return new Result(runId, rowsIn, accepted, rejected, replayed, requarantined, rejectedByReason, days,
-          List.copyOf(repaired), customersIn, customersRejected, overridden);
+          List.copyOf(repaired), customersIn, customersRejected, overridden, copies);
     }
 
     RunLog.StageResult counts() {
@@ -108,7 +110,11 @@ public final class IngestJob {
       List<String> parts = new ArrayList<>();
       rejectedByReason.forEach((k, v) -> parts.add(k + "=" + v));
       if (replayed > 0) {
-        parts.add(replayed + " already ingested from the same file and position (replay), not stored again");
+        parts.add(replayed + " already ingested from the same file and position (replay)"
+            + (copies.isEmpty() ? "" : " or from a file of the same content") + ", not stored again");
+      }
+      if (!copies.isEmpty()) {
+        parts.add(copies.size() + " file(s) with the content of files already ingested, not read again: " + copies);
       }
       if (requarantined > 0) {
         parts.add(requarantined + " already in events_quarantine for the same reason, not counted again");
@@ -167,7 +173,9 @@ public final class IngestJob {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       BatchChecks checks = new BatchChecks(warehouse, log, options.gate().acceptRejected());
-      BatchChecks.Batch batch = BatchChecks.scan(validated);
+      BatchChecks.Batch batch = checks.withCopies(BatchChecks.scan(validated));
+      batch.copies().forEach((copy, original) -> ctx.console().printf("[ingest] %s has the content of %s, "
+          + "already ingested: not read again (a moved or copied file)%n", copy, original));
       // From every valid record of the batch, replays included: a rerun that repairs customers finds them too.
       Dataset<Row> attributes = EventRows.customerAttributes(validated, mapping);
       Dataset<Row> checked = checks.check(validated, batch, orders);
@@ -190,6 +198,7 @@ public final class IngestJob {
         mergeCustomers(events, attributes, churn);
         KillPoints.reached(KillPoints.CUSTOMERS_COMMITTED);
       }
+      checks.recordFiles(batch);
       List<LocalDate> repaired = repairBehind(batch.days(), d.touched, attributes, churn);
       List<LocalDate> refresh = new ArrayList<>(d.touched);
       refresh.addAll(repaired);
@@ -225,7 +234,7 @@ public final class IngestJob {
         "%.1f%% rejected, over the allowed %.1f%%, committed as accepted by %s (--accept-rejected %s)",
         100.0 * bad / fresh, 100.0 * maxBad, System.getProperty("user.name"), accepting) : null;
     Result counted = new Result(log.runId(), batch.records(), d.accepted, d.rejected, replayed, d.settled,
-        d.byReason, List.of(), List.of(), file.rows(), file.rejected(), overridden);
+        d.byReason, List.of(), List.of(), file.rows(), file.rejected(), overridden, batch.copies());
     if (over && accepting == null) {
       if (d.rejected > 0) {
         warehouse.applyDecisions(Table.EVENTS_QUARANTINE,

@@ -22,6 +22,7 @@ import org.apache.spark.sql.types.StructType;
 public enum Table {
   EVENTS("events", Events.TABLE_SCHEMA, Events.EVENT_DATE, Events.EVENT_DATE, Events.EVENT_KEY),
   EVENTS_QUARANTINE("events_quarantine", Events.QUARANTINE_SCHEMA, null, Events.SOURCE_FILE, Events.SOURCE_POSITION),
+  INGESTED_FILES("ingested_files", Schemas.INGESTED_FILES, null, Events.SOURCE_FILE),
   CUSTOMERS("customers", Customers.TABLE_SCHEMA, null, Customers.CUSTOMER_ID),
   DAILY_ACTIVITY("daily_activity", null, DailyActivity.ACTIVITY_DATE, DailyActivity.CUSTOMER_ID,
       DailyActivity.ACTIVITY_DATE),
@@ -156,6 +157,21 @@ public enum Table {
         .add("rows_rejected", DataTypes.LongType)
         .add("status", DataTypes.StringType, false)
         .add("message", DataTypes.StringType);
+
+    /** The record count of an ingested file ({@code ingested_files}). */
+    public static final String RECORDS = "records";
+    /**
+     * The content fingerprint of an ingested file: the XOR over its records of xxhash64(position, raw record), so
+     * a file moved or copied elsewhere has the fingerprint it had, and any changed, added or removed line changes it.
+     */
+    public static final String FINGERPRINT = "fingerprint";
+
+    /** One row per raw file an ingest committed: what a moved or copied file is recognised by. */
+    public static final StructType INGESTED_FILES = new StructType()
+        .add(Events.SOURCE_FILE, DataTypes.StringType, false)
+        .add(RECORDS, DataTypes.LongType, false)
+        .add(FINGERPRINT, DataTypes.LongType, false)
+        .add(Events.RUN_ID, DataTypes.StringType);
 
     public static final StructType SOURCE_SETTINGS = new StructType()
         .add("key", DataTypes.StringType, false)
