@@ -110,6 +110,43 @@ public final class EventValidation {
     return raw.select(cols.toArray(Column[]::new));
   }
 
+  /**
+   * An id as stored: every kind of space at its ends removed (a non-breaking space from a spreadsheet, an
+   * ideographic space, a byte-order mark, a tab), every space inside it a plain space, so {@code "c1"} and
+   * {@code "c1\u00A0"} are one customer. Empty when nothing else is left. The same rule holds for the customers
+   * file's ids ({@link Customers}).
+   */
+  public static Column id(Column raw) {
+    return regexp_replace(regexp_replace(raw, "^[\\s\\p{Z}\\x{FEFF}]+|[\\s\\p{Z}\\x{FEFF}]+$", ""), "\\p{Zs}", " ");
+  }
+
+  /**
+   * Whether an id holds a control character (U+0000-U+001F, U+007F-U+009F: a NUL, a line break inside a field)
+   * or an invisible format character (a zero-width space or joiner, a byte-order mark inside): two ids that print
+   * the same would be two customers, and the TSV output of {@code sql} would break. Such ids are refused.
+   */
+  public static Column hiddenCharacter(Column id) {
+    return coalesce(id.rlike("[\\p{Cc}\\p{Cf}]"), lit(false));
+  }
+
+  /** An id given as a JSON object or array (the reader keeps its JSON text). */
+  private static Column structured(Column id) {
+    return id.startsWith("{").or(id.startsWith("["));
+  }
+
+  /**
+   * A JSON record whose top-level object names a field twice ({@code {"amount":"5","amount":"500"}}): JSON
+   * readers keep one of the two (Spark's the last) and which one the sender meant is not known, so the record is
+   * refused as {@code duplicate_field} rather than stored with a guess.
+   */
+  private static Column duplicateField(SourceMapping mapping) {
+    if (!"json".equals(mapping.format())) {
+      return lit(false);
+    }
+    Column keys = json_object_keys(col(Events.RAW_RECORD));
+    return coalesce(size(keys).gt(size(array_distinct(keys))), lit(false));
+  }
+
   private static final List<String> NUMERIC_FIELDS = List.of(Events.AMOUNT, Events.QUANTITY, Events.MRR);
 
   /**
@@ -136,11 +173,13 @@ public final class EventValidation {
     Column rawTime = col(Events.EVENT_TIME);
     Column ts = timestamp(trim(rawTime), mapping);
     Column reference = runDate == null ? col(FOLDER_DATE) : coalesce(col(FOLDER_DATE), lit(java.sql.Date.valueOf(runDate)));
-    Column customer = trim(col(Events.CUSTOMER_ID));
+    Column customer = id(col(Events.CUSTOMER_ID));
     Column eventType = lower(trim(col(Events.EVENT_TYPE)));
 
     Dataset<Row> typed = canonical
         .withColumn(Events.CUSTOMER_ID, customer)
+        .withColumn(Events.EVENT_ID, id(col(Events.EVENT_ID)))
+        .withColumn(Events.USER_ID, id(col(Events.USER_ID)))
         .withColumn(Events.EVENT_TYPE, eventType)
         .withColumn(TS, ts)
         .withColumn(AMOUNT_D, trim(col(Events.AMOUNT)).try_cast(DataTypes.DoubleType))
@@ -166,11 +205,16 @@ public final class EventValidation {
     Column reason = when(col(MALFORMED), lit(RejectReason.MALFORMED.code()))
         .when(coalesce(col(Events.RAW_RECORD).contains(REPLACEMENT_CHARACTER), lit(false)),
             lit(RejectReason.INVALID_UTF8.code()))
+        .when(duplicateField(mapping), lit(RejectReason.DUPLICATE_FIELD.code()))
         .when(col(EXCLUDED).isNotNull(), col(EXCLUDED))
         .when(col(Events.CUSTOMER_ID).isNull().or(col(Events.CUSTOMER_ID).equalTo("")),
             lit(RejectReason.MISSING_CUSTOMER_ID.code()))
         .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("["))
-            .or(numericJsonId(mapping)), lit(RejectReason.BAD_CUSTOMER_ID.code()))
+            .or(numericJsonId(mapping)).or(hiddenCharacter(col(Events.CUSTOMER_ID))),
+            lit(RejectReason.BAD_CUSTOMER_ID.code()))
+        .when(coalesce(structured(col(Events.EVENT_ID)).or(structured(col(Events.USER_ID)))
+            .or(hiddenCharacter(col(Events.EVENT_ID))).or(hiddenCharacter(col(Events.USER_ID))), lit(false)),
+            lit(RejectReason.BAD_EVENT_ID.code()))
         .when(oversized, lit(RejectReason.OVERSIZED_FIELD.code()))
         .when(col(TS).isNull(), lit(RejectReason.BAD_TIMESTAMP.code()))
         .when(coalesce(future, lit(false)), lit(RejectReason.FUTURE_TIMESTAMP.code()))
@@ -195,6 +239,8 @@ public final class EventValidation {
         .when(why.equalTo(RejectReason.UNKNOWN_EVENT_TYPE.code()),
             concat(lit("event_type '"), coalesce(col(Events.EVENT_TYPE), lit("null")), lit("' is not known")))
         .when(why.equalTo(RejectReason.MALFORMED.code()), lit("the record could not be parsed as " + mapping.format()))
+        .when(why.equalTo(RejectReason.DUPLICATE_FIELD.code()), lit("a field name appears twice in the record: "
+            + "which value is meant is not known"))
         .when(why.equalTo(RejectReason.OUT_OF_RANGE.code()), concat_ws(" ", lit("amount"),
             coalesce(col(Events.AMOUNT), lit("-")), lit("quantity"), coalesce(col(Events.QUANTITY), lit("-")),
             lit("mrr"), coalesce(col(Events.MRR), lit("-")), lit(": |amount| and mrr at most 1e12, |quantity| at most "

@@ -9,10 +9,17 @@ public enum RejectReason {
   MALFORMED("malformed record: not valid for the declared format"),
   /** Bytes that are not UTF-8 (the reader turned them into U+FFFD, which is also refused as such). */
   INVALID_UTF8("the record holds bytes that are not valid UTF-8"),
+  /** A JSON record that names a field twice: which value is meant is not known. */
+  DUPLICATE_FIELD("a field name appears twice in the record"),
   /** customer_id absent, null or blank. */
   MISSING_CUSTOMER_ID("customer_id is missing or empty"),
-  /** customer_id given as a JSON object or array rather than an id (or, in churn's own JSON format, a number). */
-  BAD_CUSTOMER_ID("customer_id is an object, an array or a JSON number, not an id"),
+  /**
+   * customer_id given as a JSON object or array rather than an id (or, in churn's own JSON format, a number), or
+   * holding a control or invisible character.
+   */
+  BAD_CUSTOMER_ID("customer_id is an object, an array or a JSON number, or holds a control or invisible character"),
+  /** event_id or user_id given as a JSON object or array, or holding a control or invisible character. */
+  BAD_EVENT_ID("event_id or user_id is an object or an array, or holds a control or invisible character"),
   /** An id or text field longer than {@link EventValidation#MAX_FIELD_CHARS} characters. */
   OVERSIZED_FIELD("an id or text field is longer than 1000 characters"),
   /** event_time absent or not in the declared timestamp format. */

@@ -122,6 +122,33 @@ class EventValidationTest extends SparkSuite {
     assertEquals(1, keptByContent);
   }
 
+  /**
+   * #32: an id is the same whatever kind of space surrounds it (a spreadsheet's non-breaking space), one holding a
+   * control or invisible character is refused, and a JSON record naming a field twice is refused as ambiguous.
+   */
+  @Test
+  void idsAreOneWhateverTheirSpacesAndHiddenCharactersOrRepeatedFieldsAreRefused() {
+    String t = "2026-03-10T08:00:00Z";
+    List<Row> rows = List.of(
+        rec(1, false, "e1", "c1\u00A0", t, "login", null),
+        rec(2, false, "e2", "\u3000c1", t, "login", null),
+        rec(3, false, "e3", "c\u00A01", t, "login", null),
+        rec(4, false, "e4", "c\u00001", t, "login", null),
+        rec(5, false, "e5\u200B", "c1", t, "login", null),
+        rec(6, false, "{\"a\":1}", "c1", t, "login", null),
+        rec(7, false, "e1\u00A0", "c1", t, "login", null),
+        RowFactory.create("f.jsonl", 8L, "{\"event_id\":\"e8\",\"customer_id\":\"c1\",\"amount\":\"5\","
+            + "\"amount\":\"500\"}", false, DAY, "e8", "c1", t, "payment", "500"),
+        RowFactory.create("f.jsonl", 9L, "{\"event_id\":\"e9\",\"customer_id\":\"c1\",\"nested\":{\"a\":1,\"b\":2}}",
+            false, DAY, "e9", "c1", t, "login", null));
+    Dataset<Row> checked = check(rows, List.of());
+    List<String> got = checked.orderBy(Events.SOURCE_POSITION).collectAsList().stream()
+        .map(r -> r.isNullAt(r.fieldIndex(Events.REASON)) ? r.<String>getAs(Events.CUSTOMER_ID)
+            : r.<String>getAs(Events.REASON)).toList();
+    assertEquals(List.of("c1", "c1", "c 1", "bad_customer_id", "bad_event_id", "bad_event_id", "duplicate",
+        "duplicate_field", "c1"), got);
+  }
+
   /** #32: a customers row says what is wrong with it; an mrr no stage can carry is refused, the largest one kept. */
   @Test
   void aCustomersRowIsRefusedWithWhatIsWrongWithIt() {
@@ -133,7 +160,7 @@ class EventValidationTest extends SparkSuite {
     List<Row> rows = new ArrayList<>();
     String[][] cases = {{"c1", "1e12", "2026-01-05"}, {"c2", "NaN", "2026-01-05"}, {"c3", "1e40", "2026-01-05"},
         {"c4", "abc", "2026-01-05"}, {"c5", "-1", "2026-01-05"}, {"", "10", "2026-01-05"}, {"c7", "10", "soon"},
-        {"c8", null, "2026-01-05"}};
+        {"c8", null, "2026-01-05"}, {"\u00A0c9 ", "10", "2026-01-05"}, {"c\u000010", "10", "2026-01-05"}};
     for (int i = 0; i < cases.length; i++) {
       rows.add(RowFactory.create("c.csv", (long) i + 2, "raw", cases[i][0], "smb", "retail", "pro", cases[i][1],
           cases[i][2], null));
@@ -142,8 +169,10 @@ class EventValidationTest extends SparkSuite {
         .orderBy(Events.SOURCE_POSITION).select(Events.REASON, Events.DETAIL).collectAsList();
     List<String> details = checked.stream().map(r -> r.isNullAt(1) ? "ok" : r.getString(1)).toList();
     assertEquals(List.of("ok", "mrr 'NaN' is not finite", "mrr '1e40' is above 1e12", "mrr 'abc' is not a number",
-        "mrr '-1' is negative", "customer_id is missing", "signup_date 'soon' is not a date (YYYY-MM-DD)", "ok"),
-        details);
-    assertEquals(6, checked.stream().filter(r -> "bad_customer_record".equals(r.getString(0))).count());
+        "mrr '-1' is negative", "customer_id is missing", "signup_date 'soon' is not a date (YYYY-MM-DD)", "ok", "ok",
+        "customer_id holds a control or invisible character"), details);
+    assertEquals("c9", Customers.validateFile(spark.createDataFrame(rows, file)).where(col(Events.SOURCE_POSITION)
+        .equalTo(10L)).first().getAs(Customers.CUSTOMER_ID));
+    assertEquals(7, checked.stream().filter(r -> "bad_customer_record".equals(r.getString(0))).count());
   }
 }

@@ -43,7 +43,8 @@ class HostileInputTest extends JobsSuite {
 
   private static String ev(String id, String field, String value) {
     String line = ev(id, "");
-    return line.replaceFirst("\"" + field + "\":\"[^\"]*\"", "\"" + field + "\":" + value);
+    return line.replaceFirst("\"" + field + "\":\"[^\"]*\"",
+        java.util.regex.Matcher.quoteReplacement("\"" + field + "\":" + value));
   }
 
   private static void bytes(Path file, byte[] content) throws IOException {
@@ -80,6 +81,12 @@ class HostileInputTest extends JobsSuite {
         ev("h28", "event_type", "\"payment\"").replace("}", ",\"amount\":-5}"),
         ev("h29", "customer_id", "42"),                                      // number as id
         ev("h30", "event_type", "\"payment\"").replace("}", ",\"amount\":\"1e33\"}"), // beyond every sum
+        ev("h31", "customer_id", "\"c1\u00A0\""),                             // a non-breaking space after the id
+        ev("h32", "event_type", "\"payment\"").replace("}", ",\"amount\":\"5\",\"amount\":\"500\"}"), // a field twice
+        ev("x", "event_id", "123"),                                          // a number as event id
+        ev("123", ""),                                                       // the same id as text
+        ev("h35", "customer_id", "\"c\\u00001\""),                          // a NUL inside the id
+        ev("h36\u200B", ""),                                                 // a zero-width space inside the id
         "",
         "\t",                                                                // blanks are not records
         "   "));
@@ -157,12 +164,16 @@ class HostileInputTest extends JobsSuite {
         Map.entry("main.jsonl:18", "negative_amount"),
         Map.entry("main.jsonl:19", "bad_customer_id"),
         Map.entry("main.jsonl:20", "out_of_range"),
+        Map.entry("main.jsonl:22", "duplicate_field"),
+        Map.entry("main.jsonl:24", "duplicate"),
+        Map.entry("main.jsonl:25", "bad_customer_id"),
+        Map.entry("main.jsonl:26", "bad_event_id"),
         Map.entry("customers.csv:3", "bad_customer_record"),
         Map.entry("latin.jsonl:1", "invalid_utf8"),
         Map.entry("truncated.jsonl:2", "malformed"),
         Map.entry("array.json:1", "malformed")), quarantined());
 
-    for (String id : List.of("h01", "h02", "h02b", "h13", "h16", "h17", "h18", "h19", "h20")) {
+    for (String id : List.of("h01", "h02", "h02b", "h13", "h16", "h17", "h18", "h19", "h20", "h31", "123")) {
       assertEquals("c1", accepted(id).getAs(Events.CUSTOMER_ID), id);
     }
     assertEquals("login", accepted("h01").getAs(Events.EVENT_TYPE), "the first of two records with one id wins");
@@ -170,9 +181,9 @@ class HostileInputTest extends JobsSuite {
     assertEquals(Instant.parse("2026-03-10T08:00:00Z"), time("h04"), "an offset is converted to UTC");
     assertEquals(Instant.parse("2026-03-10T10:00:00Z"), time("h05"), "a time without a zone is UTC");
     assertEquals(0.0, (double) accepted("h10").<Double>getAs(Events.AMOUNT), 0.0);
-    assertEquals(13, w.read(Table.EVENTS).count());
+    assertEquals(15, w.read(Table.EVENTS).count());
     assertEquals(0, w.read(Table.EVENTS).where(col(Events.EVENT_ID).equalTo("h23")).count(), "hidden files are not read");
-    assertTrue(run.out().contains("30 records read, 13 accepted, 17 rejected"), run.out());
+    assertTrue(run.out().contains("36 records read, 15 accepted, 21 rejected"), run.out());
     String oversized = w.read(Table.EVENTS_QUARANTINE).where(col(Events.REASON).equalTo("oversized_field"))
         .first().getAs(Events.RAW_RECORD);
     assertTrue(oversized.length() < 100_200 && oversized.endsWith("characters in all; the whole record is at "
