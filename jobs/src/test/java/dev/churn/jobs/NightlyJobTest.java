@@ -54,10 +54,22 @@ class NightlyJobTest extends JobsSuite {
       Path folder = Files.createDirectories(raw.resolve("night")).resolve("event_date=" + d);
       Files.move(raw.resolve("events/event_date=" + d), folder);
     }
+    // #32: a customer with the largest value each field accepts (amount and mrr 1e12, quantity 1,000,000), carried
+    // through ingest, features, training, scoring and retention by every night below.
+    for (int d = 0; d < WHALE_PAYMENTS; d++) {
+      LocalDate day = LocalDate.parse("2026-03-01").plusDays(d);
+      write(raw.resolve("events/event_date=" + day + "/whale.jsonl"), List.of("{\"event_id\":\"W" + d
+          + "\",\"customer_id\":\"WHALE\",\"event_time\":\"" + day + "T12:00:00Z\",\"event_type\":\"payment\","
+          + "\"amount\":\"1e12\",\"quantity\":\"1000000\",\"user_id\":\"WHALE-u1\"}"));
+    }
+    Files.writeString(raw.resolve("customers/part-00000.csv"),
+        "WHALE,enterprise,finance,enterprise,1e12,2025-01-01,\n", java.nio.file.StandardOpenOption.APPEND);
     CliRun ingest = cli("--warehouse", wh, "ingest", "--events", raw.resolve("events").toString(), "--customers",
         raw.resolve("customers").toString());
     assertEquals(0, ingest.exitCode(), ingest.err());
   }
+
+  private static final int WHALE_PAYMENTS = 20;
 
   /** One grid point: these nights are about the night's tables, not tuning (ModelJobTest and CdnowIngestTest tune). */
   private static CliRun nightly(LocalDate day, String... extra) {
@@ -119,6 +131,17 @@ class NightlyJobTest extends JobsSuite {
     assertEquals(0.02, v1.<Double>getAs("reg_param"), "the grid asked for (one point, outside the default grid)");
     assertEquals(0.0, v1.<Double>getAs("elastic_net_param"));
     assertTrue(afterFirstPass.get("events_quarantine").size() > 0, "bad records of the nights are quarantined");
+    // The largest accepted values went through every stage: summed exactly, scored, in the retention figures.
+    Row whale = w.read(Table.CUSTOMER_FEATURES).where(col("customer_id").equalTo("WHALE")
+        .and(col("as_of_date").equalTo(FIRST.toString()))).first();
+    assertEquals(WHALE_PAYMENTS * 1e12, whale.<Double>getAs("payment_amount_365d"));
+    assertEquals(1e12, w.read(Table.CUSTOMERS).where(col("customer_id").equalTo("WHALE")).first().<Double>getAs("mrr"));
+    for (LocalDate d : NIGHTS) {
+      double p = w.read(Table.CHURN_SCORES).where(col("customer_id").equalTo("WHALE")
+          .and(col("as_of_date").equalTo(d.toString()))).first().<Double>getAs("churn_probability");
+      assertTrue(p >= 0 && p <= 1, "the whale scored on " + d + ": " + p);
+    }
+    assertFalse(w.read(Table.RETENTION_RATES).isEmpty(), "retention over the whale's mrr");
 
     // The same nights again, out of order: a rerun and a backfill at once.
     for (LocalDate d : List.of(NIGHTS.get(2), NIGHTS.get(0), NIGHTS.get(1))) {
@@ -178,6 +201,23 @@ class NightlyJobTest extends JobsSuite {
       assertEquals(0, a.get().exitCode(), a.get().err());
       assertEquals(0, b.get().exitCode(), b.get().err());
       assertEquals(0, c.get().exitCode(), c.get().err());
+    } finally {
+      pool.shutdownNow();
+    }
+    // Two writing commands at the same moment, neither waiting: one runs, the other exits 5 and writes nothing.
+    pool = Executors.newFixedThreadPool(2);
+    java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+    try {
+      List<Future<CliRun>> both = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        both.add(pool.submit(() -> {
+          start.await();
+          return nightly(NIGHTS.get(1), "--lock-wait-minutes", "0");
+        }));
+      }
+      List<Integer> codes = new ArrayList<>(List.of(both.get(0).get().exitCode(), both.get(1).get().exitCode()));
+      codes.sort(null);
+      assertEquals(List.of(0, ChurnException.BUSY), codes, both.get(0).get().err() + both.get(1).get().err());
     } finally {
       pool.shutdownNow();
     }

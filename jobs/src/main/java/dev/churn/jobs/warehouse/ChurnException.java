@@ -5,6 +5,8 @@ package dev.churn.jobs.warehouse;
  * the allowed threshold or a model that does not fit the features, {@link #NO_INPUT} (4) when a date's input is
  * missing or empty (nothing was changed), {@link #BUSY} (5) when another run holds the warehouse (nothing was
  * changed; retry later), {@link #FAILURE} (1) for anything else. Its message is the one line printed on stderr.
+ * Danger: a Spark task out of memory in a local run ends the JVM with Spark's own code 52 after that line
+ * (Spark's executor halts on a fatal error; the driver cannot keep it from doing so).
  */
 public class ChurnException extends RuntimeException {
   public static final int FAILURE = 1;
