@@ -36,6 +36,8 @@ public final class RunLog {
   private final PrintWriter console;
   private final List<Row> pending = new ArrayList<>();
   private int depth;
+  /** Counting while the outermost stage runs; null outside it. */
+  private CommandCost cost;
 
   public RunLog(Warehouse warehouse, String command, LocalDate runDate, PrintWriter console) {
     this.warehouse = warehouse;
@@ -76,17 +78,23 @@ public final class RunLog {
     console.flush();
     var sc = warehouse.spark().sparkContext();
     sc.setJobGroup(command + ":" + stage, command + " " + stage + (runDate == null ? "" : " " + runDate), false);
-    depth++;
+    String outerGroup = sc.getLocalProperty("spark.jobGroup.id");
+    String outerDescription = sc.getLocalProperty("spark.job.description");
+    if (depth++ == 0) {
+      cost = CommandCost.start(warehouse);
+    }
+    long jobsBefore = cost.jobs();
     Throwable failure = null;
     try {
       T value = body.get();
       StageResult result = counts.apply(value);
       long ms = (System.nanoTime() - t0) / 1_000_000;
-      console.printf(Locale.ROOT, "[%s] %s done in %.1f s: %d in, %d out, %d rejected%s%n", command, stage,
+      Cost spent = spent(jobsBefore);
+      console.printf(Locale.ROOT, "[%s] %s done in %.1f s: %d in, %d out, %d rejected%s%s%n", command, stage,
           ms / 1000.0, result.rowsIn(), result.rowsOut(), result.rowsRejected(),
-          result.message() == null ? "" : " (" + result.message() + ")");
+          result.message() == null ? "" : " (" + result.message() + ")", spent.describe());
       console.flush();
-      write(stage, started, ms, result, "ok");
+      write(stage, started, ms, result, "ok", spent);
       return value;
     } catch (Throwable e) { // Spark's checked exceptions and Errors (out of memory) too: every failure has its row
       failure = e;
@@ -100,14 +108,20 @@ public final class RunLog {
         StageResult partial = e instanceof ChurnException ce && ce.partialResult() != null ? ce.partialResult()
             : new StageResult(0, 0, 0, null);
         write(stage, started, ms, new StageResult(partial.rowsIn(), partial.rowsOut(), partial.rowsRejected(), why),
-            status);
+            status, spent(jobsBefore));
       } catch (RuntimeException logFailure) {
         e.addSuppressed(logFailure);
       }
       throw RunLog.<RuntimeException>unchecked(e);
     } finally {
-      sc.clearJobGroup();
+      // The enclosing stage's label again (a nested stage used to leave the rest of its parent unlabelled).
+      if (outerGroup == null) {
+        sc.clearJobGroup();
+      } else {
+        sc.setJobGroup(outerGroup, outerDescription, false);
+      }
       if (--depth == 0) {
+        cost.close();
         try {
           flush();
         } catch (RuntimeException logFailure) {
@@ -126,10 +140,27 @@ public final class RunLog {
     throw (E) t;
   }
 
+  /**
+   * What a stage cost: the Spark jobs its session started while it ran, and on the outermost stage the Delta commits
+   * the command made (null on a nested stage's row), its own run_log commit included.
+   */
+  record Cost(long sparkJobs, Long deltaCommits) {
+    String describe() {
+      return deltaCommits == null ? "" : String.format(Locale.ROOT, "; %d Spark jobs, %d Delta commits", sparkJobs,
+          deltaCommits);
+    }
+  }
+
+  private Cost spent(long jobsBefore) {
+    // depth is the stage's own level here: 1 for the outermost stage, whose row the run_log commit goes with.
+    return new Cost(cost.jobs() - jobsBefore, depth == 1 ? cost.commits() + 1 : null);
+  }
+
   /** Records a stage row; written with the outermost stage's, or at once outside any stage. */
-  public void write(String stage, Instant started, long durationMs, StageResult r, String status) {
+  private void write(String stage, Instant started, long durationMs, StageResult r, String status, Cost spent) {
     pending.add(RowFactory.create(runId, command, runDate == null ? null : Date.valueOf(runDate), stage,
-        Timestamp.from(started), durationMs, r.rowsIn(), r.rowsOut(), r.rowsRejected(), status, r.message()));
+        Timestamp.from(started), durationMs, r.rowsIn(), r.rowsOut(), r.rowsRejected(), status, r.message(),
+        spent.sparkJobs(), spent.deltaCommits()));
     if (depth == 0) {
       flush();
     }

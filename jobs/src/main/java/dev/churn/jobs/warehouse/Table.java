@@ -145,6 +145,11 @@ public enum Table {
         .add("psi", DataTypes.DoubleType)
         .add("status", DataTypes.StringType);
 
+    /** Spark jobs a stage's session started while it ran (nested stages' included; {@link CommandCost}). */
+    public static final String SPARK_JOBS = "spark_jobs";
+    /** Delta commits the command made, on its outermost stage's row only (its run_log commit included). */
+    public static final String DELTA_COMMITS = "delta_commits";
+
     public static final StructType RUN_LOG = new StructType()
         .add("run_id", DataTypes.StringType, false)
         .add("command", DataTypes.StringType, false)
@@ -156,7 +161,9 @@ public enum Table {
         .add("rows_out", DataTypes.LongType)
         .add("rows_rejected", DataTypes.LongType)
         .add("status", DataTypes.StringType, false)
-        .add("message", DataTypes.StringType);
+        .add("message", DataTypes.StringType)
+        .add(SPARK_JOBS, DataTypes.LongType)
+        .add(DELTA_COMMITS, DataTypes.LongType);
 
     /** The record count of an ingested file ({@code ingested_files}). */
     public static final String RECORDS = "records";

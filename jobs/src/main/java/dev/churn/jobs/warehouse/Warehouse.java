@@ -94,6 +94,11 @@ public final class Warehouse {
     integrity.check();
   }
 
+  /** The latest committed version of each existing table, from its log's listing (no Spark job). */
+  public Map<Table, Long> latestVersions() {
+    return integrity.latestVersions();
+  }
+
   /** Marks every table that has a Delta log as committed ({@link WarehouseIntegrity#markCommittedTables}). */
   public void markCommittedTables() {
     integrity.markCommittedTables();
@@ -231,13 +236,18 @@ public final class Warehouse {
     return lastMetric(table, "numDeletedRows");
   }
 
-  /** Appends rows whose key is new by construction (run ids): only for audit tables such as run_log. */
+  /**
+   * Appends rows whose key is new by construction (run ids, and events whose keys the ingest checked under the
+   * lock). A column run_log's rows have and an older warehouse's run_log lacks (its counts) joins that table; any
+   * other table refuses rows that do not match its schema.
+   */
   public void append(Table table, Dataset<Row> rows) {
     if (!exists(table)) {
       create(table, rows);
       return;
     }
-    rows.write().format("delta").mode(SaveMode.Append).save(path(table));
+    rows.write().format("delta").mode(SaveMode.Append).option("mergeSchema", String.valueOf(table == Table.RUN_LOG))
+        .save(path(table));
   }
 
   /** Replaces the partitions of {@code dates} with {@code source}, whose rows must lie in them; returns rows written. */

@@ -109,6 +109,32 @@ public final class WarehouseIntegrity {
     }
   }
 
+  /** The latest committed version of each table that has a Delta log (its newest commit file), by listing. */
+  Map<Table, Long> latestVersions() {
+    Map<Table, Long> out = new java.util.EnumMap<>(Table.class);
+    try {
+      FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
+      for (Table t : Table.values()) {
+        long latest = -1;
+        try {
+          for (FileStatus f : fs.listStatus(new org.apache.hadoop.fs.Path(path(t), "_delta_log"))) {
+            String name = f.getPath().getName();
+            if (name.matches("\\d{20}\\.json")) {
+              latest = Math.max(latest, Long.parseLong(name.substring(0, 20)));
+            }
+          }
+        } catch (java.io.FileNotFoundException e) { // no such table yet
+        }
+        if (latest >= 0) {
+          out.put(t, latest);
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot list the tables of " + root, e);
+    }
+    return out;
+  }
+
   /**
    * Each commit after the last checkpoint, {@code from} to {@code to}, against the checksums Delta wrote for it and
    * for the version before (skipped where either is absent): the files it adds less the files it removes must be
