@@ -48,7 +48,7 @@ public final class CustomerMerge {
    * the earliest cancellation wins (and is the churn date under cancellation churn), and a later plan change
    * replaces plan and MRR. A customer first seen in events signs up on its first event day (or the signup_date its
    * records give), with the attributes its records give ({@code attributes}: customer_id and text columns named by
-   * {@link SourceMapping#CUSTOMER_ATTRIBUTES}, from {@link EventValidation#customerAttributes}; null for none), else
+   * {@link SourceMapping#CUSTOMER_ATTRIBUTES}, from {@link EventRows#customerAttributes}; null for none), else
    * the mapping's constants ({@code constants}), else {@link Customers#UNKNOWN}. A known customer keeps its own.
    */
   public static Dataset<Row> fromEvents(Dataset<Row> summary, Dataset<Row> stored, ChurnDefinition churn,

@@ -122,11 +122,12 @@ public final class EventValidation {
 
   /**
    * Whether an id holds a control character (U+0000-U+001F, U+007F-U+009F: a NUL, a line break inside a field)
-   * or an invisible format character (a zero-width space or joiner, a byte-order mark inside): two ids that print
+   * or an invisible format character (a zero-width space or joiner, a byte-order mark inside), or a line or
+   * paragraph separator (U+2028, U+2029): two ids that print
    * the same would be two customers, and the TSV output of {@code sql} would break. Such ids are refused.
    */
   public static Column hiddenCharacter(Column id) {
-    return coalesce(id.rlike("[\\p{Cc}\\p{Cf}]"), lit(false));
+    return coalesce(id.rlike("[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]"), lit(false));
   }
 
   /** An id given as a JSON object or array (the reader keeps its JSON text). */
@@ -135,16 +136,35 @@ public final class EventValidation {
   }
 
   /**
-   * A JSON record whose top-level object names a field twice ({@code {"amount":"5","amount":"500"}}): JSON
-   * readers keep one of the two (Spark's the last) and which one the sender meant is not known, so the record is
-   * refused as {@code duplicate_field} rather than stored with a guess.
+   * A JSON record whose top-level object names a field the mapping reads twice ({@code {"amount":"5",
+   * "amount":"500"}}): JSON readers keep one of the two (Spark's the last) and which one the sender meant is not
+   * known, so the record is refused as {@code duplicate_field} rather than stored with a guess. A repeated field the
+   * mapping does not read is ignored, as every extra field is. Costs a second parse of each JSON line.
    */
   private static Column duplicateField(SourceMapping mapping) {
     if (!"json".equals(mapping.format())) {
       return lit(false);
     }
-    Column keys = json_object_keys(col(Events.RAW_RECORD));
+    java.util.Set<String> read = new java.util.TreeSet<>();
+    for (String field : Events.RAW_SCHEMA.fieldNames()) {
+      if (!mapping.constants().containsKey(field)) {
+        read.addAll(topLevelNames(mapping.sourceColumn(field)));
+      }
+    }
+    mapping.customerColumns().values().forEach(c -> read.addAll(topLevelNames(c)));
+    Column keys = filter(json_object_keys(col(Events.RAW_RECORD)), k -> k.isin(read.toArray()));
     return coalesce(size(keys).gt(size(array_distinct(keys))), lit(false));
+  }
+
+  /** The top-level fields a mapping's value reads: itself when it is a plain name, else its expression's. */
+  private static List<String> topLevelNames(String source) {
+    try {
+      List<String> out = new ArrayList<>(List.of(source));
+      SourceExpressions.references(source).forEach(path -> out.add(path.get(0)));
+      return out;
+    } catch (IllegalArgumentException e) { // a name Spark does not parse as an expression (it has spaces)
+      return List.of(source);
+    }
   }
 
   private static final List<String> NUMERIC_FIELDS = List.of(Events.AMOUNT, Events.QUANTITY, Events.MRR);
@@ -205,8 +225,8 @@ public final class EventValidation {
     Column reason = when(col(MALFORMED), lit(RejectReason.MALFORMED.code()))
         .when(coalesce(col(Events.RAW_RECORD).contains(REPLACEMENT_CHARACTER), lit(false)),
             lit(RejectReason.INVALID_UTF8.code()))
-        .when(duplicateField(mapping), lit(RejectReason.DUPLICATE_FIELD.code()))
         .when(col(EXCLUDED).isNotNull(), col(EXCLUDED))
+        .when(duplicateField(mapping), lit(RejectReason.DUPLICATE_FIELD.code()))
         .when(col(Events.CUSTOMER_ID).isNull().or(col(Events.CUSTOMER_ID).equalTo("")),
             lit(RejectReason.MISSING_CUSTOMER_ID.code()))
         .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("["))

@@ -9,7 +9,7 @@ public enum RejectReason {
   MALFORMED("malformed record: not valid for the declared format"),
   /** Bytes that are not UTF-8 (the reader turned them into U+FFFD, which is also refused as such). */
   INVALID_UTF8("the record holds bytes that are not valid UTF-8"),
-  /** A JSON record that names a field twice: which value is meant is not known. */
+  /** A JSON record that names a field the mapping reads twice: which value is meant is not known. */
   DUPLICATE_FIELD("a field name appears twice in the record"),
   /** customer_id absent, null or blank. */
   MISSING_CUSTOMER_ID("customer_id is missing or empty"),

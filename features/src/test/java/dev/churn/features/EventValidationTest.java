@@ -124,7 +124,8 @@ class EventValidationTest extends SparkSuite {
 
   /**
    * #32: an id is the same whatever kind of space surrounds it (a spreadsheet's non-breaking space), one holding a
-   * control or invisible character is refused, and a JSON record naming a field twice is refused as ambiguous.
+   * control or invisible character is refused, and a JSON record naming a field it reads twice is refused as
+   * ambiguous (a repeated field it does not read is ignored).
    */
   @Test
   void idsAreOneWhateverTheirSpacesAndHiddenCharactersOrRepeatedFieldsAreRefused() {
@@ -139,7 +140,8 @@ class EventValidationTest extends SparkSuite {
         rec(7, false, "e1\u00A0", "c1", t, "login", null),
         RowFactory.create("f.jsonl", 8L, "{\"event_id\":\"e8\",\"customer_id\":\"c1\",\"amount\":\"5\","
             + "\"amount\":\"500\"}", false, DAY, "e8", "c1", t, "payment", "500"),
-        RowFactory.create("f.jsonl", 9L, "{\"event_id\":\"e9\",\"customer_id\":\"c1\",\"nested\":{\"a\":1,\"b\":2}}",
+        RowFactory.create("f.jsonl", 9L, "{\"event_id\":\"e9\",\"customer_id\":\"c1\",\"nested\":{\"a\":1,\"b\":2},"
+            + "\"browser\":\"a\",\"browser\":\"b\"}",
             false, DAY, "e9", "c1", t, "login", null));
     Dataset<Row> checked = check(rows, List.of());
     List<String> got = checked.orderBy(Events.SOURCE_POSITION).collectAsList().stream()

@@ -287,6 +287,18 @@ class HostileInputTest extends JobsSuite {
     assertEquals(List.of(11.77, 11.78, 12.0, 77.0), warehouse.read(Table.EVENTS).orderBy(Events.AMOUNT)
         .select(Events.AMOUNT).as(org.apache.spark.sql.Encoders.DOUBLE()).collectAsList());
     assertEquals(2, warehouse.read(Table.INGESTED_FILES).count(), "the original and the changed file, no copy");
+
+    // A rotated log: changed.txt gains a line, its former content arrives as changed.txt.1 and is known as such.
+    Files.move(moved.resolve("changed.txt"), moved.resolve("changed.txt.1"));
+    write(moved.resolve("changed.txt"), List.of(log.get(0), log.get(1).replace("11.77", "11.78"), log.get(3)
+        .replace("77.00", "78.00")));
+    CliRun rotated = cli("--warehouse", wh.toString(), "ingest", "--events", moved.toString(), "--mapping", mapping,
+        "--date", "1997-01-31");
+    assertEquals(0, rotated.exitCode(), rotated.err());
+    assertTrue(rotated.out().contains("changed.txt.1 has the content of ") && rotated.out().contains("changed.txt, "),
+        rotated.out());
+    assertEquals(List.of(11.77, 11.78, 12.0, 77.0, 78.0), warehouse.read(Table.EVENTS).orderBy(Events.AMOUNT)
+        .select(Events.AMOUNT).as(org.apache.spark.sql.Encoders.DOUBLE()).collectAsList());
   }
 
   /** The catalogue yields every reason code the README's reason table lists (the acceptance query of issue 15). */

@@ -29,9 +29,12 @@ class RunLogTest extends SparkSuite {
         spark.range(6).collectAsList();
         return RunLog.StageResult.of(0, 0);
       });
+      assertEquals("test:outer", spark.sparkContext().getLocalProperty("spark.jobGroup.id"),
+          "the inner stage gives its parent's job label back");
       w.ensure(Table.SOURCE_SETTINGS); // one commit: the table's first
       return RunLog.StageResult.of(0, 0);
     });
+    assertEquals(null, spark.sparkContext().getLocalProperty("spark.jobGroup.id"), "no label left after the command");
     Row inner = w.read(Table.RUN_LOG).where(col("stage").equalTo("inner")).first();
     Row outer = w.read(Table.RUN_LOG).where(col("stage").equalTo("outer")).first();
     assertEquals(2L, inner.<Long>getAs(Table.Schemas.SPARK_JOBS));

@@ -42,10 +42,11 @@ final class BatchChecks {
 
   /**
    * What a batch holds: the days its records fall on, each file's {@link Content} (by path, sorted), its record
-   * count, and the files whose content is that of a file ingested before or of an earlier path of the batch
-   * ({@link #copies}: copy to original; their records are not read further).
+   * count, the files that are copies of another ({@link #withCopies}: copy to original; their records are not
+   * read further), and the files whose path and content {@code ingested_files} already records.
    */
-  record Batch(Set<Object> days, Map<String, Content> files, long records, Map<String, String> copies) {}
+  record Batch(Set<Object> days, Map<String, Content> files, long records, Map<String, String> copies,
+      Set<String> recorded) {}
 
   /** The batch's days, files and records, with each file's content fingerprint, in one pass. */
   static Batch scan(Dataset<Row> validated) {
@@ -63,56 +64,78 @@ final class BatchChecks {
           (a, b) -> new Content(a.records() + b.records(), a.fingerprint() ^ b.fingerprint()));
       records += r.getLong(2);
     }
-    return new Batch(days, files, records, Map.of());
+    return new Batch(days, files, records, Map.of(), Set.of());
   }
 
   /**
-   * The batch with its {@link Batch#copies}: a file whose content (records and fingerprint) a committed ingest
-   * recorded under another path in {@code ingested_files}, or that an earlier path of this batch holds, is the same
-   * file moved or copied: read again it would store every record twice where a log has no event ids (its records'
-   * identity is their file and line). Its records are counted as replays; it is named on the console.
+   * The batch with its copies. Files of one content (records and fingerprint), in the batch or recorded in
+   * {@code ingested_files} under another path, are one file moved or copied: read again, a log without event ids
+   * (a record is its file and line) would be stored twice. Their original is the first path (by name) whose records
+   * the warehouse holds (in {@code events} or {@code events_quarantine}), else the batch's first; every other path
+   * of the batch is a copy, counted as replays and named on the console. A recorded path whose records are gone (a
+   * table moved away to be rebuilt) is no original, so nothing is skipped that the warehouse does not hold.
    */
   Batch withCopies(Batch batch) {
-    Map<Content, java.util.SortedSet<String>> known = new java.util.HashMap<>();
+    Map<Content, java.util.SortedSet<String>> same = new java.util.HashMap<>();
+    batch.files().forEach((file, content) -> same.computeIfAbsent(content, k -> new java.util.TreeSet<>()).add(file));
+    Set<String> recorded = new java.util.HashSet<>();
     if (warehouse.exists(Table.INGESTED_FILES) && !batch.files().isEmpty()) {
       for (Row r : warehouse.read(Table.INGESTED_FILES)
-          .where(col(Table.Schemas.FINGERPRINT).isin(batch.files().values().stream().map(Content::fingerprint)
-              .distinct().toArray()))
+          .where(col(Table.Schemas.FINGERPRINT).isin(same.keySet().stream().map(Content::fingerprint).toArray()))
           .select(Events.SOURCE_FILE, Table.Schemas.RECORDS, Table.Schemas.FINGERPRINT).collectAsList()) {
-        known.computeIfAbsent(new Content(r.getLong(1), r.getLong(2)), k -> new java.util.TreeSet<>()).add(r.getString(0));
+        Content content = new Content(r.getLong(1), r.getLong(2));
+        java.util.SortedSet<String> paths = same.get(content);
+        if (paths != null) {
+          paths.add(r.getString(0));
+          if (content.equals(batch.files().get(r.getString(0)))) {
+            recorded.add(r.getString(0));
+          }
+        }
       }
     }
+    same.values().removeIf(paths -> paths.size() < 2);
+    if (same.isEmpty()) {
+      return new Batch(batch.days(), batch.files(), batch.records(), Map.of(), recorded);
+    }
+    Set<String> held = holding(same.values().stream().flatMap(Set::stream).toList());
     Map<String, String> copies = new TreeMap<>();
-    for (Map.Entry<String, Content> f : batch.files().entrySet()) {
-      java.util.SortedSet<String> same = known.computeIfAbsent(f.getValue(), k -> new java.util.TreeSet<>());
-      if (!same.isEmpty() && !same.contains(f.getKey())) {
-        copies.put(f.getKey(), same.first());
-      } else {
-        same.add(f.getKey());
+    for (java.util.SortedSet<String> paths : same.values()) {
+      String original = paths.stream().filter(held::contains).findFirst()
+          .orElse(paths.stream().filter(batch.files()::containsKey).findFirst().orElseThrow());
+      paths.stream().filter(p -> !p.equals(original) && batch.files().containsKey(p))
+          .forEach(copy -> copies.put(copy, original));
+    }
+    return new Batch(batch.days(), batch.files(), batch.records(), copies, recorded);
+  }
+
+  /** Of {@code paths}, those whose records the warehouse holds, accepted or quarantined. */
+  private Set<String> holding(List<String> paths) {
+    Set<String> out = new java.util.HashSet<>();
+    for (Table t : List.of(Table.EVENTS, Table.EVENTS_QUARANTINE)) {
+      if (warehouse.exists(t)) {
+        warehouse.read(t).where(col(Events.SOURCE_FILE).isin(paths.toArray())).select(Events.SOURCE_FILE).distinct()
+            .as(org.apache.spark.sql.Encoders.STRING()).collectAsList().forEach(out::add);
       }
     }
-    return new Batch(batch.days(), batch.files(), batch.records(), copies);
+    return out;
   }
 
   /**
-   * Records the batch's files, but its copies, in {@code ingested_files} (a file read before keeps its row unless
-   * its content changed): called once the batch's events are committed, so a refused batch records nothing.
+   * Records each file of the batch but its copies and those recorded already in {@code ingested_files} (no commit
+   * when none is new), one row per path and content (a path
+   * whose content changed keeps its earlier row too, so a rotated log's older copy is still known). Called before
+   * anything of the batch is committed: a recorded path counts as an original only while the warehouse holds its
+   * records ({@link #withCopies}), so a run killed after this write, or refused by the gate, skips nothing later.
    */
   void recordFiles(Batch batch) {
-    warehouse.ensure(Table.INGESTED_FILES);
     List<Row> rows = new ArrayList<>();
-    Map<String, Content> stored = new java.util.HashMap<>();
-    for (Row r : warehouse.read(Table.INGESTED_FILES).where(col(Events.SOURCE_FILE).isin(batch.files().keySet().toArray()))
-        .select(Events.SOURCE_FILE, Table.Schemas.RECORDS, Table.Schemas.FINGERPRINT).collectAsList()) {
-      stored.put(r.getString(0), new Content(r.getLong(1), r.getLong(2)));
-    }
     batch.files().forEach((file, content) -> {
-      if (!batch.copies().containsKey(file) && !content.equals(stored.get(file))) {
+      if (!batch.copies().containsKey(file) && !batch.recorded().contains(file)) {
         rows.add(org.apache.spark.sql.RowFactory.create(file, content.records(), content.fingerprint(), runLog.runId()));
       }
     });
-    if (!rows.isEmpty()) {
-      warehouse.upsert(Table.INGESTED_FILES, warehouse.spark().createDataFrame(rows, Table.INGESTED_FILES.schema()));
+    if (!rows.isEmpty()) { // the table's first write creates it: one commit either way
+      warehouse.insertNew(Table.INGESTED_FILES, warehouse.spark().createDataFrame(rows, Table.INGESTED_FILES.schema()));
     }
   }
 

@@ -181,6 +181,7 @@ public final class IngestJob {
       Dataset<Row> checked = checks.check(validated, batch, orders);
       BatchChecks.Decisions d = checks.decisions(checked);
       Result counted = gate(checked, d, batch, file, checks);
+      checks.recordFiles(batch);
       if (d.rejected > 0 || d.acceptedOverEarlier > 0) {
         // Before the events: a crash in between leaves decided rejections, and the rerun accepts the rest.
         warehouse.applyDecisions(Table.EVENTS_QUARANTINE, checks.quarantineChanges(checked, Events.REJECTED),
@@ -198,7 +199,6 @@ public final class IngestJob {
         mergeCustomers(events, attributes, churn);
         KillPoints.reached(KillPoints.CUSTOMERS_COMMITTED);
       }
-      checks.recordFiles(batch);
       List<LocalDate> repaired = repairBehind(batch.days(), d.touched, attributes, churn);
       List<LocalDate> refresh = new ArrayList<>(d.touched);
       refresh.addAll(repaired);

@@ -7,13 +7,15 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
 
 /**
- * The fixed cost of a command, made visible so a regression shows: the Spark jobs its session started and the Delta
- * commits its tables gained while it ran ({@code run_log.spark_jobs}, {@code run_log.delta_commits}).
+ * The fixed cost of a top-level stage (a command's, a night's), made visible so a regression shows: the Spark jobs
+ * its Spark context ran and the Delta commits the warehouse's tables gained while it ran ({@code run_log.spark_jobs},
+ * {@code run_log.delta_commits}).
  *
- * <p>Jobs are counted by a listener on the session's SparkContext: every job of the session, so commands sharing a
- * session at once (tests, a notebook) count each other's. Commits are the versions each table's {@code _delta_log}
- * gained between {@link #start} and {@link #commits} (two listings of every table's log, no Spark job), so they
- * include Delta's own commits (a constraint added, a column added) and any other writer's.
+ * <p>Jobs are counted by a listener on the SparkContext: every job it runs, so commands sharing it at once (tests,
+ * a notebook) count each other's. Reading the count waits up to a second for Spark's event queue to drain (an
+ * internal Spark call: the listener hears of a job on Spark's event thread). Commits are the versions each table's
+ * {@code _delta_log} gained between {@link #start} and {@link #commits} (two listings of every table's log, no Spark
+ * job), so they include Delta's own commits (a constraint added, a column added) and any other writer's.
  */
 public final class CommandCost extends SparkListener implements AutoCloseable {
   private final SparkContext sc;

@@ -36,7 +36,7 @@ public final class RunLog {
   private final PrintWriter console;
   private final List<Row> pending = new ArrayList<>();
   private int depth;
-  /** Counting while the outermost stage runs; null outside it. */
+  /** Counting while the outermost stage runs; null outside it (each top-level stage counts its own). */
   private CommandCost cost;
 
   public RunLog(Warehouse warehouse, String command, LocalDate runDate, PrintWriter console) {
@@ -77,12 +77,13 @@ public final class RunLog {
     console.printf("[%s] %s started%n", command, stage);
     console.flush();
     var sc = warehouse.spark().sparkContext();
-    sc.setJobGroup(command + ":" + stage, command + " " + stage + (runDate == null ? "" : " " + runDate), false);
     String outerGroup = sc.getLocalProperty("spark.jobGroup.id");
     String outerDescription = sc.getLocalProperty("spark.job.description");
-    if (depth++ == 0) {
+    if (depth == 0) {
       cost = CommandCost.start(warehouse);
     }
+    depth++;
+    sc.setJobGroup(command + ":" + stage, command + " " + stage + (runDate == null ? "" : " " + runDate), false);
     long jobsBefore = cost.jobs();
     Throwable failure = null;
     try {
@@ -122,6 +123,7 @@ public final class RunLog {
       }
       if (--depth == 0) {
         cost.close();
+        cost = null;
         try {
           flush();
         } catch (RuntimeException logFailure) {
@@ -141,7 +143,7 @@ public final class RunLog {
   }
 
   /**
-   * What a stage cost: the Spark jobs its session started while it ran, and on the outermost stage the Delta commits
+   * What a stage cost: the Spark jobs its Spark context ran meanwhile, and on the outermost stage the Delta commits
    * the command made (null on a nested stage's row), its own run_log commit included.
    */
   record Cost(long sparkJobs, Long deltaCommits) {
@@ -156,14 +158,11 @@ public final class RunLog {
     return new Cost(cost.jobs() - jobsBefore, depth == 1 ? cost.commits() + 1 : null);
   }
 
-  /** Records a stage row; written with the outermost stage's, or at once outside any stage. */
+  /** Holds a stage row until the outermost stage ends ({@link #flush}). */
   private void write(String stage, Instant started, long durationMs, StageResult r, String status, Cost spent) {
     pending.add(RowFactory.create(runId, command, runDate == null ? null : Date.valueOf(runDate), stage,
         Timestamp.from(started), durationMs, r.rowsIn(), r.rowsOut(), r.rowsRejected(), status, r.message(),
         spent.sparkJobs(), spent.deltaCommits()));
-    if (depth == 0) {
-      flush();
-    }
   }
 
   private void flush() {

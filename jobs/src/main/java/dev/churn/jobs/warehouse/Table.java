@@ -22,7 +22,7 @@ import org.apache.spark.sql.types.StructType;
 public enum Table {
   EVENTS("events", Events.TABLE_SCHEMA, Events.EVENT_DATE, Events.EVENT_DATE, Events.EVENT_KEY),
   EVENTS_QUARANTINE("events_quarantine", Events.QUARANTINE_SCHEMA, null, Events.SOURCE_FILE, Events.SOURCE_POSITION),
-  INGESTED_FILES("ingested_files", Schemas.INGESTED_FILES, null, Events.SOURCE_FILE),
+  INGESTED_FILES("ingested_files", Schemas.INGESTED_FILES, null, Events.SOURCE_FILE, Schemas.FINGERPRINT),
   CUSTOMERS("customers", Customers.TABLE_SCHEMA, null, Customers.CUSTOMER_ID),
   DAILY_ACTIVITY("daily_activity", null, DailyActivity.ACTIVITY_DATE, DailyActivity.CUSTOMER_ID,
       DailyActivity.ACTIVITY_DATE),
@@ -145,7 +145,7 @@ public enum Table {
         .add("psi", DataTypes.DoubleType)
         .add("status", DataTypes.StringType);
 
-    /** Spark jobs a stage's session started while it ran (nested stages' included; {@link CommandCost}). */
+    /** Spark jobs the Spark context ran during a stage (nested stages' included; {@link CommandCost}). */
     public static final String SPARK_JOBS = "spark_jobs";
     /** Delta commits the command made, on its outermost stage's row only (its run_log commit included). */
     public static final String DELTA_COMMITS = "delta_commits";
@@ -173,7 +173,7 @@ public enum Table {
      */
     public static final String FINGERPRINT = "fingerprint";
 
-    /** One row per raw file an ingest committed: what a moved or copied file is recognised by. */
+    /** One row per raw file and content an ingest read: what a moved or copied file is recognised by. */
     public static final StructType INGESTED_FILES = new StructType()
         .add(Events.SOURCE_FILE, DataTypes.StringType, false)
         .add(RECORDS, DataTypes.LongType, false)

@@ -12,7 +12,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * Whether a warehouse's folders still hold the tables churn committed: the checks every command runs before it
  * reads or writes, and the marker that says a table folder was committed. Driver-side file listings and small
- * reads only, no Spark job: a few calls per table on an object store.
+ * reads only, no Spark job: per table, one listing of its log and two small reads per commit since its last
+ * checkpoint (at most ten with Delta's default interval), about 20 calls per table on an object store.
  */
 public final class WarehouseIntegrity {
   private final Warehouse warehouse;
@@ -140,58 +141,75 @@ public final class WarehouseIntegrity {
    * for the version before (skipped where either is absent): the files it adds less the files it removes must be
    * the change in the checksums' file count (and, where every removal gives its size, in their bytes). A commit
    * file cut at a line boundary still parses, and Delta alone would read a table missing that commit's files
-   * (#32: 520,082 events of 820,999, exit 0). Reads one small file per commit; a checkpoint every ten commits
-   * bounds them.
+   * (#32: 520,082 events of 820,999, exit 0). Reads each commit and its checksum once; a checkpoint every ten
+   * commits bounds them. Danger: an operation that adds a file already in the table without removing it (Delta's
+   * statistics recompute) would be refused; churn runs none.
    */
   private void checkCommits(FileSystem fs, Table table, org.apache.hadoop.fs.Path log, long from, long to,
       java.util.Set<Long> checksums) throws IOException {
+    JsonNode before = null; // the checksum of version v - 1, carried from the previous round: one read per version
     for (long v = from; v <= to; v++) {
       if (!checksums.contains(v) || !checksums.contains(v - 1)) {
+        before = null;
         continue;
       }
-      JsonNode before = checksum(fs, versionFile(log, v - 1, "crc"));
+      if (before == null) {
+        before = checksum(fs, versionFile(log, v - 1, "crc"));
+      }
       JsonNode after = checksum(fs, versionFile(log, v, "crc"));
-      if (before == null || after == null) {
+      String commit = before == null || after == null ? null : commitText(fs, table, log, v);
+      if (commit != null) {
+        compare(table, log, v, commit, before, after);
+      }
+      before = after;
+    }
+  }
+
+  /** A commit file's text; null when it vanished since the listing (another process's log cleanup). */
+  private static String commitText(FileSystem fs, Table table, org.apache.hadoop.fs.Path log, long v) throws IOException {
+    try {
+      return read(fs, versionFile(log, v, "json"));
+    } catch (java.io.FileNotFoundException e) {
+      return null;
+    } catch (org.apache.hadoop.fs.ChecksumException e) { // a local file system's own .json.crc beside it
+      throw damaged(table, log, "its commit " + v + " differs from the checksum the file system kept for it: the "
+          + "commit file was cut or edited");
+    }
+  }
+
+  /** Refuses commit {@code v} when the files it adds and removes are not the change between its checksums. */
+  private static void compare(Table table, org.apache.hadoop.fs.Path log, long v, String commit, JsonNode before,
+      JsonNode after) {
+    long files = 0;
+    long bytes = 0;
+    boolean sized = true;
+    int line = 0;
+    for (String action : commit.split("\n")) {
+      line++;
+      if (action.isBlank()) {
         continue;
       }
-      String commit;
+      JsonNode node;
       try {
-        commit = read(fs, versionFile(log, v, "json"));
-      } catch (org.apache.hadoop.fs.ChecksumException e) { // a local file system's own .json.crc beside it
-        throw damaged(table, log, "its commit " + v + " differs from the checksum the file system kept for it: the "
-            + "commit file was cut or edited");
+        node = MAPPER.readTree(action);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw damaged(table, log, "its commit " + v + " is not valid JSON at line " + line);
       }
-      long files = 0;
-      long bytes = 0;
-      boolean sized = true;
-      int line = 0;
-      for (String action : commit.split("\n")) {
-        line++;
-        if (action.isBlank()) {
-          continue;
-        }
-        JsonNode node;
-        try {
-          node = MAPPER.readTree(action);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-          throw damaged(table, log, "its commit " + v + " is not valid JSON at line " + line);
-        }
-        if (node.has("add")) {
-          files++;
-          bytes += node.get("add").path("size").asLong();
-        } else if (node.has("remove")) {
-          files--;
-          sized &= node.get("remove").has("size");
-          bytes -= node.get("remove").path("size").asLong();
-        }
+      if (node.has("add")) {
+        files++;
+        bytes += node.get("add").path("size").asLong();
+      } else if (node.has("remove")) {
+        files--;
+        sized &= node.get("remove").has("size");
+        bytes -= node.get("remove").path("size").asLong();
       }
-      long expected = after.path("numFiles").asLong() - before.path("numFiles").asLong();
-      long expectedBytes = after.path("tableSizeBytes").asLong() - before.path("tableSizeBytes").asLong();
-      if (files != expected || (sized && bytes != expectedBytes)) {
-        throw damaged(table, log, String.format(java.util.Locale.ROOT, "its commit %d changes the table by %d files "
-            + "(%d bytes) but its checksum by %d files (%d bytes): the commit file was cut or edited", v, files, bytes,
-            expected, expectedBytes));
-      }
+    }
+    long expected = after.path("numFiles").asLong() - before.path("numFiles").asLong();
+    long expectedBytes = after.path("tableSizeBytes").asLong() - before.path("tableSizeBytes").asLong();
+    if (files != expected || (sized && bytes != expectedBytes)) {
+      throw damaged(table, log, String.format(java.util.Locale.ROOT, "its commit %d changes the table by %d files "
+          + "(%d bytes) but its checksum by %d files (%d bytes): the commit file was cut or edited", v, files, bytes,
+          expected, expectedBytes));
     }
   }
 
@@ -204,12 +222,16 @@ public final class WarehouseIntegrity {
     return new org.apache.hadoop.fs.Path(log, String.format(java.util.Locale.ROOT, "%020d.%s", version, ext));
   }
 
-  /** A checksum file's content; null when it does not parse (optional in Delta's protocol, maybe being written). */
+  /**
+   * A checksum file's content; null when it does not parse or vanished since the listing (optional in Delta's
+   * protocol; another process may be writing or cleaning its log).
+   */
   private static JsonNode checksum(FileSystem fs, org.apache.hadoop.fs.Path file) throws IOException {
     try {
       JsonNode node = MAPPER.readTree(read(fs, file));
       return node != null && node.has("numFiles") ? node : null;
-    } catch (com.fasterxml.jackson.core.JsonProcessingException | org.apache.hadoop.fs.ChecksumException e) {
+    } catch (com.fasterxml.jackson.core.JsonProcessingException | org.apache.hadoop.fs.ChecksumException
+        | java.io.FileNotFoundException e) {
       return null;
     }
   }
