@@ -65,13 +65,13 @@ public final class Customers {
    * carry (a number, finite, from 0 to {@link Events#MAX_MONEY}); {@link Events#DETAIL} says which.
    */
   public static Dataset<Row> validateFile(Dataset<Row> file) {
-    Column id = EventValidation.id(col(CUSTOMER_ID));
+    Column id = IdRules.id(col(CUSTOMER_ID));
     Column signup = try_to_date(trim(col(SIGNUP_DATE)));
     Column mrr = trim(col(MRR)).try_cast(DataTypes.DoubleType);
     Column rawMrr = concat(lit("mrr '"), col(MRR), lit("' "));
     // What is wrong, first problem first; null when the row is usable. An mrr must be one every stage can carry.
     Column problem = when(id.isNull().or(id.equalTo("")), lit("customer_id is missing"))
-        .when(EventValidation.hiddenCharacter(id), lit("customer_id holds a control or invisible character"))
+        .when(IdRules.hiddenCharacter(id), lit("customer_id holds a control or invisible character"))
         .when(signup.isNull(), concat(lit("signup_date '"), coalesce(col(SIGNUP_DATE), lit("")),
             lit("' is not a date (YYYY-MM-DD)")))
         .when(mrr.isNull().and(col(MRR).isNotNull()),

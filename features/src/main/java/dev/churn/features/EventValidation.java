@@ -111,31 +111,6 @@ public final class EventValidation {
   }
 
   /**
-   * An id as stored: every kind of space at its ends removed (a non-breaking space from a spreadsheet, an
-   * ideographic space, a byte-order mark, a tab), every space inside it a plain space, so {@code "c1"} and
-   * {@code "c1\u00A0"} are one customer. Empty when nothing else is left. The same rule holds for the customers
-   * file's ids ({@link Customers}).
-   */
-  public static Column id(Column raw) {
-    return regexp_replace(regexp_replace(raw, "^[\\s\\p{Z}\\x{FEFF}]+|[\\s\\p{Z}\\x{FEFF}]+$", ""), "\\p{Zs}", " ");
-  }
-
-  /**
-   * Whether an id holds a control character (U+0000-U+001F, U+007F-U+009F: a NUL, a line break inside a field)
-   * or an invisible format character (a zero-width space or joiner, a byte-order mark inside), or a line or
-   * paragraph separator (U+2028, U+2029): two ids that print
-   * the same would be two customers, and the TSV output of {@code sql} would break. Such ids are refused.
-   */
-  public static Column hiddenCharacter(Column id) {
-    return coalesce(id.rlike("[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]"), lit(false));
-  }
-
-  /** An id given as a JSON object or array (the reader keeps its JSON text). */
-  private static Column structured(Column id) {
-    return id.startsWith("{").or(id.startsWith("["));
-  }
-
-  /**
    * A JSON record whose top-level object names a field the mapping reads twice ({@code {"amount":"5",
    * "amount":"500"}}): JSON readers keep one of the two (Spark's the last) and which one the sender meant is not
    * known, so the record is refused as {@code duplicate_field} rather than stored with a guess. A repeated field the
@@ -170,18 +145,6 @@ public final class EventValidation {
   private static final List<String> NUMERIC_FIELDS = List.of(Events.AMOUNT, Events.QUANTITY, Events.MRR);
 
   /**
-   * Whether the record gives customer_id as a JSON number, which churn's own format forbids (its ids are strings:
-   * a number loses leading zeros and may be rounded on the way). A foreign log's mapping accepts numeric ids.
-   */
-  private static Column numericJsonId(SourceMapping mapping) {
-    if (!mapping.name().equals(SourceMapping.DEFAULT_NAME) || !"json".equals(mapping.format())) {
-      return lit(false);
-    }
-    String field = java.util.regex.Pattern.quote(mapping.sourceColumn(Events.CUSTOMER_ID));
-    return coalesce(col(Events.RAW_RECORD).rlike("\"" + field + "\"\\s*:\\s*-?[0-9]"), lit(false));
-  }
-
-  /**
    * Types the canonical fields and names each record's first failing check in {@link Events#REASON} (null
    * when the record is valid) with a human-readable {@link Events#DETAIL}, and derives
    * {@link Events#EVENT_KEY} from the mapping's identity rule.
@@ -193,13 +156,13 @@ public final class EventValidation {
     Column rawTime = col(Events.EVENT_TIME);
     Column ts = timestamp(trim(rawTime), mapping);
     Column reference = runDate == null ? col(FOLDER_DATE) : coalesce(col(FOLDER_DATE), lit(java.sql.Date.valueOf(runDate)));
-    Column customer = id(col(Events.CUSTOMER_ID));
+    Column customer = IdRules.id(col(Events.CUSTOMER_ID));
     Column eventType = lower(trim(col(Events.EVENT_TYPE)));
 
     Dataset<Row> typed = canonical
         .withColumn(Events.CUSTOMER_ID, customer)
-        .withColumn(Events.EVENT_ID, id(col(Events.EVENT_ID)))
-        .withColumn(Events.USER_ID, id(col(Events.USER_ID)))
+        .withColumn(Events.EVENT_ID, IdRules.id(col(Events.EVENT_ID)))
+        .withColumn(Events.USER_ID, IdRules.id(col(Events.USER_ID)))
         .withColumn(Events.EVENT_TYPE, eventType)
         .withColumn(TS, ts)
         .withColumn(AMOUNT_D, trim(col(Events.AMOUNT)).try_cast(DataTypes.DoubleType))
@@ -230,10 +193,11 @@ public final class EventValidation {
         .when(col(Events.CUSTOMER_ID).isNull().or(col(Events.CUSTOMER_ID).equalTo("")),
             lit(RejectReason.MISSING_CUSTOMER_ID.code()))
         .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("["))
-            .or(numericJsonId(mapping)).or(hiddenCharacter(col(Events.CUSTOMER_ID))),
+            .or(IdRules.numericJsonId(mapping)).or(IdRules.hiddenCharacter(col(Events.CUSTOMER_ID))),
             lit(RejectReason.BAD_CUSTOMER_ID.code()))
-        .when(coalesce(structured(col(Events.EVENT_ID)).or(structured(col(Events.USER_ID)))
-            .or(hiddenCharacter(col(Events.EVENT_ID))).or(hiddenCharacter(col(Events.USER_ID))), lit(false)),
+        .when(coalesce(IdRules.structured(col(Events.EVENT_ID)).or(IdRules.structured(col(Events.USER_ID)))
+            .or(IdRules.hiddenCharacter(col(Events.EVENT_ID))).or(IdRules.hiddenCharacter(col(Events.USER_ID))),
+            lit(false)),
             lit(RejectReason.BAD_EVENT_ID.code()))
         .when(oversized, lit(RejectReason.OVERSIZED_FIELD.code()))
         .when(col(TS).isNull(), lit(RejectReason.BAD_TIMESTAMP.code()))
