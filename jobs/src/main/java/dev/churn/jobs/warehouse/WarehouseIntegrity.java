@@ -90,8 +90,8 @@ public final class WarehouseIntegrity {
           if (name.matches("\\d{20}\\.checkpoint\\..*parquet|\\d{20}\\.checkpoint\\..*json")) {
             checkpoint = Math.max(checkpoint, Long.parseLong(name.substring(0, 20)));
           }
-          if (name.matches("\\d{20}\\.json")) {
-            commit = Math.max(commit, Long.parseLong(name.substring(0, 20)));
+          if (commitVersion(name) >= 0) {
+            commit = Math.max(commit, commitVersion(name));
           } else if (name.matches("\\d{20}\\.(crc|checkpoint\\.parquet)") && Long.parseLong(name.substring(0, 20)) > recorded) {
             recorded = Long.parseLong(name.substring(0, 20));
             evidence = name;
@@ -110,6 +110,11 @@ public final class WarehouseIntegrity {
     }
   }
 
+  /** The version a Delta log file name commits ({@code 00000000000000000012.json}: 12), or -1 for any other file. */
+  private static long commitVersion(String name) {
+    return name.matches("\\d{20}\\.json") ? Long.parseLong(name.substring(0, 20)) : -1;
+  }
+
   /** The latest committed version of each table that has a Delta log (its newest commit file), by listing. */
   Map<Table, Long> latestVersions() {
     Map<Table, Long> out = new java.util.EnumMap<>(Table.class);
@@ -119,10 +124,7 @@ public final class WarehouseIntegrity {
         long latest = -1;
         try {
           for (FileStatus f : fs.listStatus(new org.apache.hadoop.fs.Path(path(t), "_delta_log"))) {
-            String name = f.getPath().getName();
-            if (name.matches("\\d{20}\\.json")) {
-              latest = Math.max(latest, Long.parseLong(name.substring(0, 20)));
-            }
+            latest = Math.max(latest, commitVersion(f.getPath().getName()));
           }
         } catch (java.io.FileNotFoundException e) { // no such table yet
         }
