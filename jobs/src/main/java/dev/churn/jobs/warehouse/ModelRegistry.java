@@ -3,7 +3,6 @@ package dev.churn.jobs.warehouse;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
 
 import dev.churn.models.ModelSpec;
 import java.io.IOException;
@@ -43,6 +42,13 @@ public final class ModelRegistry {
   public record Loaded(PipelineModel model, ModelSpec spec) {}
 
   private final Warehouse warehouse;
+  /** The registry's rows as last read (null: not read yet, or stale after a registration). */
+  private List<Entry> entries;
+  /**
+   * Versions loaded or registered by this object: a version's files never change once registered, and a load
+   * costs some 15 Spark jobs (one per stage's metadata), which a night scoring several dates paid each time.
+   */
+  private final Map<Integer, Loaded> loaded = new java.util.HashMap<>();
 
   public ModelRegistry(Warehouse warehouse) {
     this.warehouse = warehouse;
@@ -72,20 +78,23 @@ public final class ModelRegistry {
   }
 
   private Entry latest(LocalDate day, boolean acceptedOnly) {
-    if (!warehouse.exists(Table.MODEL_REGISTRY)) {
-      return null;
+    return entries().stream()
+        .filter(e -> (day == null || !e.asOf().isAfter(day)) && (!acceptedOnly || ACCEPTED.equals(e.status())))
+        .max(java.util.Comparator.comparing(Entry::asOf).thenComparingInt(Entry::version)).orElse(null);
+  }
+
+  /**
+   * Every registered version, read once per registry object (one small Spark job) and again after it registers
+   * one: a night asks which model is in use on each of its dates, and each question was a job of its own.
+   */
+  private List<Entry> entries() {
+    if (entries == null) {
+      entries = !warehouse.exists(Table.MODEL_REGISTRY) ? List.of()
+          : withStatus(warehouse.read(Table.MODEL_REGISTRY)).select("model_version", "as_of_date", "status")
+              .collectAsList().stream()
+              .map(r -> new Entry(r.getInt(0), r.getDate(1).toLocalDate(), r.getString(2))).toList();
     }
-    Dataset<Row> t = withStatus(warehouse.read(Table.MODEL_REGISTRY));
-    if (day != null) {
-      t = t.where(col("as_of_date").leq(lit(Date.valueOf(day))));
-    }
-    if (acceptedOnly) {
-      t = t.where(col("status").equalTo(ACCEPTED));
-    }
-    List<Row> rows = t.orderBy(col("as_of_date").desc(), col("model_version").desc())
-        .select("model_version", "as_of_date", "status").limit(1).collectAsList();
-    return rows.isEmpty() ? null : new Entry(rows.get(0).getInt(0), rows.get(0).getDate(1).toLocalDate(),
-        rows.get(0).getString(2));
+    return entries;
   }
 
   private static Dataset<Row> withStatus(Dataset<Row> registry) {
@@ -127,6 +136,8 @@ public final class ModelRegistry {
         tuned.get("pr_auc"));
     warehouse.ensure(Table.MODEL_REGISTRY); // adds the columns a registry from an older release lacks
     warehouse.upsert(Table.MODEL_REGISTRY, warehouse.spark().createDataFrame(List.of(row), Table.MODEL_REGISTRY.schema()));
+    entries = null;
+    loaded.put(version, new Loaded(model, v));
     return v;
   }
 
@@ -137,11 +148,7 @@ public final class ModelRegistry {
    * version an uninterrupted run would have.
    */
   private int claimVersion(PrintWriter console) {
-    int version = 1;
-    if (warehouse.exists(Table.MODEL_REGISTRY)) {
-      Row r = warehouse.read(Table.MODEL_REGISTRY).agg(max("model_version")).first();
-      version = r.isNullAt(0) ? 1 : r.getInt(0) + 1;
-    }
+    int version = entries().stream().mapToInt(Entry::version).max().orElse(0) + 1;
     try {
       Path folder = new Path(dir(version));
       FileSystem fs = folder.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
@@ -158,14 +165,19 @@ public final class ModelRegistry {
     }
   }
 
+  /** The version {@code requested}, or the latest accepted one when it is null; loaded once per registry object. */
   public Loaded load(Integer requested) {
     Integer version = requested != null ? requested : latestVersion();
     if (version == null) {
       throw new ChurnException(ChurnException.FAILURE, "no model is registered in " + warehouse.root()
           + ": run train first");
     }
-    if (warehouse.read(Table.MODEL_REGISTRY).where(col("model_version").equalTo(version)).isEmpty()) {
+    if (entries().stream().noneMatch(e -> e.version() == version)) {
       throw ChurnException.usage("model version " + version + " is not registered (latest: " + latestVersion() + ")");
+    }
+    Loaded cached = loaded.get(version);
+    if (cached != null) {
+      return cached;
     }
     try {
       Path specPath = new Path(dir(version) + "/spec.json");
@@ -174,7 +186,9 @@ public final class ModelRegistry {
       try (FSDataInputStream in = fs.open(specPath)) {
         json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
-      return new Loaded(PipelineModel.load(dir(version) + "/pipeline"), ModelSpec.fromJson(json));
+      Loaded l = new Loaded(PipelineModel.load(dir(version) + "/pipeline"), ModelSpec.fromJson(json));
+      loaded.put(version, l);
+      return l;
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot load model v" + version + ": " + e.getMessage(), e);
     }
