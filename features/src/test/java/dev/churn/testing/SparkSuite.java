@@ -53,7 +53,22 @@ public abstract class SparkSuite {
           // As the product's sessions (SparkSessions): ICU's case mapping costs seconds of start-up per JVM.
           .set("spark.sql.icu.caseMappings.enabled", "false")
           .set("spark.sql.inMemoryColumnarStorage.compressed", "false")
-          .setAll(scala.jdk.javaapi.CollectionConverters.asScala(INTERPRETED));
+          .setAll(scala.jdk.javaapi.CollectionConverters.asScala(INTERPRETED))
+          .setAll(scala.jdk.javaapi.CollectionConverters.asScala(localFileSystems()));
+    }
+  }
+
+  /**
+   * The product's local file system settings ({@code dev.churn.jobs.warehouse.LocalFileSystems}: no chmod process
+   * per file written), in the modules whose class path holds it; none in the modules below {@code jobs}.
+   */
+  @SuppressWarnings("unchecked")
+  static java.util.Map<String, String> localFileSystems() {
+    try {
+      return (java.util.Map<String, String>) Class.forName("dev.churn.jobs.warehouse.LocalFileSystems")
+          .getField("SETTINGS").get(null);
+    } catch (ReflectiveOperationException e) {
+      return java.util.Map.of();
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.churn.jobs;
 
 import dev.churn.jobs.warehouse.ChurnException;
+import dev.churn.jobs.warehouse.LocalFileSystems;
 import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -31,6 +32,8 @@ public final class SparkSessions {
         // lower() through ICU first builds ICU's word break iterators: about 5 s of CPU in every run (profiled on
         // a night), for event types and severities that are ASCII. The JVM's case mapping gives the same result.
         .config("spark.sql.icu.caseMappings.enabled", conf.get("spark.sql.icu.caseMappings.enabled", "false"));
+    // The local file system without a chmod and a readlink process per file written (LocalFileSystems).
+    LocalFileSystems.SETTINGS.forEach((k, v) -> builder.config(k, conf.get(k, v)));
     extraConf.forEach(builder::config);
     return builder.getOrCreate();
   }
