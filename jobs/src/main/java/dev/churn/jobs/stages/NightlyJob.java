@@ -12,6 +12,8 @@ import dev.churn.models.Actions;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -125,7 +127,7 @@ public final class NightlyJob {
     String model = model(day);
 
     List<LocalDate> scored = warehouse.asOfDates(Table.CHURN_SCORES, firstTouched, null);
-    ScoreJob.Result tonight = null;
+    Map<LocalDate, Integer> toScore = new TreeMap<>();
     for (LocalDate d : snapshots) {
       if (!d.equals(day) && !scored.contains(d)) {
         continue;
@@ -135,11 +137,9 @@ public final class NightlyJob {
         ctx.console().printf("[nightly] no model in use on %s: not scored%n", d);
         continue;
       }
-      ScoreJob.Result s = new ScoreJob(ctx, d, inUse.version()).run();
-      if (d.equals(day)) {
-        tonight = s;
-      }
+      toScore.put(d, inUse.version());
     }
+    ScoreJob.Result tonight = toScore.isEmpty() ? null : new ScoreJob(ctx, toScore).runAll().get(day);
 
     int horizon = options.training().horizon(Settings.churn(warehouse));
     LocalDate to = data.last().isAfter(day) ? data.last() : day;

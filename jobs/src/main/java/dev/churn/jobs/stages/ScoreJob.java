@@ -1,7 +1,10 @@
 package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 import dev.churn.features.FeatureBuilder;
 import dev.churn.jobs.warehouse.ChurnException;
@@ -12,12 +15,17 @@ import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.ChurnScorer;
 import dev.churn.models.Drift;
+import dev.churn.models.ModelSpec;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -25,10 +33,11 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * Scores every customer active on a date with the latest accepted model (or a given version) into
- * {@code churn_scores} (partitioned by as_of_date; a rerun replaces that date), and writes each numeric
+ * {@code churn_scores} (partitioned by as_of_date; a rerun replaces that date), or several dates each with its
+ * own model in one commit, and writes each numeric
  * feature's drift (PSI against the model's training distribution, {@link Drift#status}) to {@code feature_drift},
  * warning above {@link Drift#WARN_PSI}. Builds the date's feature snapshot when it is missing or was built by other
- * feature code. Refuses with exit code 3, writing nothing, when the snapshot's features do not match the model's
+ * feature code. Refuses with exit code 3, writing nothing, when a snapshot's features do not match its model's
  * fingerprint.
  */
 public final class ScoreJob {
@@ -38,65 +47,120 @@ public final class ScoreJob {
   private record Scored(long rows, long high) {}
 
   private final StageContext ctx;
-  private final LocalDate asOf;
-  private final Integer version;
+  /** Each date to score with its model version (null: the latest accepted), oldest first. */
+  private final SortedMap<LocalDate, Integer> versions;
 
   /** Scores {@code asOf} with model {@code version}, or with the latest accepted one when it is null. */
   public ScoreJob(StageContext ctx, LocalDate asOf, Integer version) {
-    this.ctx = ctx;
-    this.asOf = asOf;
-    this.version = version;
+    this(ctx, singleton(asOf, version));
   }
 
+  /**
+   * Scores several dates, each with its own model version, in one stage: one commit to {@code churn_scores} and
+   * one to {@code feature_drift} for all of them (a night that rescored the dates late events touched made two
+   * commits per date).
+   */
+  public ScoreJob(StageContext ctx, Map<LocalDate, Integer> versions) {
+    if (versions.isEmpty()) {
+      throw new IllegalArgumentException("no date to score");
+    }
+    this.ctx = ctx;
+    this.versions = new TreeMap<>(versions);
+  }
+
+  private static Map<LocalDate, Integer> singleton(LocalDate asOf, Integer version) {
+    Map<LocalDate, Integer> one = new HashMap<>();
+    one.put(asOf, version);
+    return one;
+  }
+
+  /** Scores the one date this job was given. */
   public Result run() {
+    return runAll().values().iterator().next();
+  }
+
+  /** Scores every date; its results by date, oldest first. */
+  public SortedMap<LocalDate, Result> runAll() {
     Warehouse warehouse = ctx.warehouse();
     RunLog log = ctx.runLog();
-    ModelRegistry.Loaded loaded = ctx.registry().load(version);
-    int v = loaded.spec().version();
-    if (!FeaturesJob.current(warehouse, asOf)) {
-      // Missing, or built by older feature code: (re)built. A model trained on other features is then refused.
-      new FeaturesJob(ctx, asOf).run();
+    SortedMap<LocalDate, ModelRegistry.Loaded> models = new TreeMap<>();
+    versions.forEach((d, v) -> models.put(d, ctx.registry().load(v)));
+    // Missing, or built by older feature code: (re)built. A model trained on other features is then refused.
+    List<LocalDate> stale = models.keySet().stream().filter(d -> !FeaturesJob.current(warehouse, d)).toList();
+    if (!stale.isEmpty()) {
+      new FeaturesJob(ctx, stale).run();
     }
-    Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES)
-        .where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(asOf))));
-    Scored scored = log.stage("score", () -> {
-      Dataset<Row> scores;
-      try {
-        scores = ChurnScorer.score(features, loaded.model(), loaded.spec(), false).persist(StorageLevel.MEMORY_AND_DISK());
-      } catch (ChurnScorer.FeatureMismatch e) {
-        throw ChurnException.badData(e.getMessage());
+    List<LocalDate> dates = List.copyOf(models.keySet());
+    Dataset<Row> snapshots = warehouse.read(Table.CUSTOMER_FEATURES);
+    Map<LocalDate, Dataset<Row>> features = new TreeMap<>();
+    dates.forEach(d -> features.put(d, snapshots.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d))))));
+    String used = models.values().stream().map(m -> "v" + m.spec().version()).distinct()
+        .collect(Collectors.joining(", ", "model ", ""));
+    Map<LocalDate, Scored> scored = log.stage("score", () -> {
+      Dataset<Row> scores = null;
+      for (LocalDate d : dates) {
+        ModelRegistry.Loaded loaded = models.get(d);
+        Dataset<Row> one;
+        try {
+          one = ChurnScorer.score(features.get(d), loaded.model(), loaded.spec(), false);
+        } catch (ChurnScorer.FeatureMismatch e) {
+          throw ChurnException.badData(e.getMessage());
+        }
+        scores = scores == null ? one : scores.unionByName(one);
       }
+      scores = scores.persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        long n = warehouse.replaceDates(Table.CHURN_SCORES, scores, List.of(asOf));
-        return new Scored(n, scores.where(col(ChurnScorer.RISK_TIER).equalTo("high")).count());
+        warehouse.replaceDates(Table.CHURN_SCORES, scores, dates);
+        Map<LocalDate, Scored> out = new TreeMap<>();
+        dates.forEach(d -> out.put(d, new Scored(0, 0)));
+        for (Row r : scores.groupBy(col(FeatureBuilder.AS_OF_DATE)).agg(count(lit(1)),
+            sum(when(col(ChurnScorer.RISK_TIER).equalTo("high"), 1).otherwise(0))).collectAsList()) {
+          out.put(r.getDate(0).toLocalDate(), new Scored(r.getLong(1), r.getLong(2)));
+        }
+        return out;
       } finally {
         scores.unpersist();
       }
-    }, c -> new RunLog.StageResult(c.rows(), c.rows(), 0, "model v" + v));
+    }, c -> {
+      long n = c.values().stream().mapToLong(Scored::rows).sum();
+      return new RunLog.StageResult(n, n, 0, used);
+    });
     KillPoints.reached(KillPoints.SCORES_COMMITTED);
-    List<String> drifted = log.stage("drift", () -> drift(features, loaded),
-        d -> new RunLog.StageResult(loaded.spec().drift().edges().size(), loaded.spec().drift().edges().size(), 0,
-            d.size() + " feature(s) above PSI " + Drift.WARN_PSI));
+    int drifts = models.values().stream().mapToInt(m -> m.spec().drift().edges().size()).sum();
+    Map<LocalDate, List<String>> drifted = log.stage("drift", () -> drift(features, models),
+        d -> new RunLog.StageResult(drifts, drifts, 0, d.values().stream().mapToInt(List::size).sum()
+            + " feature(s) above PSI " + Drift.WARN_PSI));
     warehouse.registerAll();
-    return new Result(v, scored.rows(), scored.high(), drifted);
+    SortedMap<LocalDate, Result> results = new TreeMap<>();
+    for (LocalDate d : dates) {
+      results.put(d, new Result(models.get(d).spec().version(), scored.get(d).rows(), scored.get(d).high(),
+          drifted.get(d)));
+    }
+    return results;
   }
 
-  /** Writes the date's drift rows; returns the features that shifted. */
-  private List<String> drift(Dataset<Row> features, ModelRegistry.Loaded loaded) {
-    int v = loaded.spec().version();
-    Map<String, Double> psi = Drift.psi(features, loaded.spec().drift().edges(), loaded.spec().drift().shares());
+  /** Writes each date's drift rows in one commit; returns the features that shifted, by date. */
+  private Map<LocalDate, List<String>> drift(Map<LocalDate, Dataset<Row>> features,
+      Map<LocalDate, ModelRegistry.Loaded> models) {
     List<Row> rows = new ArrayList<>();
-    List<String> drifted = new ArrayList<>();
-    psi.forEach((f, value) -> {
-      if (value > Drift.WARN_PSI) {
-        drifted.add(f);
-        ctx.console().printf(Locale.ROOT, "[score] warning: feature %s drifted (PSI %.2f > %.2f) since model v%d was "
-            + "trained%n", f, value, Drift.WARN_PSI, v);
-      }
-      rows.add(RowFactory.create(Date.valueOf(asOf), v, f, value, Drift.status(value)));
+    Map<LocalDate, List<String>> drifted = new TreeMap<>();
+    features.forEach((day, snapshot) -> {
+      ModelSpec spec = models.get(day).spec();
+      int v = spec.version();
+      Map<String, Double> psi = Drift.psi(snapshot, spec.drift().edges(), spec.drift().shares());
+      List<String> shifted = new ArrayList<>();
+      psi.forEach((f, value) -> {
+        if (value > Drift.WARN_PSI) {
+          shifted.add(f);
+          ctx.console().printf(Locale.ROOT, "[score] warning: feature %s drifted (PSI %.2f > %.2f) since model v%d "
+              + "was trained%n", f, value, Drift.WARN_PSI, v);
+        }
+        rows.add(RowFactory.create(Date.valueOf(day), v, f, value, Drift.status(value)));
+      });
+      drifted.put(day, shifted);
     });
     ctx.warehouse().replaceDates(Table.FEATURE_DRIFT,
-        ctx.warehouse().spark().createDataFrame(rows, Table.FEATURE_DRIFT.schema()), List.of(asOf));
+        ctx.warehouse().spark().createDataFrame(rows, Table.FEATURE_DRIFT.schema()), features.keySet());
     return drifted;
   }
 }
