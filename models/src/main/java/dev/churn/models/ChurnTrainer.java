@@ -250,23 +250,9 @@ public final class ChurnTrainer {
     return new Outcome(finalModel, spec);
   }
 
-  /** Labelled rows per partition of the training data ({@link #partitions}). */
-  static final long ROWS_PER_PARTITION = 100_000;
-
   /**
-   * How many partitions {@code rows} labelled rows are trained in: one per {@value #ROWS_PER_PARTITION}. Every
-   * optimiser iteration is a Spark job over them; on a few thousand rows a job's cost is its tasks' scheduling, so
-   * fewer tasks make a faster fit (a train stage of 6,566 rows, 2 partitions -> 1: 63 s -> 48 s), and larger data
-   * keeps its parallelism.
-   */
-  public static int partitions(long rows) {
-    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, (rows + ROWS_PER_PARTITION - 1) / ROWS_PER_PARTITION));
-  }
-
-  /**
-   * How many grid points are fitted at once. (Three or six at once measured no better than two on 2 cores, within
-   * a few seconds of 48 s for the demo-sized train stage, and each fit holds its own blocks of the training
-   * vectors.)
+   * How many grid points are fitted at once. (Three or six at once measured no better than two on 2 cores for a
+   * demo-sized train stage, within a few seconds, and each fit holds its own blocks of the training vectors.)
    */
   static final int GRID_PARALLELISM = 2;
 

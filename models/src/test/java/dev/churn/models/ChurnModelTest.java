@@ -101,18 +101,6 @@ class ChurnModelTest extends SparkSuite {
         assertEquals(v, again.spec().quality().validation().get(k), 1e-9, k));
   }
 
-  /** Training runs on fewer partitions than its input has (TrainJob coalesces): the model must not change. */
-  @Test
-  void theModelDoesNotDependOnHowManyPartitionsTheRowsAreIn() {
-    assertEquals(1, ChurnTrainer.partitions(0));
-    assertEquals(1, ChurnTrainer.partitions(ChurnTrainer.ROWS_PER_PARTITION));
-    assertEquals(2, ChurnTrainer.partitions(ChurnTrainer.ROWS_PER_PARTITION + 1));
-    assertTrue(labelled.rdd().getNumPartitions() > 1, "the fixture must be split for this to show anything");
-    ChurnTrainer.Outcome one = ChurnTrainer.train(labelled.coalesce(1), null, SPLIT, CONFIG);
-    assertArrayEquals(coefficients(outcome.model()), coefficients(one.model()), 1e-9);
-    assertEquals(outcome.spec().quality().test().get("roc_auc"), one.spec().quality().test().get("roc_auc"), 1e-12);
-  }
-
   @Test
   void itLearnsTheSignalAndBeatsTheRecencyBaselineHonestly() {
     Map<String, Double> m = outcome.spec().quality().validation();

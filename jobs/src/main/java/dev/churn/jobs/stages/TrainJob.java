@@ -125,9 +125,7 @@ public final class TrainJob {
       Dataset<Row> labelled = Labels.label(ChurnTrainer.on(features, split.allDates()), warehouse.read(Table.CUSTOMERS),
           warehouse.read(Table.DAILY_ACTIVITY), churn, horizon).persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        long rows = labelled.count();
-        return trainAndRegister(labelled.coalesce(ChurnTrainer.partitions(rows)),
-            ChurnTrainer.on(features, List.of(options.asOf())), split, churn, rows);
+        return trainAndRegister(labelled, ChurnTrainer.on(features, List.of(options.asOf())), split, churn);
       } finally {
         labelled.unpersist();
       }
@@ -137,7 +135,7 @@ public final class TrainJob {
   }
 
   private Trained trainAndRegister(Dataset<Row> labelled, Dataset<Row> newest, TimeSplit split,
-      ChurnDefinition churn, long rows) {
+      ChurnDefinition churn) {
     ChurnTrainer.Outcome outcome;
     try {
       outcome = ChurnTrainer.train(labelled, newest, split, options.training().trainer());
@@ -166,7 +164,7 @@ public final class TrainJob {
         "churn_definition", churn.encode(), Reasons.VOCABULARY, vocabulary == null ? "" : vocabulary));
     ModelSpec spec = ctx.registry().register(outcome.model(), outcome.spec().withMetrics(metrics, env), Instant.now(),
         decision.accepted() ? ModelRegistry.ACCEPTED : ModelRegistry.REJECTED, decision.text(), ctx.console());
-    return new Trained(spec, decision.accepted(), decision.text(), rows);
+    return new Trained(spec, decision.accepted(), decision.text(), labelled.count());
   }
 
   /**
