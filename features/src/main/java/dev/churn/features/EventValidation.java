@@ -192,7 +192,7 @@ public final class EventValidation {
         .when(duplicateField(mapping), lit(RejectReason.DUPLICATE_FIELD.code()))
         .when(col(Events.CUSTOMER_ID).isNull().or(col(Events.CUSTOMER_ID).equalTo("")),
             lit(RejectReason.MISSING_CUSTOMER_ID.code()))
-        .when(col(Events.CUSTOMER_ID).startsWith("{").or(col(Events.CUSTOMER_ID).startsWith("["))
+        .when(IdRules.structured(col(Events.CUSTOMER_ID))
             .or(IdRules.numericJsonId(mapping)).or(IdRules.hiddenCharacter(col(Events.CUSTOMER_ID))),
             lit(RejectReason.BAD_CUSTOMER_ID.code()))
         .when(coalesce(IdRules.structured(col(Events.EVENT_ID)).or(IdRules.structured(col(Events.USER_ID)))

@@ -19,7 +19,6 @@ import dev.churn.models.ModelSpec;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -52,7 +51,7 @@ public final class ScoreJob {
 
   /** Scores {@code asOf} with model {@code version}, or with the latest accepted one when it is null. */
   public ScoreJob(StageContext ctx, LocalDate asOf, Integer version) {
-    this(ctx, singleton(asOf, version));
+    this(ctx, java.util.Collections.singletonMap(asOf, version)); // a null version is allowed
   }
 
   /**
@@ -66,12 +65,6 @@ public final class ScoreJob {
     }
     this.ctx = ctx;
     this.versions = new TreeMap<>(versions);
-  }
-
-  private static Map<LocalDate, Integer> singleton(LocalDate asOf, Integer version) {
-    Map<LocalDate, Integer> one = new HashMap<>();
-    one.put(asOf, version);
-    return one;
   }
 
   /** Scores the one date this job was given. */

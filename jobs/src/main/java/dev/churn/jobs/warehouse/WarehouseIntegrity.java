@@ -90,8 +90,9 @@ public final class WarehouseIntegrity {
           if (name.matches("\\d{20}\\.checkpoint\\..*parquet|\\d{20}\\.checkpoint\\..*json")) {
             checkpoint = Math.max(checkpoint, Long.parseLong(name.substring(0, 20)));
           }
-          if (commitVersion(name) >= 0) {
-            commit = Math.max(commit, commitVersion(name));
+          long version = commitVersion(name);
+          if (version >= 0) {
+            commit = Math.max(commit, version);
           } else if (name.matches("\\d{20}\\.(crc|checkpoint\\.parquet)") && Long.parseLong(name.substring(0, 20)) > recorded) {
             recorded = Long.parseLong(name.substring(0, 20));
             evidence = name;
