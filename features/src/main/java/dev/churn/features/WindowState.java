@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.*;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -193,10 +194,28 @@ public final class WindowState {
   /**
    * The state of {@code asOf} from the rollup rows up to it.
    *
-   * @param daily rollup rows dated on or before asOf (all of them: recency and plan changes reach back to the
-   *     first day)
+   * @param daily rollup rows (all of them: recency and plan changes reach back to the first day; rows after asOf
+   *     are ignored)
    */
   public static Dataset<Row> fromScratch(Dataset<Row> daily, LocalDate asOf) {
+    return fromScratch(daily, List.of(asOf));
+  }
+
+  /**
+   * The states of every date of {@code asOfs} in one aggregation: each rollup row is paired with every as-of date on
+   * or after its day, and the pairs are grouped by customer and date. One plan and one pass for a training's
+   * snapshots, not one per date; the rows read are those of the latest date times the dates at most, the same work
+   * as one aggregation per date.
+   *
+   * @param daily rollup rows (all of them, as for one date)
+   */
+  public static Dataset<Row> fromScratch(Dataset<Row> daily, Collection<LocalDate> asOfs) {
+    Column asOf = col(FeatureBuilder.AS_OF_DATE);
+    Dataset<Row> paired = asOfs.size() == 1
+        ? daily.withColumn(FeatureBuilder.AS_OF_DATE, lit(Date.valueOf(asOfs.iterator().next())))
+            .where(col(DailyActivity.ACTIVITY_DATE).leq(asOf))
+        : daily.join(broadcast(FeatureBuilder.asOfDates(daily.sparkSession(), asOfs)),
+            col(DailyActivity.ACTIVITY_DATE).leq(asOf));
     FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
     List<Column> aggs = new ArrayList<>();
     SPEC.sumColumns().forEach((c, r) ->
@@ -207,7 +226,8 @@ public final class WindowState {
       aggs.add(ch.scratch(in).as(c));
       aggs.add(max(when(ch.changed(in.age().geq(ch.minAge())), col(DailyActivity.ACTIVITY_DATE))).as(c + ON));
     });
-    Dataset<Row> agg = daily.groupBy(col(CUSTOMER_ID)).agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
+    Dataset<Row> agg = paired.groupBy(col(CUSTOMER_ID), asOf)
+        .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
     return ordered(agg, asOf);
   }
 
@@ -238,8 +258,8 @@ public final class WindowState {
    * @param daily daily_activity rows (only those of the day entering and the days leaving the windows are read)
    */
   public static Dataset<Row> advance(Dataset<Row> previous, Dataset<Row> daily, LocalDate asOf) {
-    FeatureCatalogue.Inputs in = FeatureBuilder.inputs(asOf);
     Column day = lit(Date.valueOf(asOf));
+    FeatureCatalogue.Inputs in = FeatureBuilder.inputs(day);
     Dataset<Row> moved = daily.where(col(DailyActivity.ACTIVITY_DATE).isin(
         daysRead(asOf).stream().map(Date::valueOf).toArray()));
     // One row per customer with what enters (age 0) and what leaves (age w) each window.
@@ -283,14 +303,14 @@ public final class WindowState {
       out.add(when(entering, col("e_" + c)).otherwise(col(c)).as(c));
       out.add(when(entering, col("e_" + c + ON)).otherwise(col(c + ON)).as(c + ON));
     });
-    return ordered(j.select(out.toArray(Column[]::new)), asOf);
+    return ordered(j.select(out.toArray(Column[]::new)), day);
   }
 
   /** The state's columns in their fixed order: customer_id, as_of_date, the running values, feature_set. */
-  private static Dataset<Row> ordered(Dataset<Row> state, LocalDate asOf) {
+  private static Dataset<Row> ordered(Dataset<Row> state, Column asOf) {
     List<Column> cols = new ArrayList<>();
     cols.add(col(CUSTOMER_ID));
-    cols.add(lit(Date.valueOf(asOf)).as(FeatureBuilder.AS_OF_DATE));
+    cols.add(asOf.as(FeatureBuilder.AS_OF_DATE));
     SPEC.sumColumns().keySet().forEach(c -> cols.add(col(c)));
     SPEC.queues().keySet().forEach(c -> cols.add(col(queueColumn(c))));
     SPEC.latests().keySet().forEach(c -> cols.add(col(c)));
@@ -303,12 +323,13 @@ public final class WindowState {
   }
 
   /**
-   * The catalogue's aggregates from a state, one row per customer in it: {@code _cid} and a column per aggregate
-   * name, equal to the from-scratch aggregation of the same rollup.
+   * The catalogue's aggregates from states, one row per customer and as-of date in them: {@code _cid},
+   * {@code _asof} and a column per aggregate name, equal to the from-scratch aggregation of the same rollup.
    */
   public static Dataset<Row> aggregates(Dataset<Row> state) {
     Map<String, Column> out = new LinkedHashMap<>();
     out.put("_cid", col(CUSTOMER_ID));
+    out.put("_asof", col(FeatureBuilder.AS_OF_DATE));
     for (FeatureCatalogue.Feature f : FeatureCatalogue.features()) {
       f.aggregates().forEach((name, agg) -> {
         out.putIfAbsent(name, agg.fromState());

@@ -46,6 +46,36 @@ class WindowStateTest extends SparkSuite {
     assertTrue(fromState.size() > 10, "customers active on the last night: " + fromState.size());
   }
 
+  /**
+   * Several dates from scratch in one aggregation give each date's own state, and their snapshots in one plan give
+   * each date's from-scratch features, under all three kinds of churn (a customer cancelled between two dates
+   * leaves the cancellation snapshot of the later one only).
+   */
+  @Test
+  void severalDatesAtOnceEqualEachDateAlone() {
+    Dataset<Row> daily = spark.createDataFrame(rollup(), FeatureBuilderTest.dailySchema()).cache();
+    List<LocalDate> dates = List.of(FIRST.plusDays(40), FIRST.plusDays(200), FIRST.plusDays(HISTORY));
+    Dataset<Row> states = WindowState.fromScratch(daily, dates);
+    states = spark.createDataFrame(states.collectAsList(), states.schema());
+    List<String> each = new ArrayList<>();
+    dates.forEach(d -> each.addAll(sorted(WindowState.fromScratch(window(daily, d), d))));
+    each.sort(null);
+    assertEquals(each, sorted(states));
+
+    List<Row> customers = new ArrayList<>(customerRows());
+    customers.set(3, FeatureBuilderTest.customer("C3", FIRST.plusDays(27).toString(), null, FIRST.plusDays(90).toString()));
+    Dataset<Row> table = FeatureBuilderTest.customers(customers);
+    for (ChurnDefinition churn : List.of(ChurnDefinition.inactivity(30), ChurnDefinition.inactivityEverActive(30),
+        ChurnDefinition.cancellation(List.of("cancel")))) {
+      FeatureBuilder.LifecycleRules rules = FeatureBuilder.LifecycleRules.defaults(churn);
+      List<String> alone = new ArrayList<>();
+      dates.forEach(d -> alone.addAll(sorted(FeatureBuilder.engagementFeatures(daily, table, d, churn, rules))));
+      alone.sort(null);
+      assertEquals(alone, sorted(FeatureBuilder.fromState(states, table, dates, churn, rules)), churn.toString());
+      assertTrue(alone.size() > dates.size() * 5, churn + ": rows " + alone.size());
+    }
+  }
+
   private static Dataset<Row> window(Dataset<Row> daily, LocalDate d) {
     return daily.where(org.apache.spark.sql.functions.col(DailyActivity.ACTIVITY_DATE).leq(java.sql.Date.valueOf(d)));
   }

@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 
 import dev.churn.features.ChurnDefinition;
+import dev.churn.features.Customers;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.FeatureCatalogue;
@@ -19,8 +20,6 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -33,8 +32,10 @@ import org.apache.spark.sql.Row;
  * <p>The state of a date is the state of an earlier date at most {@link #MAX_ADVANCE} days before it (the
  * previous date of the run, or the latest stored state) advanced one day at a time with the rollup day entering
  * the windows and the days leaving them ({@link WindowState#advance}); with none, it is built from the rollup up
- * to the date. So a night's snapshot costs the customers plus a handful of rollup days, not the history. The chain is kept in memory; every
- * state it went through and every snapshot are written at the end, one commit per table. An ingest drops the
+ * to the date, every such date of the run in one aggregation (a training's snapshots are one pass, not one per
+ * date). So a night's snapshot costs the customers plus a handful of rollup days, not the history. The chain is
+ * kept in memory; every state it went through and every snapshot (all dates in one plan) are written at the end,
+ * one commit per table. An ingest drops the
  * states its new days make stale. Idempotent: a rerun replaces those dates' states and snapshots and nothing else.
  */
 public final class FeaturesJob {
@@ -76,29 +77,49 @@ public final class FeaturesJob {
     String stage = "features " + (dates.size() == 1 ? last : dates.get(0) + ".." + last);
     RunLog.StageResult written = ctx.runLog().stage(stage, () -> {
       Dataset<Row> customers = warehouse.read(Table.CUSTOMERS);
-      List<Dataset<Row>> snapshots = new ArrayList<>();
+      LocalDate stored = latestState(dates.get(0));
+      // The dates no state within MAX_ADVANCE days leads to are built from the lookback, all in one aggregation.
+      List<LocalDate> scratch = new ArrayList<>();
+      LocalDate before = stored;
+      for (LocalDate d : dates) {
+        if (before == null || before.plusDays(MAX_ADVANCE).isBefore(d)) {
+          scratch.add(d);
+        }
+        before = d;
+      }
+      List<Dataset<Row>> states = new ArrayList<>();
+      Dataset<Row> built = scratch.isEmpty() ? null
+          : WindowState.fromScratch(warehouse.read(Table.DAILY_ACTIVITY), scratch).localCheckpoint();
+      if (built != null) {
+        states.add(built);
+      }
+      TreeSet<LocalDate> stateDates = new TreeSet<>(scratch);
       List<String> how = new ArrayList<>();
-      Map<LocalDate, Dataset<Row>> states = new TreeMap<>();
-      LocalDate at = latestState(dates.get(0));
+      LocalDate at = stored;
       Dataset<Row> state = at == null ? null : stateOf(at);
       for (LocalDate d : dates) {
-        if (at != null && !at.plusDays(MAX_ADVANCE).isBefore(d)) {
+        if (scratch.contains(d)) {
+          how.add(d + " built from the lookback");
+          state = built.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d))));
+        } else {
           how.add(d + " advanced from " + at);
           for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
             state = WindowState.advance(state, warehouse.read(Table.DAILY_ACTIVITY), x).localCheckpoint();
-            states.put(x, state);
+            states.add(state);
+            stateDates.add(x);
           }
-        } else {
-          how.add(d + " built from the lookback");
-          state = WindowState.fromScratch(rollup(d), d).localCheckpoint();
-          states.put(d, state);
         }
         at = d;
-        snapshots.add(FeatureBuilder.fromState(state, customers, d, churn, rules));
       }
-      warehouse.replaceDates(Table.FEATURE_STATE, union(states.values()), states.keySet());
+      Dataset<Row> allStates = union(states);
+      warehouse.replaceDates(Table.FEATURE_STATE, allStates, stateDates);
       KillPoints.reached(KillPoints.FEATURE_STATE_COMMITTED);
-      long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, union(snapshots), dates);
+      // One file per date, sorted by customer, as when each date was its own plan: training reads the rows in file
+      // order, and L-BFGS's sums (so a model's last digits) follow the order and the partitions they come in.
+      Dataset<Row> snapshots = FeatureBuilder.fromState(allStates, customers, dates, churn, rules)
+          .repartition(col(FeatureBuilder.AS_OF_DATE))
+          .sortWithinPartitions(FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID);
+      long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, snapshots, dates);
       return new RunLog.StageResult(n, n, 0, "window state " + String.join("; ", how));
     });
     warehouse.registerAll();
