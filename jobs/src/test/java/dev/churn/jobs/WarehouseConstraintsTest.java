@@ -1,15 +1,18 @@
 package dev.churn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.testing.EndToEnd;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -46,6 +49,19 @@ class WarehouseConstraintsTest extends JobsSuite {
     List<Row> stored = w.read(Table.CHURN_SCORES).collectAsList();
     assertEquals(1, stored.size());
     assertEquals("c1", stored.get(0).getString(0));
+  }
+
+  /** A command reads a setting once (one Spark job), yet sees every later commit, its own or another command's. */
+  @Test
+  void aSettingReadOnceFollowsEveryLaterCommitWhoeverMakesIt() {
+    String root = tempDir("settings-wh").toString();
+    Warehouse w = new Warehouse(spark, root);
+    assertNull(w.setting(Settings.SOURCE_NAME), "no settings table yet");
+    Settings.write(w, Map.of(Settings.SOURCE_NAME, "first"));
+    assertEquals("first", w.setting(Settings.SOURCE_NAME));
+    Settings.write(new Warehouse(spark, root), Map.of(Settings.SOURCE_NAME, "second"));
+    assertEquals("second", w.setting(Settings.SOURCE_NAME), "a commit by another command");
+    assertNull(w.setting(Settings.VOCABULARY));
   }
 
   @Test

@@ -58,14 +58,23 @@ public final class FeaturesJob {
     this.dates = List.copyOf(new TreeSet<>(dates));
   }
 
-  /** Whether the snapshot of {@code day} exists and was built by the current feature code. */
-  public static boolean current(Warehouse warehouse, LocalDate day) {
+  /**
+   * The dates of {@code days} whose snapshot is missing or was built by older feature code, in order: one query for
+   * all of them.
+   */
+  public static List<LocalDate> stale(Warehouse warehouse, Collection<LocalDate> days) {
+    TreeSet<LocalDate> stale = new TreeSet<>(days);
     if (!warehouse.exists(Table.CUSTOMER_FEATURES)) {
-      return false;
+      return List.copyOf(stale);
     }
     Dataset<Row> t = warehouse.read(Table.CUSTOMER_FEATURES);
-    return List.of(t.columns()).contains(FeatureBuilder.FEATURE_SET) && !t.where(col(FeatureBuilder.AS_OF_DATE)
-        .equalTo(lit(Date.valueOf(day))).and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureCatalogue.featureSet()))).isEmpty();
+    if (List.of(t.columns()).contains(FeatureBuilder.FEATURE_SET)) {
+      t.where(col(FeatureBuilder.AS_OF_DATE).isin(days.stream().map(Date::valueOf).toArray())
+              .and(col(FeatureBuilder.FEATURE_SET).equalTo(FeatureCatalogue.featureSet())))
+          .select(FeatureBuilder.AS_OF_DATE).distinct().collectAsList()
+          .forEach(r -> stale.remove(r.getDate(0).toLocalDate()));
+    }
+    return List.copyOf(stale);
   }
 
   /** Builds and writes the snapshots; returns the rows written (customers, summed over the dates). */

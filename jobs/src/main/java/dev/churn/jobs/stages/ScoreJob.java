@@ -79,7 +79,7 @@ public final class ScoreJob {
     SortedMap<LocalDate, ModelRegistry.Loaded> models = new TreeMap<>();
     versions.forEach((d, v) -> models.put(d, ctx.registry().load(v)));
     // Missing, or built by older feature code: (re)built. A model trained on other features is then refused.
-    List<LocalDate> stale = models.keySet().stream().filter(d -> !FeaturesJob.current(warehouse, d)).toList();
+    List<LocalDate> stale = FeaturesJob.stale(warehouse, models.keySet());
     if (!stale.isEmpty()) {
       new FeaturesJob(ctx, stale).run();
     }

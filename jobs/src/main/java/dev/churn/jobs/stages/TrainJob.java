@@ -113,7 +113,7 @@ public final class TrainJob {
     List<LocalDate> dates = new ArrayList<>(split.allDates());
     dates.add(options.asOf());
     log.stage("snapshots", () -> {
-      List<LocalDate> missing = dates.stream().filter(d -> !FeaturesJob.current(warehouse, d)).toList();
+      List<LocalDate> missing = FeaturesJob.stale(warehouse, dates);
       if (!missing.isEmpty()) {
         new FeaturesJob(ctx, missing).run();
       }

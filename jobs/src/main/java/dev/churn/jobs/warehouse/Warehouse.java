@@ -33,6 +33,10 @@ public final class Warehouse {
   private final String root;
   private final WarehouseIntegrity integrity;
   private final TableCatalog catalog;
+  /** Values read from a table ({@link #derived}), each with the table version it was read at. */
+  private final Map<String, Derived> derived = new java.util.HashMap<>();
+
+  private record Derived(long version, Object value) {}
 
   public Warehouse(SparkSession spark, String root) {
     this.spark = spark;
@@ -126,12 +130,31 @@ public final class Warehouse {
 
   /** The days the warehouse holds activity for, or null before anything was ingested. */
   public DataRange dataRange() {
-    if (!exists(Table.DAILY_ACTIVITY)) {
+    return derived(Table.DAILY_ACTIVITY, "data range", () -> {
+      String day = DailyActivity.ACTIVITY_DATE;
+      Row r = read(Table.DAILY_ACTIVITY).agg(min(day), max(day)).first();
+      return r.isNullAt(0) ? null : new DataRange(r.getDate(0).toLocalDate(), r.getDate(1).toLocalDate());
+    });
+  }
+
+  /**
+   * A value computed from {@code table}, or null when the table does not exist; kept with the table's latest
+   * version and recomputed only after a commit to it (by this run or any other), so the stages of one command that
+   * ask the same question (the data's range, a setting) run one Spark job for it, not one each. The version is
+   * read from the log's listing before computing: a commit landing in between only makes the next call recompute.
+   */
+  @SuppressWarnings("unchecked")
+  private <T> T derived(Table table, String what, java.util.function.Supplier<T> compute) {
+    long version = integrity.latestVersion(table);
+    if (version < 0) {
       return null;
     }
-    String day = DailyActivity.ACTIVITY_DATE;
-    Row r = read(Table.DAILY_ACTIVITY).agg(min(day), max(day)).first();
-    return r.isNullAt(0) ? null : new DataRange(r.getDate(0).toLocalDate(), r.getDate(1).toLocalDate());
+    Derived kept = derived.get(what);
+    if (kept == null || kept.version() != version) {
+      kept = new Derived(version, compute.get());
+      derived.put(what, kept);
+    }
+    return (T) kept.value();
   }
 
   /**
@@ -154,11 +177,10 @@ public final class Warehouse {
 
   /** The earliest signup date of any customer, or null before any customer was stored. */
   public LocalDate firstSignup() {
-    if (!exists(Table.CUSTOMERS)) {
-      return null;
-    }
-    Row r = read(Table.CUSTOMERS).agg(min(dev.churn.features.Customers.SIGNUP_DATE)).first();
-    return r.isNullAt(0) ? null : r.getDate(0).toLocalDate();
+    return derived(Table.CUSTOMERS, "first signup", () -> {
+      Row r = read(Table.CUSTOMERS).agg(min(dev.churn.features.Customers.SIGNUP_DATE)).first();
+      return r.isNullAt(0) ? null : r.getDate(0).toLocalDate();
+    });
   }
 
   /**
@@ -328,10 +350,12 @@ public final class Warehouse {
 
   /** The single string value of key {@code key} in {@code source_settings}, or null. */
   public String setting(String key) {
-    if (!exists(Table.SOURCE_SETTINGS)) {
-      return null;
-    }
-    List<Row> rows = read(Table.SOURCE_SETTINGS).where(col("key").equalTo(key)).select("value").collectAsList();
-    return rows.isEmpty() ? null : rows.get(0).getString(0);
+    Map<String, String> all = derived(Table.SOURCE_SETTINGS, "settings", () -> {
+      Map<String, String> values = new java.util.HashMap<>();
+      read(Table.SOURCE_SETTINGS).select("key", "value").collectAsList()
+          .forEach(r -> values.putIfAbsent(r.getString(0), r.getString(1)));
+      return values;
+    });
+    return all == null ? null : all.get(key);
   }
 }

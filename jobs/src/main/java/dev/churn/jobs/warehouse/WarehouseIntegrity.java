@@ -119,24 +119,30 @@ public final class WarehouseIntegrity {
   /** The latest committed version of each table that has a Delta log (its newest commit file), by listing. */
   Map<Table, Long> latestVersions() {
     Map<Table, Long> out = new java.util.EnumMap<>(Table.class);
+    for (Table t : Table.values()) {
+      long latest = latestVersion(t);
+      if (latest >= 0) {
+        out.put(t, latest);
+      }
+    }
+    return out;
+  }
+
+  /** The latest committed version of {@code table}, from its log's listing (no Spark job); -1 without a log. */
+  long latestVersion(Table table) {
     try {
       FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
-      for (Table t : Table.values()) {
-        long latest = -1;
-        try {
-          for (FileStatus f : fs.listStatus(new org.apache.hadoop.fs.Path(path(t), "_delta_log"))) {
-            latest = Math.max(latest, commitVersion(f.getPath().getName()));
-          }
-        } catch (java.io.FileNotFoundException e) { // no such table yet
+      long latest = -1;
+      try {
+        for (FileStatus f : fs.listStatus(new org.apache.hadoop.fs.Path(path(table), "_delta_log"))) {
+          latest = Math.max(latest, commitVersion(f.getPath().getName()));
         }
-        if (latest >= 0) {
-          out.put(t, latest);
-        }
+      } catch (java.io.FileNotFoundException e) { // no such table yet
       }
+      return latest;
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot list the tables of " + root, e);
     }
-    return out;
   }
 
   /**
