@@ -34,7 +34,7 @@ public final class Warehouse {
   private final WarehouseIntegrity integrity;
   private final TableCatalog catalog;
   /** Values read from a table ({@link #derived}), each with the table version it was read at. */
-  private final Map<String, Derived> derived = new java.util.HashMap<>();
+  private final Map<String, Derived> derived = new java.util.concurrent.ConcurrentHashMap<>();
 
   private record Derived(long version, Object value) {}
 
