@@ -211,6 +211,7 @@ public final class WindowState {
    */
   public static Dataset<Row> fromScratch(Dataset<Row> daily, Collection<LocalDate> asOfs) {
     Column asOf = col(FeatureBuilder.AS_OF_DATE);
+    // One date (a night's rebuild) needs no pairing: a literal column and a filter, without the broadcast's job.
     Dataset<Row> paired = asOfs.size() == 1
         ? daily.withColumn(FeatureBuilder.AS_OF_DATE, lit(Date.valueOf(asOfs.iterator().next())))
             .where(col(DailyActivity.ACTIVITY_DATE).leq(asOf))

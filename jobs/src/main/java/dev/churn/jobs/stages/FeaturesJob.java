@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.max;
 
 import dev.churn.features.ChurnDefinition;
 import dev.churn.features.Customers;
-import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.FeatureCatalogue;
 import dev.churn.features.WindowState;
@@ -155,10 +154,5 @@ public final class FeaturesJob {
 
   private Dataset<Row> stateOf(LocalDate day) {
     return ctx.warehouse().read(Table.FEATURE_STATE).where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(day))));
-  }
-
-  /** daily_activity rows up to {@code day} (recency and plan changes reach back to the first day). */
-  private Dataset<Row> rollup(LocalDate day) {
-    return ctx.warehouse().read(Table.DAILY_ACTIVITY).where(col(DailyActivity.ACTIVITY_DATE).leq(lit(Date.valueOf(day))));
   }
 }
