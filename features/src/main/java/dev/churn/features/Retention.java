@@ -92,31 +92,13 @@ public final class Retention {
   }
 
   /**
-   * MRR of each customer on each date of a plan change, and the contraction each downgrade caused: rows of
-   * customer_id, change_date, mrr_before, mrr_after. {@code daily} carries mrr_end; the signup MRR is the base.
-   */
-  static Dataset<Row> mrrChanges(Dataset<Row> daily, Dataset<Row> customers) {
-    Dataset<Row> changes = daily.where(col(DailyActivity.MRR_END).isNotNull())
-        .select(col(DailyActivity.CUSTOMER_ID), col(DailyActivity.ACTIVITY_DATE).as("change_date"),
-            col(DailyActivity.MRR_END).as("mrr_after"));
-    var w = org.apache.spark.sql.expressions.Window.partitionBy("customer_id").orderBy("change_date");
-    return changes.join(customers.select(col(Customers.CUSTOMER_ID), col(Customers.SIGNUP_MRR)), Customers.CUSTOMER_ID)
-        .withColumn("mrr_before", coalesce(lag("mrr_after", 1).over(w), col(Customers.SIGNUP_MRR), lit(0.0)))
-        .select("customer_id", "change_date", "mrr_before", "mrr_after");
-  }
-
-  /** MRR on a date column: the last change on or before it, else the signup MRR. */
-  private static Dataset<Row> mrrAt(Dataset<Row> keyed, String dateCol, Dataset<Row> changes, String out) {
-    Dataset<Row> c = changes.select(col("customer_id").as("_c"), col("change_date"), col("mrr_after"));
-    Dataset<Row> j = keyed.join(c, col("customer_id").equalTo(col("_c")).and(col("change_date").leq(col(dateCol))), "left");
-    List<String> keys = new ArrayList<>(List.of(keyed.columns()));
-    return j.groupBy(keys.stream().map(org.apache.spark.sql.functions::col).toArray(Column[]::new))
-        .agg(max_by(col("mrr_after"), col("change_date")).as("_m"))
-        .withColumn(out, coalesce(col("_m"), col(Customers.SIGNUP_MRR), lit(0.0))).drop("_m");
-  }
-
-  /**
    * Rows of {@code retention_rates} for the given periods.
+   *
+   * <p>Each customer's plan changes are gathered into one array (a few per customer), and the MRR at a period's
+   * start, at the churn date and the period's contraction are read from it with array functions: one
+   * aggregation by customer, one equi-join and the grouping, whatever the number of periods, where a join per
+   * MRR date would plan a range join and an aggregation each. Sums stay exact ({@link ExactSums}): a customer's
+   * contraction in a period is summed as decimals, then summed again over the group.
    *
    * @param customers the customers table (signup_date, churn_date, signup_mrr, segment, industry)
    * @param daily the daily_activity rollup (for MRR changes)
@@ -124,25 +106,32 @@ public final class Retention {
   public static Dataset<Row> rates(Dataset<Row> customers, Dataset<Row> daily, Dataset<Row> periods) {
     Dataset<Row> c = customers.select(col(Customers.CUSTOMER_ID), col(Customers.SEGMENT), col(Customers.INDUSTRY),
         col(Customers.SIGNUP_DATE), col(Customers.CHURN_DATE), col(Customers.SIGNUP_MRR));
-    Dataset<Row> changes = mrrChanges(daily, customers);
+    // A customer's changes as structs (d = day, b = MRR before, a = MRR after, the signup MRR before the first);
+    // days are unique per customer, so array_max (which compares d first) picks the last change on or before a day.
+    Dataset<Row> changes = daily.where(col(DailyActivity.MRR_END).isNotNull())
+        .groupBy(col(DailyActivity.CUSTOMER_ID).as("_hc"))
+        .agg(array_sort(collect_list(struct(col(DailyActivity.ACTIVITY_DATE).as("d"),
+            col(DailyActivity.MRR_END).as("a")))).as("_mrr"));
+    Dataset<Row> history = c.join(changes, col(Customers.CUSTOMER_ID).equalTo(col("_hc")), "left").drop("_hc")
+        .withColumn("_mrr", expr("transform(_mrr, (x, i) -> named_struct('d', x.d, 'b', "
+            + "CASE WHEN i = 0 THEN coalesce(signup_mrr, 0D) ELSE _mrr[i - 1].a END, 'a', x.a))"));
     // Each customer against each period it touches.
-    Dataset<Row> cp = c.crossJoin(periods)
+    Dataset<Row> cp = history.crossJoin(periods)
         .where(col(Customers.SIGNUP_DATE).leq(col("period_end"))
             .and(col(Customers.CHURN_DATE).isNull().or(col(Customers.CHURN_DATE).geq(col("period_start")))));
     String atStart = "signup_date < period_start";
     String isNew = "signup_date >= period_start";
     String lost = "churn_date BETWEEN period_start AND period_end";
     String atEnd = "(churn_date IS NULL OR churn_date > period_end)";
-    cp = cp.withColumn("_start_day", date_sub(col("period_start"), 1))
-        .withColumn("_churn_day", coalesce(col(Customers.CHURN_DATE), col("period_end")));
-    cp = mrrAt(cp, "_start_day", changes, "mrr_at_start");
-    cp = mrrAt(cp, "_churn_day", changes, "mrr_at_churn");
-    Dataset<Row> contraction = changes.where(col("mrr_after").lt(col("mrr_before")))
-        .join(periods, col("change_date").between(col("period_start"), col("period_end")))
-        .groupBy(col("customer_id").as("_cc"), col("period_type").as("_pt"), col("period_start").as("_ps"))
-        .agg(ExactSums.of(col("mrr_before").minus(col("mrr_after"))).as("_contraction"));
-    cp = cp.join(contraction, col("customer_id").equalTo(col("_cc")).and(col("period_type").equalTo(col("_pt")))
-        .and(col("period_start").equalTo(col("_ps"))), "left");
+    // A downgrade's size is taken as ExactSums takes it (9 decimal places); the running sum keeps every digit
+    // (37 + 30 digits add up to 38, Spark's widest decimal, with no rounding).
+    String downgrades = "filter(_mrr, x -> x.d BETWEEN period_start AND period_end AND x.a < x.b)";
+    cp = cp.withColumn("mrr_at_start", mrrOn("date_sub(period_start, 1)"))
+        .withColumn("mrr_at_churn", mrrOn("coalesce(churn_date, period_end)"))
+        .withColumn("_contraction", expr("CASE WHEN size(" + downgrades + ") > 0 THEN CAST(aggregate(" + downgrades
+            + ", CAST(0 AS DECIMAL(37, 9)), (s, x) -> CAST(s + CAST(x.b - x.a AS DECIMAL(30, 9)) AS DECIMAL(37, 9)))"
+            + " AS DOUBLE) END"))
+        .drop("_mrr");
 
     cp.createOrReplaceTempView("_retention_input");
     Dataset<Row> grouped = cp.sparkSession().sql(
@@ -175,6 +164,11 @@ public final class Retention {
         .withColumn("retention_rate_annualized", pow(retention, perYear))
         .withColumn("benchmark_retention_rate", yardstick)
         .withColumn("gap_to_benchmark", col("retention_rate_annualized").minus(yardstick));
+  }
+
+  /** MRR on the day {@code day} (SQL over a row of the input): the last change on or before it, else the signup MRR. */
+  private static Column mrrOn(String day) {
+    return coalesce(expr("array_max(filter(_mrr, x -> x.d <= " + day + ")).a"), col(Customers.SIGNUP_MRR), lit(0.0));
   }
 
   /**

@@ -92,6 +92,36 @@ class RetentionTest extends SparkSuite {
   }
 
   @Test
+  void theMrrOfADateIsItsLastChangeAndEachDowngradeOfAPeriodCountsOnce() {
+    // f signs up at 100 in December, goes up to 120 in January, down to 90 and then 60 in February, and leaves in
+    // March; the changes are given out of order.
+    Dataset<Row> customers = spark.createDataFrame(List.of(customer("f", "media", "2025-12-01", "2026-03-10", 100)),
+        Customers.TABLE_SCHEMA);
+    Dataset<Row> daily = spark.createDataFrame(List.of(
+        FeatureBuilderTest.day("f", "2026-02-20", Map.of(DailyActivity.MRR_END, 60.0)),
+        FeatureBuilderTest.day("f", "2026-01-10", Map.of(DailyActivity.MRR_END, 120.0)),
+        FeatureBuilderTest.day("f", "2026-02-05", Map.of(DailyActivity.MRR_END, 90.0))),
+        FeatureBuilderTest.dailySchema());
+    Dataset<Row> rates = Retention.rates(customers, daily,
+        Retention.periods(spark, LocalDate.parse("2026-01-01"), LocalDate.parse("2026-03-31")));
+    StructType s = new StructType().add("mrr_start", DataTypes.DoubleType).add("mrr_lost", DataTypes.DoubleType)
+        .add("mrr_contraction", DataTypes.DoubleType);
+    String all = " AND segment = 'ALL' AND industry = 'ALL'";
+    // January: starts at the signup MRR, the upgrade is no contraction.
+    assertRows(List.of(RowFactory.create(100.0, 0.0, 0.0)), s, rates.where("period_type = 'month' AND "
+        + "period_start = DATE'2026-01-01'" + all).selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
+    // February: starts at January's 120; two downgrades, 30 each.
+    assertRows(List.of(RowFactory.create(120.0, 0.0, 60.0)), s, rates.where("period_type = 'month' AND "
+        + "period_start = DATE'2026-02-01'" + all).selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
+    // March: starts at 60 and loses the 60 it had when it left.
+    assertRows(List.of(RowFactory.create(60.0, 60.0, 0.0)), s, rates.where("period_type = 'month' AND "
+        + "period_start = DATE'2026-03-01'" + all).selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
+    // The quarter: from the signup MRR, both downgrades, the MRR at churn.
+    assertRows(List.of(RowFactory.create(100.0, 60.0, 60.0)), s, rates.where("period_type = 'quarter'" + all)
+        .selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
+  }
+
+  @Test
   void cohortsCountWhoIsStillACustomerAtEachFullMonthEnd() {
     Dataset<Row> customers = spark.createDataFrame(List.of(
         customer("jan-stays", "retail", "2026-01-05", null, 10),
