@@ -27,7 +27,7 @@ class BenchRunIT {
       }
     }
     Process run = new ProcessBuilder("bash", root.resolve("bench/run").toString(), "--size", "tiny", "--repeat", "1",
-        "--nights", "1", "--no-scaling", "--out", out.toString())
+        "--nights", "1", "--no-scaling", "--one-grid-point", "--out", out.toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     assertTrue(run.waitFor(30, TimeUnit.MINUTES), "bench/run did not finish in 30 minutes");
     assertEquals(0, run.exitValue(), () -> "bench/run failed: " + tail(log));
