@@ -124,8 +124,9 @@ public final class Retention {
     String lost = "churn_date BETWEEN period_start AND period_end";
     String atEnd = "(churn_date IS NULL OR churn_date > period_end)";
     // A downgrade's size is taken as ExactSums takes it (9 decimal places; 30 digits hold any difference of two
-    // MRRs, at most Events.MAX_MONEY each); the running sum keeps every digit (37 + 30 digits add up to 38,
-    // Spark's widest decimal, with no rounding), so the per-customer value is the exact sum ExactSums would give.
+    // MRRs, at most Events.MAX_MONEY each); the running sum keeps every digit (Spark types DECIMAL(37, 9) plus
+    // DECIMAL(30, 9) as DECIMAL(38, 9), its widest, with no rounding), so the per-customer value is the exact sum
+    // ExactSums would give.
     String downgrades = "filter(_mrr, x -> x.d BETWEEN period_start AND period_end AND x.a < x.b)";
     cp = cp.withColumn("mrr_at_start", mrrOn("date_sub(period_start, 1)"))
         .withColumn("mrr_at_churn", mrrOn("coalesce(churn_date, period_end)"))

@@ -95,29 +95,37 @@ class RetentionTest extends SparkSuite {
   void theMrrOfADateIsItsLastChangeAndEachDowngradeOfAPeriodCountsOnce() {
     // f signs up at 100 in December, goes up to 120 in January, down to 90 and then 60 in February, and leaves in
     // March; the changes are given out of order.
-    Dataset<Row> customers = spark.createDataFrame(List.of(customer("f", "media", "2025-12-01", "2026-03-10", 100)),
-        Customers.TABLE_SCHEMA);
+    // g, in the same groups, has no signup MRR (counted as 0), goes up to 10 in January and down to 4 in February.
+    Row g = customer("g", "media", "2025-12-01", null, 0);
+    Object[] noSignupMrr = new Object[g.length()];
+    for (int i = 0; i < g.length(); i++) {
+      noSignupMrr[i] = Customers.TABLE_SCHEMA.fields()[i].name().equals(Customers.SIGNUP_MRR) ? null : g.get(i);
+    }
+    Dataset<Row> customers = spark.createDataFrame(List.of(customer("f", "media", "2025-12-01", "2026-03-10", 100),
+        RowFactory.create(noSignupMrr)), Customers.TABLE_SCHEMA);
     Dataset<Row> daily = spark.createDataFrame(List.of(
         FeatureBuilderTest.day("f", "2026-02-20", Map.of(DailyActivity.MRR_END, 60.0)),
         FeatureBuilderTest.day("f", "2026-01-10", Map.of(DailyActivity.MRR_END, 120.0)),
-        FeatureBuilderTest.day("f", "2026-02-05", Map.of(DailyActivity.MRR_END, 90.0))),
+        FeatureBuilderTest.day("f", "2026-02-05", Map.of(DailyActivity.MRR_END, 90.0)),
+        FeatureBuilderTest.day("g", "2026-01-15", Map.of(DailyActivity.MRR_END, 10.0)),
+        FeatureBuilderTest.day("g", "2026-02-15", Map.of(DailyActivity.MRR_END, 4.0))),
         FeatureBuilderTest.dailySchema());
     Dataset<Row> rates = Retention.rates(customers, daily,
         Retention.periods(spark, LocalDate.parse("2026-01-01"), LocalDate.parse("2026-03-31")));
     StructType s = new StructType().add("mrr_start", DataTypes.DoubleType).add("mrr_lost", DataTypes.DoubleType)
         .add("mrr_contraction", DataTypes.DoubleType);
     String all = " AND segment = 'ALL' AND industry = 'ALL'";
-    // January: starts at the signup MRR, the upgrade is no contraction.
+    // January: starts at the signup MRRs, the upgrades are no contraction.
     assertRows(List.of(RowFactory.create(100.0, 0.0, 0.0)), s, rates.where("period_type = 'month' AND "
         + "period_start = DATE'2026-01-01'" + all).selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
-    // February: starts at January's 120; two downgrades, 30 each.
-    assertRows(List.of(RowFactory.create(120.0, 0.0, 60.0)), s, rates.where("period_type = 'month' AND "
+    // February: starts at January's 120 + 10; f's two downgrades, 30 each, and g's 6.
+    assertRows(List.of(RowFactory.create(130.0, 0.0, 66.0)), s, rates.where("period_type = 'month' AND "
         + "period_start = DATE'2026-02-01'" + all).selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
-    // March: starts at 60 and loses the 60 it had when it left.
-    assertRows(List.of(RowFactory.create(60.0, 60.0, 0.0)), s, rates.where("period_type = 'month' AND "
+    // March: starts at 60 + 4, and f loses the 60 it had when it left.
+    assertRows(List.of(RowFactory.create(64.0, 60.0, 0.0)), s, rates.where("period_type = 'month' AND "
         + "period_start = DATE'2026-03-01'" + all).selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
-    // The quarter: from the signup MRR, both downgrades, the MRR at churn.
-    assertRows(List.of(RowFactory.create(100.0, 60.0, 60.0)), s, rates.where("period_type = 'quarter'" + all)
+    // The quarter: from the signup MRRs, all three downgrades, f's MRR at churn.
+    assertRows(List.of(RowFactory.create(100.0, 60.0, 66.0)), s, rates.where("period_type = 'quarter'" + all)
         .selectExpr("mrr_start", "mrr_lost", "mrr_contraction"));
   }
 

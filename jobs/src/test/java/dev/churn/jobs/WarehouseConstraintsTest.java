@@ -1,6 +1,7 @@
 package dev.churn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -49,6 +50,16 @@ class WarehouseConstraintsTest extends JobsSuite {
     List<Row> stored = w.read(Table.CHURN_SCORES).collectAsList();
     assertEquals(1, stored.size());
     assertEquals("c1", stored.get(0).getString(0));
+  }
+
+  /** The rows that create a table are checked too: a bad first write stores nothing and leaves no table. */
+  @Test
+  void aBadFirstWriteCreatesNoTable() {
+    Warehouse w = new Warehouse(spark, tempDir("constraints-first").toString());
+    Exception tooHigh = assertThrows(Exception.class, () -> w.replaceDates(Table.CHURN_SCORES, scores("c1", 1.5),
+        List.of(DAY)));
+    assertTrue(String.valueOf(tooHigh.getMessage()).contains("probability_in_0_1"), tooHigh.getMessage());
+    assertFalse(w.exists(Table.CHURN_SCORES), "no table after a refused first write");
   }
 
   /** A command reads a setting once (one Spark job), yet sees every later commit, its own or another command's. */

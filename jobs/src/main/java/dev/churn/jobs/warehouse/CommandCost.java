@@ -15,7 +15,7 @@ import org.apache.spark.scheduler.SparkListenerJobStart;
  * a notebook) count each other's. Reading the count waits up to a second for Spark's event queue to drain (an
  * internal Spark call: the listener hears of a job on Spark's event thread). Commits are the versions each table's
  * {@code _delta_log} gained between {@link #start} and {@link #commits} (two listings of every table's log, no Spark
- * job), so they include Delta's own commits (a constraint added, a column added) and any other writer's.
+ * job), so they include Delta's own commits (a column added) and any other writer's.
  */
 public final class CommandCost extends SparkListener implements AutoCloseable {
   private final SparkContext sc;
