@@ -115,7 +115,10 @@ public final class Warehouse {
    */
   public Dataset<Row> snapshot(Table table) {
     try {
-      long version = DeltaTable.forPath(spark, path(table)).history(1).select("version").first().getLong(0);
+      long version = integrity.latestVersion(table);
+      if (version < 0) {
+        throw new IllegalStateException("no Delta log");
+      }
       return spark.read().format("delta").option("versionAsOf", version).load(path(table));
     } catch (RuntimeException e) {
       throw unreadable(table, e);
@@ -337,11 +340,12 @@ public final class Warehouse {
         m.<Long>getAs("num_deleted_rows"));
   }
 
-  /** A metric of the table's latest commit (this run's, as it holds the warehouse lock); 0 when absent. */
+  /**
+   * A metric of the table's latest commit (this run's, as it holds the warehouse lock); 0 when absent. Read from
+   * the commit file, not {@code DeltaTable.history}, which runs a Spark job for it.
+   */
   private long lastMetric(Table table, String metric) {
-    Map<String, String> metrics = DeltaTable.forPath(spark, path(table)).history(1).select("operationMetrics")
-        .first().getJavaMap(0);
-    String v = metrics == null ? null : metrics.get(metric);
+    String v = integrity.latestCommitMetrics(table).get(metric);
     return v == null ? 0 : Long.parseLong(v);
   }
 

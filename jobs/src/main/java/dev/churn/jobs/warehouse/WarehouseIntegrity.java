@@ -116,6 +116,31 @@ public final class WarehouseIntegrity {
     return name.matches("\\d{20}\\.json") ? Long.parseLong(name.substring(0, 20)) : -1;
   }
 
+  /**
+   * The operation metrics of {@code table}'s latest commit (its {@code commitInfo}, as {@code DESCRIBE HISTORY}
+   * shows them), read from the commit file on the driver: no Spark job. Empty when the commit records none.
+   */
+  Map<String, String> latestCommitMetrics(Table table) {
+    long version = latestVersion(table);
+    if (version < 0) {
+      throw new IllegalStateException("table " + table.tableName() + " has no commit");
+    }
+    org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(path(table), "_delta_log");
+    try {
+      FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      Map<String, String> metrics = new java.util.HashMap<>();
+      for (String action : read(fs, versionFile(log, version, "json")).split("\n")) {
+        if (action.startsWith("{\"commitInfo\"")) {
+          MAPPER.readTree(action).path("commitInfo").path("operationMetrics").fields()
+              .forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asText()));
+        }
+      }
+      return metrics;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot read the latest commit of " + table.tableName(), e);
+    }
+  }
+
   /** The latest committed version of each table that has a Delta log (its newest commit file), by listing. */
   Map<Table, Long> latestVersions() {
     Map<Table, Long> out = new java.util.EnumMap<>(Table.class);
