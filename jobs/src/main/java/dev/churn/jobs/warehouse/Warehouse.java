@@ -32,6 +32,7 @@ public final class Warehouse {
   private final SparkSession spark;
   private final String root;
   private final WarehouseIntegrity integrity;
+  private final DeltaLogFiles logs;
   private final TableCatalog catalog;
   /** Values read from a table ({@link #derived}), each with the table version it was read at. */
   private final Map<String, Derived> derived = new java.util.concurrent.ConcurrentHashMap<>();
@@ -42,6 +43,7 @@ public final class Warehouse {
     this.spark = spark;
     this.root = normalise(root);
     this.integrity = new WarehouseIntegrity(this);
+    this.logs = new DeltaLogFiles(this);
     this.catalog = new TableCatalog(this);
   }
 
@@ -100,7 +102,7 @@ public final class Warehouse {
 
   /** The latest committed version of each existing table, from its log's listing (no Spark job). */
   public Map<Table, Long> latestVersions() {
-    return integrity.latestVersions();
+    return logs.latestVersions();
   }
 
   /** Marks every table that has a Delta log as committed ({@link WarehouseIntegrity#markCommittedTables}). */
@@ -115,7 +117,7 @@ public final class Warehouse {
    */
   public Dataset<Row> snapshot(Table table) {
     try {
-      long version = integrity.latestVersion(table);
+      long version = logs.latestVersion(table);
       if (version < 0) {
         throw new IllegalStateException("no Delta log");
       }
@@ -148,7 +150,7 @@ public final class Warehouse {
    */
   @SuppressWarnings("unchecked")
   private <T> T derived(Table table, String what, java.util.function.Supplier<T> compute) {
-    long version = integrity.latestVersion(table);
+    long version = logs.latestVersion(table);
     if (version < 0) {
       return null;
     }
@@ -345,7 +347,7 @@ public final class Warehouse {
    * the commit file, not {@code DeltaTable.history}, which runs a Spark job for it.
    */
   private long lastMetric(Table table, String metric) {
-    String v = integrity.latestCommitMetrics(table).get(metric);
+    String v = logs.latestCommitMetrics(table).get(metric);
     return v == null ? 0 : Long.parseLong(v);
   }
 

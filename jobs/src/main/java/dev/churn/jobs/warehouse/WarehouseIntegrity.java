@@ -1,7 +1,6 @@
 package dev.churn.jobs.warehouse;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -90,7 +89,7 @@ public final class WarehouseIntegrity {
           if (name.matches("\\d{20}\\.checkpoint\\..*parquet|\\d{20}\\.checkpoint\\..*json")) {
             checkpoint = Math.max(checkpoint, Long.parseLong(name.substring(0, 20)));
           }
-          long version = commitVersion(name);
+          long version = DeltaLogFiles.commitVersion(name);
           if (version >= 0) {
             commit = Math.max(commit, version);
           } else if (name.matches("\\d{20}\\.(crc|checkpoint\\.parquet)") && Long.parseLong(name.substring(0, 20)) > recorded) {
@@ -108,65 +107,6 @@ public final class WarehouseIntegrity {
       }
     } catch (IOException e) {
       throw new ChurnException(ChurnException.FAILURE, "cannot read the warehouse " + root + ": " + e.getMessage(), e);
-    }
-  }
-
-  /** The version a Delta log file name commits ({@code 00000000000000000012.json}: 12), or -1 for any other file. */
-  private static long commitVersion(String name) {
-    return name.matches("\\d{20}\\.json") ? Long.parseLong(name.substring(0, 20)) : -1;
-  }
-
-  /**
-   * The operation metrics of {@code table}'s latest commit (its {@code commitInfo}, as {@code DESCRIBE HISTORY}
-   * shows them), read from the commit file on the driver: no Spark job. Empty when the commit records none.
-   */
-  Map<String, String> latestCommitMetrics(Table table) {
-    long version = latestVersion(table);
-    if (version < 0) {
-      throw new IllegalStateException("table " + table.tableName() + " has no commit");
-    }
-    org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(path(table), "_delta_log");
-    try {
-      FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      Map<String, String> metrics = new java.util.HashMap<>();
-      for (String action : read(fs, versionFile(log, version, "json")).split("\n")) {
-        if (action.startsWith("{\"commitInfo\"")) {
-          MAPPER.readTree(action).path("commitInfo").path("operationMetrics").fields()
-              .forEachRemaining(e -> metrics.put(e.getKey(), e.getValue().asText()));
-        }
-      }
-      return metrics;
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot read the latest commit of " + table.tableName(), e);
-    }
-  }
-
-  /** The latest committed version of each table that has a Delta log (its newest commit file), by listing. */
-  Map<Table, Long> latestVersions() {
-    Map<Table, Long> out = new java.util.EnumMap<>(Table.class);
-    for (Table t : Table.values()) {
-      long latest = latestVersion(t);
-      if (latest >= 0) {
-        out.put(t, latest);
-      }
-    }
-    return out;
-  }
-
-  /** The latest committed version of {@code table}, from its log's listing (no Spark job); -1 without a log. */
-  long latestVersion(Table table) {
-    try {
-      FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
-      long latest = -1;
-      try {
-        for (FileStatus f : fs.listStatus(new org.apache.hadoop.fs.Path(path(table), "_delta_log"))) {
-          latest = Math.max(latest, commitVersion(f.getPath().getName()));
-        }
-      } catch (java.io.FileNotFoundException e) { // no such table yet
-      }
-      return latest;
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException("cannot list the tables of " + root, e);
     }
   }
 
@@ -188,9 +128,9 @@ public final class WarehouseIntegrity {
         continue;
       }
       if (before == null) {
-        before = checksum(fs, versionFile(log, v - 1, "crc"));
+        before = checksum(fs, DeltaLogFiles.versionFile(log, v - 1, "crc"));
       }
-      JsonNode after = checksum(fs, versionFile(log, v, "crc"));
+      JsonNode after = checksum(fs, DeltaLogFiles.versionFile(log, v, "crc"));
       String commit = before == null || after == null ? null : commitText(fs, table, log, v);
       if (commit != null) {
         compare(table, log, v, commit, before, after);
@@ -202,7 +142,7 @@ public final class WarehouseIntegrity {
   /** A commit file's text; null when it vanished since the listing (another process's log cleanup). */
   private static String commitText(FileSystem fs, Table table, org.apache.hadoop.fs.Path log, long v) throws IOException {
     try {
-      return read(fs, versionFile(log, v, "json"));
+      return DeltaLogFiles.read(fs, DeltaLogFiles.versionFile(log, v, "json"));
     } catch (java.io.FileNotFoundException e) {
       return null;
     } catch (org.apache.hadoop.fs.ChecksumException e) { // a local file system's own .json.crc beside it
@@ -225,7 +165,7 @@ public final class WarehouseIntegrity {
       }
       JsonNode node;
       try {
-        node = MAPPER.readTree(action);
+        node = DeltaLogFiles.MAPPER.readTree(action);
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw damaged(table, log, "its commit " + v + " is not valid JSON at line " + line);
       }
@@ -252,17 +192,13 @@ public final class WarehouseIntegrity {
         + log + "); restore that folder from a backup, or move the table away to rebuild it; nothing was touched");
   }
 
-  private static org.apache.hadoop.fs.Path versionFile(org.apache.hadoop.fs.Path log, long version, String ext) {
-    return new org.apache.hadoop.fs.Path(log, String.format(java.util.Locale.ROOT, "%020d.%s", version, ext));
-  }
-
   /**
    * A checksum file's content; null when it does not parse or vanished since the listing (optional in Delta's
    * protocol; another process may be writing or cleaning its log).
    */
   private static JsonNode checksum(FileSystem fs, org.apache.hadoop.fs.Path file) throws IOException {
     try {
-      JsonNode node = MAPPER.readTree(read(fs, file));
+      JsonNode node = DeltaLogFiles.MAPPER.readTree(DeltaLogFiles.read(fs, file));
       return node != null && node.has("numFiles") ? node : null;
     } catch (com.fasterxml.jackson.core.JsonProcessingException | org.apache.hadoop.fs.ChecksumException
         | java.io.FileNotFoundException e) {
@@ -270,13 +206,6 @@ public final class WarehouseIntegrity {
     }
   }
 
-  private static String read(FileSystem fs, org.apache.hadoop.fs.Path file) throws IOException {
-    try (java.io.InputStream in = fs.open(file)) {
-      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    }
-  }
-
-  private static final ObjectMapper MAPPER = new ObjectMapper();
 
   /**
    * The file in a table folder that says the table was committed at least once, so a folder holding it without a
