@@ -24,8 +24,12 @@ final class DeltaLogFiles {
     this.root = warehouse.root();
   }
 
-  private String path(Table table) {
-    return warehouse.path(table);
+  /** The folder of a table that holds its Delta log. */
+  static final String LOG = "_delta_log";
+
+  /** {@code table}'s Delta log folder. */
+  org.apache.hadoop.fs.Path logOf(Table table) {
+    return new org.apache.hadoop.fs.Path(warehouse.path(table), LOG);
   }
 
   /** The latest committed version of each table that has a Delta log (its newest commit file), by listing. */
@@ -46,7 +50,7 @@ final class DeltaLogFiles {
       FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
       long latest = -1;
       try {
-        for (FileStatus f : fs.listStatus(new org.apache.hadoop.fs.Path(path(table), "_delta_log"))) {
+        for (FileStatus f : fs.listStatus(logOf(table))) {
           latest = Math.max(latest, commitVersion(f.getPath().getName()));
         }
       } catch (java.io.FileNotFoundException e) { // no such table yet
@@ -66,7 +70,7 @@ final class DeltaLogFiles {
     if (version < 0) {
       throw new IllegalStateException("table " + table.tableName() + " has no commit");
     }
-    org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(path(table), "_delta_log");
+    org.apache.hadoop.fs.Path log = logOf(table);
     try {
       FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
       Map<String, String> metrics = new java.util.HashMap<>();

@@ -61,7 +61,7 @@ public final class WarehouseIntegrity {
           throw new ChurnException(ChurnException.FAILURE, "table " + t.tableName() + ": " + folder.getPath()
               + " is a file, not a table folder: move it out of the warehouse; nothing was touched");
         }
-        org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(folder.getPath(), "_delta_log");
+        org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(folder.getPath(), DeltaLogFiles.LOG);
         FileStatus[] logFiles;
         try {
           logFiles = fs.listStatus(log);
@@ -221,7 +221,7 @@ public final class WarehouseIntegrity {
     try {
       FileSystem fs = new org.apache.hadoop.fs.Path(root).getFileSystem(spark.sparkContext().hadoopConfiguration());
       for (Table t : Table.values()) {
-        if (fs.exists(new org.apache.hadoop.fs.Path(path(t), "_delta_log"))) {
+        if (fs.exists(new org.apache.hadoop.fs.Path(path(t), DeltaLogFiles.LOG))) {
           markCommitted(t);
         }
       }
