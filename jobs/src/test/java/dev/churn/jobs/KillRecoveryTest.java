@@ -109,9 +109,9 @@ class KillRecoveryTest extends JobsSuite {
         "-Xmx1500m", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false", "-Dspark.driver.host=127.0.0.1",
         "-Dspark.driver.bindAddress=127.0.0.1"));
     INTERPRETED.forEach((k, v) -> command.add("-D" + k + "=" + v)); // as this JVM's session, whose night it reruns
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("--add-") || arg.startsWith("-XX:+IgnoreUnrecognized") || arg.startsWith("-Djdk.")
-          || arg.startsWith("-Dio.netty")) {
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) { // this JVM's flags and collector
+      if (arg.startsWith("--add-") || arg.startsWith("-XX:+IgnoreUnrecognized") || arg.matches("-XX:\\+Use\\w+GC")
+          || arg.startsWith("-Djdk.") || arg.startsWith("-Dio.netty")) {
         command.add(arg);
       }
     }
