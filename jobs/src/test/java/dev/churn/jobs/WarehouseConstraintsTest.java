@@ -1,5 +1,9 @@
 package dev.churn.jobs;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.raise_error;
+import static org.apache.spark.sql.functions.when;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -73,6 +77,30 @@ class WarehouseConstraintsTest extends JobsSuite {
     Settings.write(new Warehouse(spark, root), Map.of(Settings.SOURCE_NAME, "second"));
     assertEquals("second", w.setting(Settings.SOURCE_NAME), "a commit by another command");
     assertNull(w.setting(Settings.VOCABULARY));
+  }
+
+  /**
+   * An upsert rewrites the table in one commit: the source's keys replaced or added, every other row kept as it
+   * was; a source that fails to compute changes nothing.
+   */
+  @Test
+  void anUpsertReplacesItsKeysKeepsEveryOtherRowAndIsAllOrNothing() {
+    Warehouse w = new Warehouse(spark, tempDir("upsert-wh").toString());
+    java.util.function.Function<List<Row>, Dataset<Row>> rows = r -> spark.createDataFrame(r,
+        Table.SOURCE_SETTINGS.schema());
+    w.upsert(Table.SOURCE_SETTINGS, rows.apply(List.of(RowFactory.create("a", "1"), RowFactory.create("b", "2"),
+        RowFactory.create("c", "3"))));
+    w.upsert(Table.SOURCE_SETTINGS, rows.apply(List.of(RowFactory.create("b", "20"), RowFactory.create("d", "4"))));
+    List<String> expected = List.of("[a,1]", "[b,20]", "[c,3]", "[d,4]");
+    assertEquals(expected, w.read(Table.SOURCE_SETTINGS).orderBy("key").collectAsList().stream().map(Row::toString)
+        .toList());
+
+    // A source that fails while it is computed (as a crash mid-write would) commits nothing.
+    Dataset<Row> failing = rows.apply(List.of(RowFactory.create("a", "10"), RowFactory.create("e", "5")))
+        .withColumn("value", when(col("key").equalTo("e"), raise_error(lit("boom"))).otherwise(col("value")));
+    assertThrows(Exception.class, () -> w.upsert(Table.SOURCE_SETTINGS, failing));
+    assertEquals(expected, w.read(Table.SOURCE_SETTINGS).orderBy("key").collectAsList().stream().map(Row::toString)
+        .toList(), "a failed upsert changes nothing");
   }
 
   @Test

@@ -80,7 +80,8 @@ public enum Table {
   /**
    * CHECK constraints Delta enforces on every write to the table (name to SQL), added when the table is created:
    * keys of the computed tables present, and the values the contract bounds. A bug or another writer that breaks
-   * one fails its commit and stores nothing. (Declared schemas already hold their keys NOT NULL.)
+   * one fails its commit and stores nothing. (A declared schema's NOT NULL is not one: Delta stores every column of
+   * a table a DataFrame write creates as nullable, so the declared tables' keys are present by their writers.)
    */
   public Map<String, String> constraints() {
     Map<String, String> c = new LinkedHashMap<>();

@@ -216,13 +216,38 @@ public final class Warehouse {
     return merged(mergeOnKey(table, source).whenNotMatched().insertAll().execute());
   }
 
-  /** Updates the rows whose key matches with the source's values and inserts the rest. */
-  public Written upsert(Table table, Dataset<Row> source) {
+  /**
+   * Replaces the rows whose key is in {@code source} with its rows and inserts the rest, in one commit that
+   * rewrites the whole table from one full outer join of the stored rows and the source, on the key. Meant for
+   * the small keyed tables (customers, source_settings, model_registry), where a MERGE rewrote every file anyway
+   * and paid three passes over its source for it (materialize it, find the files it touches, write them). {@code
+   * source} must hold one row per key, as a MERGE required (every caller's source is grouped by its key); its
+   * columns are matched to the table's by name.
+   */
+  public void upsert(Table table, Dataset<Row> source) {
     if (!exists(table)) {
-      return new Written(create(table, source), 0, 0);
+      create(table, source);
+      return;
     }
-    return merged(mergeOnKey(table, source).whenMatched().updateAll().whenNotMatched().insertAll().execute());
+    Dataset<Row> stored = read(table);
+    List<Column> given = new java.util.ArrayList<>(List.of(functions.lit(true).as(GIVEN)));
+    for (String c : stored.columns()) {
+      given.add(functions.col(c).as(GIVEN + c));
+    }
+    Dataset<Row> s = source.select(given.toArray(Column[]::new));
+    Column onKey = functions.lit(true);
+    for (String k : table.key()) {
+      onKey = onKey.and(stored.col(k).equalTo(s.col(GIVEN + k)));
+    }
+    Column fromSource = s.col(GIVEN).isNotNull();
+    Column[] merged = java.util.Arrays.stream(stored.columns())
+        .map(c -> functions.when(fromSource, s.col(GIVEN + c)).otherwise(stored.col(c)).as(c)).toArray(Column[]::new);
+    stored.join(s, onKey, "full_outer").select(merged).write().format("delta").mode(SaveMode.Overwrite)
+        .save(path(table));
   }
+
+  /** The prefix of a source's columns in {@link #upsert}, and the name of its flag. */
+  private static final String GIVEN = "_given_";
 
   /**
    * Applies decisions keyed like the table in one commit: a row of {@code source} whose {@code deleteFlag} is true
