@@ -199,6 +199,8 @@ final class BatchChecks {
     long settled;
     long acceptedOverEarlier;
     long heldByAccepted;
+    /** Records whose position the quarantine holds from an earlier run; none: its changes are all new rows. */
+    long withEarlierDecision;
   }
 
   Decisions decisions(Dataset<Row> checked) {
@@ -209,6 +211,7 @@ final class BatchChecks {
             col(WAS_REASON).isNotNull().as("_earlier"), heldByAccepted.as("_held"))
         .count().orderBy("_day").collectAsList()) {
       long n = r.getLong(5);
+      d.withEarlierDecision += r.getBoolean(3) ? n : 0;
       if (r.getBoolean(4)) {
         d.heldByAccepted += n;
       }

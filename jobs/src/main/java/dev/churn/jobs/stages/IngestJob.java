@@ -184,8 +184,7 @@ public final class IngestJob {
       checks.recordFiles(batch);
       if (d.rejected > 0 || d.acceptedOverEarlier > 0) {
         // Before the events: a crash in between leaves decided rejections, and the rerun accepts the rest.
-        warehouse.applyDecisions(Table.EVENTS_QUARANTINE, checks.quarantineChanges(checked, Events.REJECTED),
-            BatchChecks.DELETE);
+        recordInQuarantine(checks.quarantineChanges(checked, Events.REJECTED), d);
         KillPoints.reached(KillPoints.QUARANTINE_COMMITTED);
       }
       if (d.accepted > 0) {
@@ -237,8 +236,7 @@ public final class IngestJob {
         d.byReason, List.of(), List.of(), file.rows(), file.rejected(), overridden, batch.copies());
     if (over && accepting == null) {
       if (d.rejected > 0) {
-        warehouse.applyDecisions(Table.EVENTS_QUARANTINE,
-            checks.quarantineChanges(checked, Events.HELD).where(not(col(BatchChecks.DELETE))), BatchChecks.DELETE);
+        recordInQuarantine(checks.quarantineChanges(checked, Events.HELD).where(not(col(BatchChecks.DELETE))), d);
       }
       throw ChurnException.badData(String.format(Locale.ROOT,
           "%d of %d new records (%.1f%%) were rejected, over the allowed %.1f%% (--max-bad-fraction): they "
@@ -249,6 +247,19 @@ public final class IngestJob {
               ? "" : counted.summary() + ", ") + "batch refused by the gate: " + d.accepted + " valid records not committed"));
     }
     return counted;
+  }
+
+  /**
+   * Commits quarantine changes ({@link BatchChecks#quarantineChanges}). When no position of the batch is in the
+   * quarantine yet (a new file: every night's), they are new rows and are appended; a MERGE spent some ten Spark
+   * jobs looking for rows it could not find. Otherwise they replace and delete by position in one MERGE.
+   */
+  private void recordInQuarantine(Dataset<Row> changes, BatchChecks.Decisions d) {
+    if (d.withEarlierDecision == 0) {
+      warehouse.append(Table.EVENTS_QUARANTINE, changes.drop(BatchChecks.DELETE));
+    } else {
+      warehouse.applyDecisions(Table.EVENTS_QUARANTINE, changes, BatchChecks.DELETE);
+    }
   }
 
   /** Merges a batch's customers; {@code attributes} are the batch's customer_columns values (null: none). */

@@ -289,9 +289,9 @@ public final class Warehouse {
   }
 
   /**
-   * Appends rows whose key is new by construction (run ids, and events whose keys the ingest checked under the
-   * lock). A column run_log's rows have and an older warehouse's run_log lacks (its counts) joins that table; any
-   * other table refuses rows that do not match its schema.
+   * Appends rows whose key is new by construction (run ids, and events and quarantined positions the ingest
+   * checked under the lock). A column run_log's rows have and an older warehouse's run_log lacks (its counts)
+   * joins that table; any other table refuses rows that do not match its schema.
    */
   public void append(Table table, Dataset<Row> rows) {
     if (!exists(table)) {
