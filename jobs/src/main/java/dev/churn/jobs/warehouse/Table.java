@@ -13,7 +13,7 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The table contract: every Delta table of a warehouse, declared once with its schema, its partition column and
  * its key. Each lives in {@code <warehouse>/<name>} and is registered as {@code churn.<name>}. The
- * {@link Warehouse} builds every write (replace a date, replace a range, merge on the key, insert the new) from
+ * {@link Warehouse} builds every write (replace a date, replace a range, upsert on the key, insert the new) from
  * this declaration, so no caller spells a partition column or a merge condition.
  *
  * <p>A null schema means the table holds what its transform computes (the feature snapshot, scores, retention):

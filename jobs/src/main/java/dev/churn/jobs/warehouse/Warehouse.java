@@ -26,7 +26,8 @@ import org.apache.spark.sql.types.StructField;
 
 /**
  * The Delta tables under one root folder or URI, and the only writes the jobs make to them. Every write is
- * idempotent by construction: MERGE on the table's key, or {@code replaceWhere} on the run's slice.
+ * idempotent by construction: a MERGE or a rewrite keyed on the table's key, {@code replaceWhere} on the run's
+ * slice, or an append of keys checked new under the warehouse lock.
  */
 public final class Warehouse {
   private final SparkSession spark;
@@ -220,9 +221,10 @@ public final class Warehouse {
    * Replaces the rows whose key is in {@code source} with its rows and inserts the rest, in one commit that
    * rewrites the whole table from one full outer join of the stored rows and the source, on the key. Meant for
    * the small keyed tables (customers, source_settings, model_registry), where a MERGE rewrote every file anyway
-   * and paid three passes over its source for it (materialize it, find the files it touches, write them). {@code
-   * source} must hold one row per key, as a MERGE required (every caller's source is grouped by its key); its
-   * columns are matched to the table's by name.
+   * and paid three passes over its source for it (materialize it, find the files it touches, write them).
+   * Danger: {@code source} must hold one row per key, and this is not checked (a MERGE refused a second row of a
+   * key; here both would be stored): every caller's source is grouped by its key. Its columns are matched to the
+   * table's by name and must have the table's types.
    */
   public void upsert(Table table, Dataset<Row> source) {
     if (!exists(table)) {
