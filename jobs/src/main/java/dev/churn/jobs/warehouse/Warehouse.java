@@ -242,9 +242,9 @@ public final class Warehouse {
       onKey = onKey.and(stored.col(k).equalTo(s.col(GIVEN + k)));
     }
     Column fromSource = s.col(GIVEN).isNotNull();
-    Column[] merged = java.util.Arrays.stream(stored.columns())
+    Column[] rows = java.util.Arrays.stream(stored.columns())
         .map(c -> functions.when(fromSource, s.col(GIVEN + c)).otherwise(stored.col(c)).as(c)).toArray(Column[]::new);
-    stored.join(s, onKey, "full_outer").select(merged).write().format("delta").mode(SaveMode.Overwrite)
+    stored.join(s, onKey, "full_outer").select(rows).write().format("delta").mode(SaveMode.Overwrite)
         .save(path(table));
   }
 
