@@ -1,10 +1,9 @@
 package dev.churn.jobs.warehouse;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
-import dev.churn.features.DailyActivity;
+import dev.churn.features.FeatureBuilder;
 import io.delta.tables.DeltaMergeBuilder;
 import io.delta.tables.DeltaTable;
 import java.net.URI;
@@ -15,6 +14,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
@@ -30,6 +31,7 @@ import org.apache.spark.sql.types.StructField;
  * slice, or an append of keys checked new under the warehouse lock.
  */
 public final class Warehouse {
+  private static final Logger LOG = LogManager.getLogger(Warehouse.class);
   private final SparkSession spark;
   private final String root;
   private final WarehouseIntegrity integrity;
@@ -81,9 +83,14 @@ public final class Warehouse {
           + root + ": run the stage that writes it first");
     }
     try {
-      return spark.read().format("delta").load(path(table));
-    } catch (RuntimeException e) {
-      throw unreadable(table, e);
+      return spark.read().format(KernelTables.Source.class.getName()).load(path(table));
+    } catch (RuntimeException | LinkageError kernel) {
+      LOG.warn("Delta Kernel cannot read " + path(table) + "; reading it with Delta's path reader", kernel);
+      try {
+        return spark.read().format("delta").option("versionAsOf", logs.latestVersion(table)).load(path(table));
+      } catch (RuntimeException e) {
+        throw unreadable(table, e);
+      }
     }
   }
 
@@ -113,19 +120,11 @@ public final class Warehouse {
 
   /**
    * The table as of its current version, pinned: a frame that later writes of this run cannot change. Needed
-   * wherever a frame derived from the table is cached and the table is then written, because Delta re-caches
-   * such frames after each commit.
+   * wherever a frame derived from the table is cached and the table is then written; every {@link #read} is pinned
+   * this way ({@link KernelTables.Source}), and this name says where a caller relies on it.
    */
   public Dataset<Row> snapshot(Table table) {
-    try {
-      long version = logs.latestVersion(table);
-      if (version < 0) {
-        throw new IllegalStateException("no Delta log");
-      }
-      return spark.read().format("delta").option("versionAsOf", version).load(path(table));
-    } catch (RuntimeException e) {
-      throw unreadable(table, e);
-    }
+    return read(table);
   }
 
   /** Rows one write stored, from Delta's own operation metrics (never by reading the table back). */
@@ -136,11 +135,17 @@ public final class Warehouse {
 
   /** The days the warehouse holds activity for, or null before anything was ingested. */
   public DataRange dataRange() {
-    return derived(Table.DAILY_ACTIVITY, "data range", () -> {
-      String day = DailyActivity.ACTIVITY_DATE;
-      Row r = read(Table.DAILY_ACTIVITY).agg(min(day), max(day)).first();
-      return r.isNullAt(0) ? null : new DataRange(r.getDate(0).toLocalDate(), r.getDate(1).toLocalDate());
-    });
+    List<LocalDate> days = partitionDates(Table.DAILY_ACTIVITY);
+    return days == null || days.isEmpty() ? null : new DataRange(days.get(0), days.get(days.size() - 1));
+  }
+
+  /**
+   * The dates of {@code table}'s partition column that hold rows, in order, from its log's file list (no Spark
+   * job; {@link KernelTables#partitionValues}), kept with the table's version; null when the table does not exist.
+   */
+  private List<LocalDate> partitionDates(Table table) {
+    return derived(table, "partition dates", () -> KernelTables.partitionValues(spark, path(table),
+        table.partitionColumn()).stream().map(LocalDate::parse).toList());
   }
 
   /**
@@ -155,10 +160,11 @@ public final class Warehouse {
     if (version < 0) {
       return null;
     }
-    Derived kept = derived.get(what);
+    String key = table.tableName() + ": " + what;
+    Derived kept = derived.get(key);
     if (kept == null || kept.version() != version) {
       kept = new Derived(version, compute.get());
-      derived.put(what, kept);
+      derived.put(key, kept);
     }
     return (T) kept.value();
   }
@@ -194,19 +200,12 @@ public final class Warehouse {
    * in order; empty when the table does not exist.
    */
   public List<LocalDate> asOfDates(Table table, LocalDate from, LocalDate to) {
-    if (!exists(table)) {
-      return List.of();
+    if (!FeatureBuilder.AS_OF_DATE.equals(table.partitionColumn())) {
+      throw new IllegalArgumentException(table.tableName() + " is not partitioned by " + FeatureBuilder.AS_OF_DATE);
     }
-    Column asOf = col("as_of_date");
-    Column in = functions.lit(true);
-    if (from != null) {
-      in = in.and(asOf.geq(functions.lit(java.sql.Date.valueOf(from))));
-    }
-    if (to != null) {
-      in = in.and(asOf.leq(functions.lit(java.sql.Date.valueOf(to))));
-    }
-    return read(table).where(in).select(asOf).distinct().collectAsList().stream()
-        .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
+    List<LocalDate> all = partitionDates(table);
+    return all == null ? List.of() : all.stream()
+        .filter(d -> (from == null || !d.isBefore(from)) && (to == null || !d.isAfter(to))).toList();
   }
 
   /** Inserts the rows whose key is not in the table yet. */

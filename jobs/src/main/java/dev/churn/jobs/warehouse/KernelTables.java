@@ -1,0 +1,103 @@
+package dev.churn.jobs.warehouse;
+
+import io.delta.kernel.data.FilteredColumnarBatch;
+import io.delta.kernel.defaults.engine.DefaultEngine;
+import io.delta.kernel.engine.Engine;
+import io.delta.kernel.internal.InternalScanFileUtils;
+import io.delta.kernel.internal.ScanImpl;
+import io.delta.kernel.utils.CloseableIterator;
+import io.delta.spark.internal.v2.catalog.DeltaV2Table;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.connector.catalog.Identifier;
+import org.apache.spark.sql.connector.catalog.Table;
+import org.apache.spark.sql.connector.catalog.TableProvider;
+import org.apache.spark.sql.connector.expressions.Transform;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.util.CaseInsensitiveStringMap;
+
+/**
+ * What Delta Kernel answers about a table in the driver, with no Spark job: its rows as a frame ({@link Source})
+ * and its partition values ({@link #partitionValues}). Delta's own path reader (format {@code delta}) reconstructs
+ * a table's state and filters its files with Spark jobs, one to three per read: a quarter of a night's jobs on the
+ * demo warehouse, for the same rows.
+ *
+ * <p>Danger: both use classes of Delta's {@code internal} packages ({@code DeltaV2Table}, the Kernel-based,
+ * read-only connector shipped in delta-spark; Kernel's {@code ScanImpl}), which may change with any Delta release.
+ * {@link Warehouse#read} falls back to Delta's path reader when Kernel cannot read a table.
+ */
+public final class KernelTables {
+  private KernelTables() {}
+
+  /**
+   * A Spark data source reading a Delta table with {@code DeltaV2Table}: its log replay and file pruning run in the
+   * driver. A frame read this way is pinned to the table version current when it was made: a later commit, by this
+   * run or another, does not change it (Delta's path reader re-resolves the latest version at each action). Writes,
+   * MERGE and the session catalog's {@code churn.<name>} tables still go through Delta's own connector.
+   */
+  public static final class Source implements TableProvider {
+    /** Spark makes one provider per read: the table is loaded once, for its schema and for the scan. */
+    private DeltaV2Table table;
+
+    private DeltaV2Table table(Map<String, String> options) {
+      if (table == null) {
+        String path = options.get("path");
+        table = new DeltaV2Table(Identifier.of(new String[] {"delta"}, path), path);
+      }
+      return table;
+    }
+
+    @Override
+    public StructType inferSchema(CaseInsensitiveStringMap options) {
+      return table(options).schema();
+    }
+
+    @Override
+    public Transform[] inferPartitioning(CaseInsensitiveStringMap options) {
+      return table(options).partitioning();
+    }
+
+    @Override
+    public Table getTable(StructType schema, Transform[] partitioning, Map<String, String> properties) {
+      return table(properties);
+    }
+  }
+
+  private static final Pattern NUM_RECORDS = Pattern.compile("\"numRecords\":(\\d+)");
+
+  /**
+   * The values of {@code column} (a partition column) over the files of the table at {@code path} that hold rows,
+   * sorted as text: the answer of {@code SELECT DISTINCT column}, read from the log's file list (statistics say
+   * which files are empty) instead of from the data.
+   */
+  static TreeSet<String> partitionValues(SparkSession spark, String path, String column) {
+    Engine engine = DefaultEngine.create(spark.sparkContext().hadoopConfiguration());
+    ScanImpl scan = (ScanImpl) io.delta.kernel.Table.forPath(engine, path).getLatestSnapshot(engine)
+        .getScanBuilder().build();
+    TreeSet<String> values = new TreeSet<>();
+    try (CloseableIterator<FilteredColumnarBatch> batches = scan.getScanFiles(engine, true)) {
+      while (batches.hasNext()) {
+        try (CloseableIterator<io.delta.kernel.data.Row> files = batches.next().getRows()) {
+          while (files.hasNext()) {
+            io.delta.kernel.data.Row file = files.next();
+            io.delta.kernel.data.Row add = file.getStruct(InternalScanFileUtils.ADD_FILE_ORDINAL);
+            String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
+                : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
+            Matcher records = stats == null ? null : NUM_RECORDS.matcher(stats);
+            if (records == null || !records.find() || Long.parseLong(records.group(1)) > 0) {
+              values.add(InternalScanFileUtils.getPartitionValues(file).get(column));
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the files of " + path, e);
+    }
+    return values;
+  }
+}
