@@ -121,9 +121,11 @@ public final class TrainJob {
     });
     KillPoints.reached(KillPoints.TRAINING_SNAPSHOTS_BUILT);
     Trained trained = log.stage("train", () -> {
-      Dataset<Row> features = warehouse.read(Table.CUSTOMER_FEATURES);
-      Dataset<Row> labelled = Labels.label(ChurnTrainer.on(features, split.allDates()), warehouse.read(Table.CUSTOMERS),
-          warehouse.read(Table.DAILY_ACTIVITY), churn, horizon).persist(StorageLevel.MEMORY_AND_DISK());
+      // In an order fixed by the tables' content: the fitted model's last digits follow the order rows come in.
+      Dataset<Row> features = warehouse.readInContentOrder(Table.CUSTOMER_FEATURES);
+      Dataset<Row> labelled = Labels.label(ChurnTrainer.on(features, split.allDates()),
+          warehouse.readInContentOrder(Table.CUSTOMERS), warehouse.readInContentOrder(Table.DAILY_ACTIVITY), churn,
+          horizon).persist(StorageLevel.MEMORY_AND_DISK());
       try {
         return trainAndRegister(labelled, ChurnTrainer.on(features, List.of(options.asOf())), split, churn);
       } finally {

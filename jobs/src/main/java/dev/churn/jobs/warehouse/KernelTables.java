@@ -29,7 +29,10 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
  *
  * <p>Danger: both use classes of Delta's {@code internal} packages ({@code DeltaV2Table}, the Kernel-based,
  * read-only connector shipped in delta-spark; Kernel's {@code ScanImpl}), which may change with any Delta release.
- * {@link Warehouse#read} falls back to Delta's path reader when Kernel cannot read a table.
+ * {@link Warehouse} falls back to Delta's path reader when Kernel cannot load a table or list its files; a failure
+ * after loading (planning a scan, reading a file) is not caught. Rows come in the order of the commits that wrote
+ * their files, not of the files' sizes as with Delta's reader: training reads with the latter
+ * ({@link Warehouse#readInContentOrder}).
  */
 public final class KernelTables {
   private KernelTables() {}
@@ -73,7 +76,8 @@ public final class KernelTables {
   /**
    * The values of {@code column} (a partition column) over the files of the table at {@code path} that hold rows,
    * sorted as text: the answer of {@code SELECT DISTINCT column}, read from the log's file list (statistics say
-   * which files are empty) instead of from the data.
+   * which files are empty; a file without statistics counts as holding rows) instead of from the data; a null
+   * partition value is left out, as MIN and MAX leave it out.
    */
   static TreeSet<String> partitionValues(SparkSession spark, String path, String column) {
     Engine engine = DefaultEngine.create(spark.sparkContext().hadoopConfiguration());
@@ -89,8 +93,9 @@ public final class KernelTables {
             String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
                 : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
             Matcher records = stats == null ? null : NUM_RECORDS.matcher(stats);
-            if (records == null || !records.find() || Long.parseLong(records.group(1)) > 0) {
-              values.add(InternalScanFileUtils.getPartitionValues(file).get(column));
+            String value = InternalScanFileUtils.getPartitionValues(file).get(column);
+            if (value != null && (records == null || !records.find() || Long.parseLong(records.group(1)) > 0)) {
+              values.add(value);
             }
           }
         }

@@ -77,20 +77,48 @@ public final class Warehouse {
     return DeltaTable.isDeltaTable(spark, path(table));
   }
 
+  /**
+   * The table as of its current version, read through Delta Kernel ({@link KernelTables.Source}): pinned to that
+   * version, with no Spark job to find its files. Where Kernel cannot load the table (a Delta feature it does not
+   * read), Delta's own reader, logged once per run; a failure after loading (while planning or reading files) is
+   * not caught.
+   */
   public Dataset<Row> read(Table table) {
+    requireTable(table);
+    if (!kernelUnavailable) {
+      try {
+        return spark.read().format(KernelTables.Source.class.getName()).load(path(table));
+      } catch (RuntimeException | LinkageError kernel) {
+        kernelUnavailable = kernel instanceof LinkageError; // classes missing: no later read can use Kernel either
+        LOG.warn("Delta Kernel cannot read " + path(table) + "; reading it with Delta's path reader", kernel);
+      }
+    }
+    return readInContentOrder(table);
+  }
+
+  /** Set when Kernel's classes cannot be loaded (a class path without them): every read uses Delta's reader. */
+  private volatile boolean kernelUnavailable;
+
+  /**
+   * The table as of its current version (pinned), read by Delta's own path reader, which delivers the rows in an
+   * order fixed by the table's content (files largest first, packed into input partitions by size). Training reads
+   * this way: L-BFGS's sums and the imputer's quantiles follow the order and partitions rows come in, and Kernel's
+   * scan ({@link #read}) lists files in the order of the commits that wrote them, so a snapshot rewritten by a
+   * rerun would give a model other last digits. Costs Delta's state reconstruction and file filtering jobs.
+   */
+  public Dataset<Row> readInContentOrder(Table table) {
+    requireTable(table);
+    try {
+      return spark.read().format("delta").option("versionAsOf", logs.latestVersion(table)).load(path(table));
+    } catch (RuntimeException e) {
+      throw unreadable(table, e);
+    }
+  }
+
+  private void requireTable(Table table) {
     if (!exists(table)) {
       throw new ChurnException(ChurnException.FAILURE, "table " + table.tableName() + " does not exist under "
           + root + ": run the stage that writes it first");
-    }
-    try {
-      return spark.read().format(KernelTables.Source.class.getName()).load(path(table));
-    } catch (RuntimeException | LinkageError kernel) {
-      LOG.warn("Delta Kernel cannot read " + path(table) + "; reading it with Delta's path reader", kernel);
-      try {
-        return spark.read().format("delta").option("versionAsOf", logs.latestVersion(table)).load(path(table));
-      } catch (RuntimeException e) {
-        throw unreadable(table, e);
-      }
     }
   }
 
@@ -144,14 +172,25 @@ public final class Warehouse {
    * job; {@link KernelTables#partitionValues}), kept with the table's version; null when the table does not exist.
    */
   private List<LocalDate> partitionDates(Table table) {
-    return derived(table, "partition dates", () -> KernelTables.partitionValues(spark, path(table),
-        table.partitionColumn()).stream().map(LocalDate::parse).toList());
+    String column = table.partitionColumn();
+    return derived(table, "partition dates", () -> {
+      if (!kernelUnavailable) {
+        try {
+          return KernelTables.partitionValues(spark, path(table), column).stream().map(LocalDate::parse).toList();
+        } catch (RuntimeException | LinkageError kernel) {
+          kernelUnavailable = kernel instanceof LinkageError;
+          LOG.warn("Delta Kernel cannot list the files of " + path(table) + "; reading its dates instead", kernel);
+        }
+      }
+      return readInContentOrder(table).select(column).distinct().collectAsList().stream()
+          .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
+    });
   }
 
   /**
    * A value computed from {@code table}, or null when the table does not exist; kept with the table's latest
    * version and recomputed only after a commit to it (by this run or any other), so the stages of one command that
-   * ask the same question (the data's range, a setting) run one Spark job for it, not one each. The version is
+   * ask the same question (the data's range, a setting) compute it once, not once each. The version is
    * read from the log's listing before computing: a commit landing in between only makes the next call recompute.
    */
   @SuppressWarnings("unchecked")
@@ -196,8 +235,9 @@ public final class Warehouse {
   }
 
   /**
-   * The as-of dates {@code table} (features, scores) holds from {@code from} to {@code to} (either null: open),
-   * in order; empty when the table does not exist.
+   * The as-of dates {@code table} (features, scores: a table partitioned by as-of date, else an
+   * IllegalArgumentException) holds from {@code from} to {@code to} (either null: open), in order; empty when the
+   * table does not exist.
    */
   public List<LocalDate> asOfDates(Table table, LocalDate from, LocalDate to) {
     if (!FeatureBuilder.AS_OF_DATE.equals(table.partitionColumn())) {
