@@ -60,10 +60,13 @@ public final class Drift {
     UserDefinedFunction bin = udf(new Bin(edges), DataTypes.IntegerType);
     Dataset<Row> counts = data.select(explode(array(items.toArray(Column[]::new))).as("fx"))
         .groupBy(col("fx.feature"), bin.apply(col("fx.feature"), col("fx.x")).as("bin")).count();
-    long total = data.count();
+    List<Row> rows = counts.collectAsList();
+    // Every row gives each feature exactly one item, so one feature's bins add up to the row count: no second pass.
+    String first = edges.keySet().stream().findFirst().orElse(null);
+    long total = rows.stream().filter(r -> r.getString(0).equals(first)).mapToLong(r -> r.getLong(2)).sum();
     Map<String, double[]> out = new LinkedHashMap<>();
     edges.forEach((f, e) -> out.put(f, new double[e.length + 1]));
-    for (Row r : counts.collectAsList()) {
+    for (Row r : rows) {
       out.get(r.getString(0))[r.getInt(1)] = total == 0 ? 0 : (double) r.getLong(2) / total;
     }
     return out;
