@@ -80,8 +80,8 @@ public final class Warehouse {
   /**
    * The table as of its current version, read through Delta Kernel ({@link KernelTables.Source}): pinned to that
    * version, with no Spark job to find its files. Where Kernel cannot load the table (a Delta feature it does not
-   * read), Delta's own reader, logged once per run; a failure after loading (while planning or reading files) is
-   * not caught.
+   * read), Delta's own reader, with a warning in the log (at each read; once per run when Kernel's classes are
+   * missing or changed); a failure after loading (while planning or reading files) is not caught.
    */
   public Dataset<Row> read(Table table) {
     requireTable(table);
@@ -89,7 +89,9 @@ public final class Warehouse {
       try {
         return spark.read().format(KernelTables.Source.class.getName()).load(path(table));
       } catch (RuntimeException | LinkageError kernel) {
-        kernelUnavailable = kernel instanceof LinkageError; // classes missing: no later read can use Kernel either
+        if (kernel instanceof LinkageError) { // classes missing or changed: no later read can use Kernel either
+          kernelUnavailable = true;
+        }
         LOG.warn("Delta Kernel cannot read " + path(table) + "; reading it with Delta's path reader", kernel);
       }
     }
@@ -169,7 +171,8 @@ public final class Warehouse {
 
   /**
    * The dates of {@code table}'s partition column that hold rows, in order, from its log's file list (no Spark
-   * job; {@link KernelTables#partitionValues}), kept with the table's version; null when the table does not exist.
+   * job; {@link KernelTables#partitionValues}; a DISTINCT over the rows where Kernel cannot list them), kept with
+   * the table's version; null when the table does not exist.
    */
   private List<LocalDate> partitionDates(Table table) {
     String column = table.partitionColumn();
@@ -178,11 +181,13 @@ public final class Warehouse {
         try {
           return KernelTables.partitionValues(spark, path(table), column).stream().map(LocalDate::parse).toList();
         } catch (RuntimeException | LinkageError kernel) {
-          kernelUnavailable = kernel instanceof LinkageError;
+          if (kernel instanceof LinkageError) {
+            kernelUnavailable = true;
+          }
           LOG.warn("Delta Kernel cannot list the files of " + path(table) + "; reading its dates instead", kernel);
         }
       }
-      return readInContentOrder(table).select(column).distinct().collectAsList().stream()
+      return readInContentOrder(table).where(col(column).isNotNull()).select(column).distinct().collectAsList().stream()
           .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
     });
   }
