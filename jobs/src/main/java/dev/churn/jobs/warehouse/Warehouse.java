@@ -89,10 +89,7 @@ public final class Warehouse {
       try {
         return spark.read().format(KernelTables.Source.class.getName()).load(path(table));
       } catch (RuntimeException | LinkageError kernel) {
-        if (kernel instanceof LinkageError) { // classes missing or changed: no later read can use Kernel either
-          kernelUnavailable = true;
-        }
-        LOG.warn("Delta Kernel cannot read " + path(table) + "; reading it with Delta's path reader", kernel);
+        kernelFailed("read " + path(table) + "; reading it with Delta's path reader", kernel);
       }
     }
     return readInContentOrder(table);
@@ -100,6 +97,14 @@ public final class Warehouse {
 
   /** Set when Kernel's classes cannot be loaded (a class path without them): every read uses Delta's reader. */
   private volatile boolean kernelUnavailable;
+
+  /** Logs why Kernel could not answer; classes missing or changed mean no later call can use it either. */
+  private void kernelFailed(String what, Throwable kernel) {
+    if (kernel instanceof LinkageError) {
+      kernelUnavailable = true;
+    }
+    LOG.warn("Delta Kernel cannot " + what, kernel);
+  }
 
   /**
    * The table as of its current version (pinned), read by Delta's own path reader, which delivers the rows in an
@@ -181,10 +186,7 @@ public final class Warehouse {
         try {
           return KernelTables.partitionValues(spark, path(table), column).stream().map(LocalDate::parse).toList();
         } catch (RuntimeException | LinkageError kernel) {
-          if (kernel instanceof LinkageError) {
-            kernelUnavailable = true;
-          }
-          LOG.warn("Delta Kernel cannot list the files of " + path(table) + "; reading its dates instead", kernel);
+          kernelFailed("list the files of " + path(table) + "; reading its dates instead", kernel);
         }
       }
       return readInContentOrder(table).where(col(column).isNotNull()).select(column).distinct().collectAsList().stream()
