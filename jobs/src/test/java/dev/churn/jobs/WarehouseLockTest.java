@@ -65,6 +65,30 @@ class WarehouseLockTest {
         && busy.getMessage().contains(WarehouseLock.FILE + " to clear it"), busy.getMessage());
   }
 
+  /** A writer given patience waits while the lock is held, and takes it once the holder releases it. */
+  @Test
+  void aWriterThatWaitsTakesTheLockWhenTheHolderReleasesIt() throws Exception {
+    Path wh = Files.createTempDirectory("lock-wait");
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<WarehouseLock> waiting;
+      try (WarehouseLock first = WarehouseLock.acquire(wh.toString(), new Configuration(), "churn nightly", Duration.ZERO)) {
+        waiting = pool.submit(() -> WarehouseLock.acquire(wh.toString(), new Configuration(), "churn ingest",
+            Duration.ofMinutes(1)));
+        Thread.sleep(3_000);
+        assertTrue(!waiting.isDone(), "the second writer took a held lock");
+        assertEquals(first.owner(), Files.readString(wh.resolve(WarehouseLock.FILE)));
+      }
+      try (WarehouseLock second = waiting.get(1, java.util.concurrent.TimeUnit.MINUTES)) {
+        assertTrue(second.owner().startsWith("churn ingest"), second.owner());
+        assertEquals(null, second.tookOver(), "released, not taken over");
+      }
+      assertEquals(List.of(), files(wh));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   /** #32: two writers starting at the same moment: one holds the warehouse, the other is told it is busy. */
   @Test
   void twoWritersAtTheSameMomentOneRunsTheOtherIsBusy() throws Exception {
