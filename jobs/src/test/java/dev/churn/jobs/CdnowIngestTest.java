@@ -57,11 +57,11 @@ class CdnowIngestTest extends JobsSuite {
     assertEquals(23_570, w.read(Table.CUSTOMERS).count());
 
     // The model on the real log, validated out of time on 1998-01-01 and tested on 1998-04-01 (labels to
-    // 1998-06-30). One grid point: the tuning is the yardstick test's below, not this one's.
+    // 1998-06-30). One grid point and two training snapshots: the tuning and the yardstick are the test's below.
     ChurnDefinition churn = Settings.churn(w);
     assertEquals(ChurnDefinition.inactivity(90), churn);
     CliRun train = cli("--warehouse", wh.toString(), "train", "--as-of", "1998-06-30", "--reg-params", "0.001",
-        "--elastic-net-params", "0");
+        "--elastic-net-params", "0", "--snapshots", "2");
     assertEquals(0, train.exitCode(), train.err());
     System.out.println("CDNOW " + train.out());
     Row model = w.read(Table.MODEL_REGISTRY).first();
