@@ -194,11 +194,12 @@ class NightlyJobTest extends JobsSuite {
         assertEquals(ChurnException.BUSY, busy.exitCode());
         assertTrue(busy.err().startsWith("churn: another run holds the warehouse ") && busy.err().contains(held.owner()),
             busy.err());
-        // A run told to wait does not start while the lock is held, and runs once it is released. (Two writers
-        // starting at the same moment without waiting: WarehouseLockTest, which races them twenty times.)
+        // A run told to wait neither ends nor takes the lock while it is held, and runs once it is released.
+        // (Two writers starting at the same moment without waiting: WarehouseLockTest races them.)
         waiting = pool.submit(() -> nightly(NIGHTS.get(2), "--lock-wait-minutes", "10"));
         Thread.sleep(6_000);
-        assertFalse(waiting.isDone(), "the waiting night started while the lock was held");
+        assertFalse(waiting.isDone(), "the waiting night ended while the lock was held");
+        assertEquals(held.owner(), Files.readString(lockFile()), "the waiting night took the lock");
       }
       CliRun waited = waiting.get();
       assertEquals(0, waited.exitCode(), waited.err());
@@ -207,7 +208,11 @@ class NightlyJobTest extends JobsSuite {
       pool.shutdownNow();
     }
     assertSameTables(before, tables(), "after a refused run and a run that waited");
-    assertFalse(Files.exists(Path.of(w.root().replace("file:", "")).resolve(WarehouseLock.FILE)), "lock released");
+    assertFalse(Files.exists(lockFile()), "lock released");
+  }
+
+  private static Path lockFile() {
+    return Path.of(new Warehouse(spark, wh).root().replace("file:", "")).resolve(WarehouseLock.FILE);
   }
 
   @Test
