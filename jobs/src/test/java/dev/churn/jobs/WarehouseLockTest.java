@@ -1,6 +1,8 @@
 package dev.churn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,12 +78,12 @@ class WarehouseLockTest {
         waiting = pool.submit(() -> WarehouseLock.acquire(wh.toString(), new Configuration(), "churn ingest",
             Duration.ofMinutes(1)));
         Thread.sleep(3_000);
-        assertTrue(!waiting.isDone(), "the second writer took a held lock");
+        assertFalse(waiting.isDone(), "the second writer took a held lock");
         assertEquals(first.owner(), Files.readString(wh.resolve(WarehouseLock.FILE)));
       }
       try (WarehouseLock second = waiting.get(1, java.util.concurrent.TimeUnit.MINUTES)) {
         assertTrue(second.owner().startsWith("churn ingest"), second.owner());
-        assertEquals(null, second.tookOver(), "released, not taken over");
+        assertNull(second.tookOver(), "released, not taken over");
       }
       assertEquals(List.of(), files(wh));
     } finally {
