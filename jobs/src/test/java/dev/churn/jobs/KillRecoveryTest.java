@@ -112,7 +112,7 @@ class KillRecoveryTest extends JobsSuite {
     // killed after scoring: 74.8 s against 74.7 s); the CPU it saves goes to the other test JVM in CI.
     String c1 = System.getProperty("churn.jvm.c1", "");
     if (!c1.isBlank()) {
-      command.add(c1);
+      command.addAll(List.of(c1.strip().split("\\s+")));
     }
     INTERPRETED.forEach((k, v) -> command.add("-D" + k + "=" + v)); // as this JVM's session, whose night it reruns
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) { // this JVM's flags and collector
