@@ -207,8 +207,8 @@ public final class ChurnTrainer {
         tuned = r.metrics();
       }
     }
-    trainVectors.unpersist();
-    validationVectors.unpersist();
+    // No unpersist: checkpointed Datasets are not in the cache manager; Spark's context cleaner drops their blocks
+    // once nothing refers to them (after this method), as it does FeaturesJob's checkpointed states.
 
     // The registered model: the chosen regularisation fitted on every snapshot whose labels close by the test
     // date (training plus validation; training only in the two-date fallback, where it is the tuned model).
