@@ -26,7 +26,7 @@ import org.apache.spark.storage.StorageLevel;
  * standard scaling,
  * class-weighted logistic regression) fitted on the training snapshots, with regularisation (regParam x
  * elasticNetParam) chosen on the out-of-time validation snapshot by PR-AUC, then refitted on the training and
- * validation snapshots (every label window closing by the test date, as DOMAIN.md's yardsticks were) and
+ * validation snapshots (every label window closing by the test date, as docs/domain.md's yardsticks were) and
  * reported on the test snapshot one horizon later, which neither tuning nor fitting saw ({@link TimeSplit}). The
  * registered model is the one the reported metrics describe, and its thresholds come from its own scores. Class
  * weights help ranking but inflate probabilities; the weights' prior shift, log(w_pos / w_neg), is subtracted
@@ -45,8 +45,8 @@ public final class ChurnTrainer {
   public static final String PROBABILITY = "churn_probability";
 
   /**
-   * The regularisation grid, iterations, seed, and the share of the validation snapshot's customers whose score
-   * sets the high-risk threshold (0.10: the top decile is "high").
+   * The regularisation grid, iterations, seed, and the share of the customers whose score sets the high-risk
+   * threshold, on the as-of date (the test snapshot's when none is given; 0.10: the top decile is "high").
    */
   public record Config(List<Double> regParams, List<Double> elasticNetParams, int maxIter, long seed,
       double highRiskShare) {
@@ -159,56 +159,9 @@ public final class ChurnTrainer {
     Dataset<Row> weightedTrain = weighted(train, trainWeight);
     double offset = Math.log(trainWeight);
 
-    // Regularisation chosen on the validation snapshot by PR-AUC; the preparation stages do not depend on
-    // it, so they are fitted once and every grid point reads the same cached vectors. Checkpointed, not just
-    // persisted: every optimiser iteration is a job that serialises its RDD's lineage, and persisted vectors
-    // carry the whole preparation plan (hundreds of expressions) into each of some 450 task binaries; a demo
-    // training measured 55-61 -> 48-50 s, the same model to the last digit. Local checkpoints live in the
-    // executors' block stores: an executor lost mid-training fails the training (rerun it) instead of
-    // recomputing, as FeaturesJob's window state already accepts.
-    PipelineModel prep = new Pipeline().setStages(Preparation.stages(numeric, categorical).toArray(PipelineStage[]::new))
-        .fit(weightedTrain);
-    Dataset<Row> trainVectors = prep.transform(weightedTrain).select(SCALED, Labels.LABEL, WEIGHT)
-        .localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> validationVectors = prep.transform(validation).localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
-    // The grid points are fitted concurrently (as MLlib's TrainValidationSplit.setParallelism does): each
-    // optimiser iteration is a small Spark job whose time is mostly scheduling, which two fits overlap. Each
-    // fit is independent, and the choice is made in grid order afterwards, so the result does not depend on it.
-    List<double[]> grid = new ArrayList<>();
-    for (double reg : config.regParams()) {
-      for (double en : config.elasticNetParams()) {
-        grid.add(new double[] {reg, en});
-      }
-    }
-    List<BinaryMetrics.Result> results = inParallel(grid, point -> {
-      LogisticRegressionModel m = logisticRegression(point[0], point[1], config).fit(trainVectors);
-      Dataset<Row> scored = m.transform(validationVectors).withColumn(PROBABILITY, calibrated(offset));
-      return BinaryMetrics.compute(scored, PROBABILITY, Labels.LABEL, true);
-    });
-    List<Map<String, Double>> tuning = new ArrayList<>();
-    double bestPr = -1;
-    double bestReg = 0;
-    double bestEn = 0;
-    Map<String, Double> tuned = null;
-    for (int i = 0; i < grid.size(); i++) {
-      double reg = grid.get(i)[0];
-      double en = grid.get(i)[1];
-      BinaryMetrics.Result r = results.get(i);
-      Map<String, Double> row = new LinkedHashMap<>();
-      row.put("reg_param", reg);
-      row.put("elastic_net_param", en);
-      row.put("pr_auc", r.metrics().get("pr_auc"));
-      row.put("roc_auc", r.metrics().get("roc_auc"));
-      tuning.add(row);
-      if (r.metrics().get("pr_auc") > bestPr) {
-        bestPr = r.metrics().get("pr_auc");
-        bestReg = reg;
-        bestEn = en;
-        tuned = r.metrics();
-      }
-    }
-    // No unpersist: checkpointed Datasets are not in the cache manager; Spark's context cleaner drops their blocks
-    // once nothing refers to them (after this method), as it does FeaturesJob's checkpointed states.
+    Tuning.Choice chosen = Tuning.choose(weightedTrain, validation, offset, config, numeric, categorical);
+    double bestReg = chosen.regParam();
+    double bestEn = chosen.elasticNetParam();
 
     // The registered model: the chosen regularisation fitted on every snapshot whose labels close by the test
     // date (training plus validation; training only in the two-date fallback, where it is the tuned model).
@@ -221,7 +174,34 @@ public final class ChurnTrainer {
     ModelSpec.Explanation explanation = explanation(finalModel, weightedFit, numeric);
 
     // Reported on the test snapshot, which neither tuning nor fitting saw; thresholds from the same scores.
-    Dataset<Row> test = on(labelled, List.of(split.testDate()));
+    Evaluation e = evaluate(finalModel, finalOffset, on(labelled, List.of(split.testDate())), newest, split, config,
+        numeric, categorical);
+    ModelSpec spec = new ModelSpec(0,
+        new ModelSpec.Split(split.testDate().plusDays(split.horizonDays()).toString(), split.horizonDays(),
+            split.trainDates().stream().map(LocalDate::toString).toList(), split.validationDate().toString(),
+            split.testDate().toString(), split.evaluation()),
+        new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(labelled.schema(), numeric, categorical),
+            e.slots()),
+        new ModelSpec.Fit(bestReg, bestEn, config.seed(), chosen.table(), finalOffset),
+        new ModelSpec.Tiers(e.high(), e.medium(), e.decision(), "high: the top "
+            + Math.round(100 * config.highRiskShare()) + "% of this model's scores on " + e.cutDate()
+            + "; medium: at or above the churn rate of the test snapshot " + split.testDate()
+            + "; decision threshold: maximal F1 on the test snapshot"),
+        new ModelSpec.Quality(chosen.metrics(), new LinkedHashMap<>(e.quality().metrics()), e.baseline().metrics(),
+            e.quality().calibration(), e.roc()), reference, Map.of(), explanation);
+    return new Outcome(finalModel, spec);
+  }
+
+  /** The registered model's figures on the test snapshot, its input slots, and its thresholds. */
+  private record Evaluation(BinaryMetrics.Result quality, BinaryMetrics.Result baseline, List<double[]> roc,
+      double decision, double high, double medium, String cutDate, List<String> slots) {}
+
+  /**
+   * Scores {@code test} with the registered model: its metrics, the recency baseline's, the ROC curve, the F1
+   * decision threshold, and the high-risk cut on {@code newest} (on the test snapshot when null).
+   */
+  private static Evaluation evaluate(PipelineModel finalModel, double finalOffset, Dataset<Row> test,
+      Dataset<Row> newest, TimeSplit split, Config config, List<String> numeric, List<String> categorical) {
     Dataset<Row> scoredTest = finalModel.transform(test).withColumn(PROBABILITY, calibrated(finalOffset))
         .persist(StorageLevel.MEMORY_AND_DISK());
     BinaryMetrics.Counts counts = BinaryMetrics.Counts.of(scoredTest, PROBABILITY, Labels.LABEL);
@@ -240,49 +220,7 @@ public final class ChurnTrainer {
     }
     double high = cutOn.quantile(1 - config.highRiskShare());
     double medium = Math.min(quality.metrics().get("base_rate"), high);
-    ModelSpec spec = new ModelSpec(0,
-        new ModelSpec.Split(split.testDate().plusDays(split.horizonDays()).toString(), split.horizonDays(),
-            split.trainDates().stream().map(LocalDate::toString).toList(), split.validationDate().toString(),
-            split.testDate().toString(), split.evaluation()),
-        new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(labelled.schema(), numeric, categorical),
-            slots),
-        new ModelSpec.Fit(bestReg, bestEn, config.seed(), tuning, finalOffset),
-        new ModelSpec.Tiers(high, medium, decision, "high: the top " + Math.round(100 * config.highRiskShare())
-            + "% of this model's scores on " + cutDate + "; medium: at or above the churn rate of the test snapshot "
-            + split.testDate() + "; decision threshold: maximal F1 on the test snapshot"),
-        new ModelSpec.Quality(tuned, new LinkedHashMap<>(quality.metrics()), baseline.metrics(),
-            quality.calibration(), roc), reference, Map.of(), explanation);
-    return new Outcome(finalModel, spec);
-  }
-
-  /**
-   * How many grid points are fitted at once. (Three or six at once measured no better than two on 2 cores for a
-   * demo-sized train stage, within a few seconds, and each fit holds its own blocks of the training vectors.)
-   */
-  static final int GRID_PARALLELISM = 2;
-
-  /** {@code fit} applied to each of {@code points}, {@link #GRID_PARALLELISM} at a time; results in order. */
-  static <P, R> List<R> inParallel(List<P> points, java.util.function.Function<P, R> fit) {
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
-        Math.max(1, Math.min(GRID_PARALLELISM, points.size())));
-    try {
-      List<java.util.concurrent.Future<R>> futures = new ArrayList<>();
-      for (P p : points) {
-        futures.add(pool.submit(() -> fit.apply(p)));
-      }
-      List<R> out = new ArrayList<>();
-      for (java.util.concurrent.Future<R> f : futures) {
-        out.add(f.get());
-      }
-      return out;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while fitting the grid", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-    } finally {
-      pool.shutdownNow();
-    }
+    return new Evaluation(quality, baseline, roc, decision, high, medium, cutDate, slots);
   }
 
   /** The rows of {@code snapshots} dated on one of {@code dates}. */
