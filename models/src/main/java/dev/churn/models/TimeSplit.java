@@ -6,7 +6,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Out-of-time split for a model trained "as of" a date with horizon H, three dates one horizon apart (DOMAIN.md):
+ * Out-of-time split for a model trained "as of" a date with horizon H, three dates one horizon apart (docs/domain.md):
  * the test snapshot is the latest whose labels are complete on that date (date - H) and is only reported on; the
  * validation snapshot (test - H) only tunes; every training snapshot lies at least one horizon before the
  * validation, so no label window (D, D + H] reaches into the next period. Training snapshots step back by

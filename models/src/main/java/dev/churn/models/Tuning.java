@@ -27,10 +27,11 @@ final class Tuning {
 
   /**
    * Fits every grid point on {@code weightedTrain} and scores {@code validation} with each, calibrated by
-   * {@code offset}.
+   * {@code offset}; the vectors both are prepared into come in at most {@code partitions} partitions
+   * ({@link ChurnTrainer#ROWS_PER_PARTITION}).
    */
-  static Choice choose(Dataset<Row> weightedTrain, Dataset<Row> validation, double offset, ChurnTrainer.Config config,
-      List<String> numeric, List<String> categorical) {
+  static Choice choose(Dataset<Row> weightedTrain, Dataset<Row> validation, double offset, int partitions,
+      ChurnTrainer.Config config, List<String> numeric, List<String> categorical) {
     // The preparation stages do not depend on the regularisation, so they are fitted once and every grid point
     // reads the same vectors. Checkpointed, not just persisted: every optimiser iteration is a job that serialises
     // its RDD's lineage, and persisted vectors carry the whole preparation plan (hundreds of expressions) into each
@@ -40,8 +41,9 @@ final class Tuning {
     PipelineModel prep = new Pipeline()
         .setStages(Preparation.stages(numeric, categorical).toArray(PipelineStage[]::new)).fit(weightedTrain);
     Dataset<Row> trainVectors = prep.transform(weightedTrain).select(ChurnTrainer.SCALED, Labels.LABEL,
-        ChurnTrainer.WEIGHT).localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> validationVectors = prep.transform(validation).localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
+        ChurnTrainer.WEIGHT).coalesce(partitions).localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> validationVectors = prep.transform(validation).coalesce(partitions)
+        .localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
     // The grid points are fitted concurrently (as MLlib's TrainValidationSplit.setParallelism does): each
     // optimiser iteration is a small Spark job whose time is mostly scheduling, which two fits overlap. Each
     // fit is independent, and the choice is made in grid order afterwards, so the result does not depend on it.
