@@ -1,7 +1,7 @@
 -- Databricks notebook source
 -- MAGIC %md
 -- MAGIC # Retention by segment and industry, against the industry yardsticks
--- MAGIC Reads `churn.retention_rates` (written by `churn retention`). Definitions (DOMAIN.md): churn rate = lost / S;
+-- MAGIC Reads `churn.retention_rates` (written by `churn retention`). Definitions (docs/domain.md): churn rate = lost / S;
 -- MAGIC retention = (E - N) / S. The yardsticks are yearly retention, so month rates are compared after annualising
 -- MAGIC (`retention_rate_annualized` = monthly retention ^ 12). Partial periods are flagged and left out here.
 

@@ -9,7 +9,7 @@ import java.util.List;
  *
  * <p>Under inactivity churn, {@code everActive} widens the population a snapshot scores from customers active in
  * the last N days to every customer with any activity on or before the date (the "will they buy again?" question
- * of a retailer's log, and the population of DOMAIN.md's CDNOW yardstick).
+ * of a retailer's log, and the population of docs/domain.md's CDNOW yardstick).
  */
 public record ChurnDefinition(List<String> cancellationEventTypes, int inactivityDays, boolean everActive)
     implements Serializable {

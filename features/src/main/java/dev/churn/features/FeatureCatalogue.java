@@ -137,7 +137,7 @@ public final class FeatureCatalogue {
 
   /**
    * Frequency over all history and silence against the customer's own rhythm: on purchase logs (CDNOW) they
-   * lift the test ROC-AUC over recency, windowed counts and tenure (see the README's measured quality).
+   * lift the test ROC-AUC over recency, windowed counts and tenure (see docs/model.md, "Measured quality").
    */
   private static void addRhythm(List<Feature> out) {
     WindowState.Sum everActive = activeDays(0, WindowState.ALL_HISTORY);

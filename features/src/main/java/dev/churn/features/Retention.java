@@ -18,15 +18,15 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Churn and retention per period (month, quarter, year) x segment x industry, with rows for all segments and
- * all industries together marked {@link #ALL}, exactly as DOMAIN.md defines them:
+ * all industries together marked {@link #ALL}, exactly as docs/domain.md defines them:
  * S = customers at the start (signed up before the period, not churned before it), N = signed up in the period,
  * lost = churned in the period (new customers included; {@code customers_new_lost} of them signed up in it),
  * E = customers at the end = S + N - lost. Rates are over the starting cohort, so they are complements and lie in
- * [0, 1] (DOMAIN.md: "retention 80 % means churn 20 %"): churn rate = (lost - new lost) / S; retention rate =
- * (E - (N - new lost)) / S, which is DOMAIN.md's (E - N) / S when no new customer left within the period. MRR: at the start, lost to cancellations (the churned
+ * [0, 1] (docs/domain.md: "retention 80 % means churn 20 %"): churn rate = (lost - new lost) / S; retention rate =
+ * (E - (N - new lost)) / S, which is docs/domain.md's (E - N) / S when no new customer left within the period. MRR: at the start, lost to cancellations (the churned
  * customers' MRR when they left), lost to downgrades (contraction, kept apart), MRR churn rate = lost / start.
  * Periods not wholly inside [from, to] are flagged {@code is_partial}, never silently mixed with full ones.
- * Industry rows carry DOMAIN.md's yearly retention yardstick; month and quarter rates are compared after
+ * Industry rows carry docs/domain.md's yearly retention yardstick; month and quarter rates are compared after
  * annualising, retention^(periods per year).
  */
 public final class Retention {
@@ -34,7 +34,7 @@ public final class Retention {
 
   public static final String ALL = "ALL";
 
-  /** DOMAIN.md's yearly retention by industry (the customers table spells industries in lower case). */
+  /** docs/domain.md's yearly retention by industry (the customers table spells industries in lower case). */
   public static final Map<String, Double> YARDSTICKS = Map.of(
       "retail", 0.63, "banking", 0.75, "telecom", 0.78, "it", 0.81, "insurance", 0.83,
       "professional services", 0.84, "media", 0.84);

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.apache.spark.sql.Row;
 
-/** DOMAIN.md's worked retention example: 200 customers at the start, 20 lost, 30 new in the month. */
+/** docs/domain.md's worked retention example: 200 customers at the start, 20 lost, 30 new in the month. */
 public final class DomainExample {
   private DomainExample() {}
 

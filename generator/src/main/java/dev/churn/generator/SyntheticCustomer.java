@@ -14,13 +14,13 @@ import java.util.SplittableRandom;
  * (with occasional declines and recoveries) drives the daily activity signals and the daily churn hazard, so
  * that falling activity, disengagement from email, friction and failed payments precede most cancellations;
  * a share of the hazard does not depend on engagement (customers who leave without warning). Per-industry base
- * hazards are set from DOMAIN.md's yearly retention yardsticks. Deterministic for (seed, index).
+ * hazards are set from docs/domain.md's yearly retention yardsticks. Deterministic for (seed, index).
  */
 final class SyntheticCustomer {
   static final String[] SEGMENTS = {"smb", "mid-market", "enterprise"};
   static final String[] INDUSTRIES = {"retail", "banking", "telecom", "it", "insurance", "professional services",
       "media", "healthcare", "education", "manufacturing"};
-  /** Yearly retention of the industries DOMAIN.md gives no yardstick for: plausible values. */
+  /** Yearly retention of the industries docs/domain.md gives no yardstick for: plausible values. */
   static final Map<String, Double> OTHER_RETENTION = Map.of("healthcare", 0.80, "education", 0.77,
       "manufacturing", 0.82);
   static final String[] PLANS = {"free", "basic", "pro", "enterprise"};
@@ -30,11 +30,11 @@ final class SyntheticCustomer {
   /**
    * Onboarding, unsubscribes, failed payments and trial ends raise the hazard above the industry base on
    * average; measured on a 2,000-customer, 210-day run, yearly churn came out about twice the yardstick's,
-   * so the hazard is divided by this to land yearly retention near DOMAIN.md's figures.
+   * so the hazard is divided by this to land yearly retention near docs/domain.md's figures.
    */
   static final double HAZARD_CALIBRATION = 2.0;
 
-  /** DOMAIN.md's yearly retention yardstick of {@code industry}, or a plausible value where it gives none. */
+  /** docs/domain.md's yearly retention yardstick of {@code industry}, or a plausible value where it gives none. */
   static double yearlyRetention(String industry) {
     Double yardstick = Retention.YARDSTICKS.get(industry);
     return yardstick != null ? yardstick : OTHER_RETENTION.get(industry);

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The hostile-input catalogue (README, "What ingest does with hostile input"): one folder of files as production
+ * The hostile-input catalogue (docs/ingest.md, "What ingest does with hostile input"): one folder of files as production
  * sends them, ingested once; each record is accepted with the right value or quarantined with the reason that
  * says what is wrong, none crashes the run and none is dropped silently.
  */
@@ -301,11 +301,11 @@ class HostileInputTest extends JobsSuite {
         .select(Events.AMOUNT).as(org.apache.spark.sql.Encoders.DOUBLE()).collectAsList());
   }
 
-  /** The catalogue yields every reason code the README's reason table lists (the acceptance query of issue 15). */
+  /** The catalogue yields every reason code docs/ingest.md's reason table lists (the acceptance query of issue 15). */
   @Test
-  void theCatalogueShowsEveryReasonOfTheReadme() throws IOException {
-    String readme = Files.readString(Path.of("../README.md"));
-    String table = readme.substring(readme.indexOf("| reason | when |"));
+  void theCatalogueShowsEveryReasonOfTheIngestPage() throws IOException {
+    String page = Files.readString(repoRoot().resolve("docs/ingest.md"));
+    String table = page.substring(page.indexOf("| reason | when |"));
     table = table.substring(0, table.indexOf("\n\n"));
     java.util.Set<String> documented = new java.util.TreeSet<>();
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^\\| `([a-z_0-9]+)` \\|").matcher(table);
@@ -317,7 +317,7 @@ class HostileInputTest extends JobsSuite {
         .collectAsList()) {
       found.add(r.getString(0));
     }
-    assertTrue(documented.contains("malformed") && documented.size() >= 14, "the README's reason table: " + documented);
+    assertTrue(documented.contains("malformed") && documented.size() >= 14, "docs/ingest.md's reason table: " + documented);
     assertEquals(documented, found);
   }
 }

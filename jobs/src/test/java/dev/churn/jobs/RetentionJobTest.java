@@ -14,7 +14,7 @@ import java.util.List;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
-/** DOMAIN.md's worked example through ingest and the retention job, on a crafted log. */
+/** docs/domain.md's worked example through ingest and the retention job, on a crafted log. */
 @EndToEnd
 class RetentionJobTest extends JobsSuite {
 

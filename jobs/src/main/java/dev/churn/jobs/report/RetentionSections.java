@@ -46,7 +46,7 @@ record RetentionSections(Warehouse warehouse, Page page) {
         .append(' ').append(month.getYear())
         .append(ownMonth ? ", the month of the as-of date" : ", the last complete month before the as-of date " + asOf
             + " (its own month is not over)")
-        .append("; monthly retention annualised as r^12 to compare with the yearly yardsticks (DOMAIN.md). "
+        .append("; monthly retention annualised as r^12 to compare with the yearly yardsticks. "
             + "Industries without a yardstick show their own bar only.</p>");
     List<String> names = new ArrayList<>();
     List<Number> own = new ArrayList<>();

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
  * {@value #ENV} (or the system property {@value #PROPERTY}) names a point: reaching that point prints
  * {@value #MARKER}{@code <point>} on stderr and stops the thread there, so the test kills the process at exactly
  * that place (after {@link #GIVE_UP_MINUTES} minutes without a kill, the process halts by itself with exit 137).
- * The points are listed in {@link #ALL} and, with what each leaves behind, in the README (Production runs).
+ * The points are listed in {@link #ALL} and, with what each leaves behind, in docs/production.md.
  */
 public final class KillPoints {
   public static final String ENV = "CHURN_KILL_AT";
