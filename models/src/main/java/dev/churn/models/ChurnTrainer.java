@@ -119,14 +119,16 @@ public final class ChurnTrainer {
 
   /** Labelled rows and the churners among them (one pass): the class weight and the vectors' partitions. */
   record Classes(long rows, long positives) {
+    Classes {
+      if (positives <= 0 || positives >= rows) {
+        throw new IllegalArgumentException("the training snapshots hold " + positives + " churners among " + rows
+            + " customers: both classes are needed");
+      }
+    }
+
     static Classes of(Dataset<Row> labelled) {
       Row r = labelled.agg(sum(col(Labels.LABEL)), count(lit(1))).first();
-      Classes c = new Classes(r.getLong(1), r.isNullAt(0) ? 0 : r.getLong(0));
-      if (c.positives() == 0 || c.positives() == c.rows()) {
-        throw new IllegalArgumentException("the training snapshots hold " + c.positives() + " churners among "
-            + c.rows() + " customers: both classes are needed");
-      }
-      return c;
+      return new Classes(r.getLong(1), r.isNullAt(0) ? 0 : r.getLong(0));
     }
 
     /** Positive-class weight n_neg / n_pos (negatives weigh 1), so both classes weigh the same in total. */
@@ -215,7 +217,9 @@ public final class ChurnTrainer {
    * The pipeline of the chosen regularisation fitted on {@code weightedFit}: the preparation fitted on it as it
    * comes (its medians and scales are aggregates whose approximation depends on how the rows are partitioned), the
    * regression on its vectors in {@code partitions} partitions ({@link #ROWS_PER_PARTITION}); one pipeline of
-   * both, with the stages a fit of the whole pipeline gives.
+   * both, with the stages a fit of the whole pipeline gives. The regression's training summary refers to those
+   * checkpointed vectors, so their blocks stay in the block store while the model is referenced (a command's
+   * life). Coalesced, not repartitioned: the preparation of the rows runs in as many tasks as the vectors get.
    */
   static PipelineModel refit(Dataset<Row> weightedFit, int partitions, double regParam, double elasticNet,
       Config config, List<String> numeric, List<String> categorical) {

@@ -62,7 +62,6 @@ final class Tuning {
     // No unpersist: checkpointed Datasets are not in the cache manager; Spark's context cleaner drops their blocks
     // once nothing refers to them (after this method), as it does FeaturesJob's checkpointed states.
     List<Map<String, Double>> table = new ArrayList<>();
-    int best = 0;
     for (int i = 0; i < grid.size(); i++) {
       Map<String, Double> metrics = results.get(i).metrics();
       Map<String, Double> row = new LinkedHashMap<>();
@@ -71,11 +70,20 @@ final class Tuning {
       row.put("pr_auc", metrics.get("pr_auc"));
       row.put("roc_auc", metrics.get("roc_auc"));
       table.add(row);
-      if (metrics.get("pr_auc") > results.get(best).metrics().get("pr_auc")) {
+    }
+    int best = best(results.stream().map(r -> r.metrics().get("pr_auc")).toList());
+    return new Choice(grid.get(best)[0], grid.get(best)[1], results.get(best).metrics(), table);
+  }
+
+  /** The index of the first of the highest PR-AUCs: on a tie the point earlier in the grid is chosen. */
+  static int best(List<Double> prAucs) {
+    int best = 0;
+    for (int i = 1; i < prAucs.size(); i++) {
+      if (prAucs.get(i) > prAucs.get(best)) {
         best = i;
       }
     }
-    return new Choice(grid.get(best)[0], grid.get(best)[1], results.get(best).metrics(), table);
+    return best;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.churn.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
@@ -14,5 +15,12 @@ class ClassesTest {
     assertEquals(1, new ChurnTrainer.Classes(ChurnTrainer.ROWS_PER_PARTITION, 1).partitions());
     assertEquals(2, new ChurnTrainer.Classes(ChurnTrainer.ROWS_PER_PARTITION + 1, 1).partitions());
     assertEquals(200, new ChurnTrainer.Classes(100_000_000, 1).partitions());
+  }
+
+  @Test
+  void oneClassAloneIsRefused() {
+    assertEquals("the training snapshots hold 0 churners among 10 customers: both classes are needed",
+        assertThrows(IllegalArgumentException.class, () -> new ChurnTrainer.Classes(10, 0)).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new ChurnTrainer.Classes(10, 10));
   }
 }
