@@ -109,9 +109,9 @@ public final class ChurnTrainer {
    * executor: over vectors in several partitions every job is two stages and a shuffle, over one partition a
    * single task. A partition of this many rows still sums in a fraction of a job's fixed cost; larger training
    * sets spread over more partitions, never more than they came in. Measured with one partition instead of two:
-   * {@code churn train} on the demo's warehouse (8,150 rows, six grid points, a JVM of its own) 58.8 / 64.4 -> 42.3 /
-   * 43.0 s, its CPU 139 / 151 -> 109 / 113 s (inside {@code churn demo}, in a JVM the ingest warmed, 42.7 -> 40.0 s), the
-   * same figures to the digits it prints (the sums come in another order, so the optimiser stops
+   * {@code churn train} on the demo's warehouse (8,150 rows, six grid points, a JVM of its own) 58.8 / 64.4 ->
+   * 42.3 / 43.0 s, its CPU 139 / 151 -> 109 / 113 s (inside {@code churn demo}, in a JVM the ingest warmed, 42.7 ->
+   * 40.0 s), the same figures to the digits it prints (the sums come in another order, so the optimiser stops
    * at another point within its tolerance: test ROC-AUC 0.737781 -> 0.737764, PR-AUC 0.0534 -> 0.0528); CDNOW's
    * yardstick training (170,000 training rows) 115 -> 113 s, CPU 282 -> 256 s, every figure the same to the last
    * digit.
