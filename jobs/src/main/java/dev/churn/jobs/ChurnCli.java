@@ -27,10 +27,7 @@ import picocli.CommandLine.ScopeType;
     description = "Predicts which customers will leave and measures how well the business keeps them.",
     subcommands = {DemoCommand.class, GenerateCommand.class, IngestCommand.class, FeaturesCommand.class,
         TrainCommand.class, ScoreCommand.class, RetentionCommand.class, NightlyCommand.class, ReportCommand.class,
-        SqlCommand.class},
-    footer = {"", "Exit codes: 0 success, 1 failure, 2 bad usage or arguments, 3 bad data over the threshold "
-        + "or a model that does not fit the features, 4 no input for the date (nothing was changed), 5 another run "
-        + "holds the warehouse (nothing was changed; retry later)."})
+        SqlCommand.class})
 public final class ChurnCli {
 
   @Option(names = "--warehouse", scope = ScopeType.INHERIT, paramLabel = "DIR",
@@ -91,6 +88,13 @@ public final class ChurnCli {
   public static CommandLine commandLine(ChurnCli root, String... args) {
     CommandLine cmd = new CommandLine(root);
     cmd.registerConverter(LocalDate.class, ChurnCli::parseDate);
+    java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+    new java.util.TreeMap<>(ChurnException.MEANINGS).forEach((code, meaning) -> codes.put(String.valueOf(code),
+        meaning));
+    for (CommandLine c : java.util.stream.Stream.concat(java.util.stream.Stream.of(cmd),
+        cmd.getSubcommands().values().stream()).toList()) {
+      c.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(codes);
+    }
     String[] configError = {null};
     try {
       root.config = ChurnConfig.fromArgs(args, System.getenv());

@@ -3,6 +3,7 @@ package dev.churn.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.churn.jobs.warehouse.ChurnException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -16,6 +17,22 @@ class CliTest extends JobsSuite {
     for (String sub : new String[] {"demo", "generate", "ingest", "sql"}) {
       assertTrue(r.out().contains("\n  " + sub + " "), sub + " in\n" + r.out());
     }
+  }
+
+  /** #30: exit codes are declared once (ChurnException.MEANINGS); each help lists them, the README's table is them. */
+  @Test
+  void theExitCodesOfTheHelpAndTheReadmeAreTheDeclaredOnes() throws java.io.IOException {
+    for (String[] help : new String[][] {{"--help"}, {"nightly", "--help"}}) {
+      String out = cli(help).out();
+      assertTrue(out.contains("Exit codes:"), out);
+      String words = out.replaceAll("\\s+", " "); // the help wraps long lines
+      ChurnException.MEANINGS.forEach((code, meaning) -> assertTrue(words.contains(" " + code + " " + meaning + " "),
+          code + " " + meaning + " in\n" + out));
+      assertEquals(1, out.split("Exit codes", -1).length - 1, "one list of exit codes:\n" + out);
+    }
+    String table = ChurnException.markdownTable();
+    assertTrue(java.nio.file.Files.readString(repoRoot().resolve("README.md")).contains(table),
+        "the README's exit codes are:\n" + table);
   }
 
   @Test

@@ -1,11 +1,10 @@
 package dev.churn.jobs.warehouse;
 
 /**
- * A failure the user can act on, with the exit code a scheduler reads: {@link #BAD_DATA} (3) for bad data over
- * the allowed threshold or a model that does not fit the features, {@link #NO_INPUT} (4) when a date's input is
- * missing or empty (nothing was changed), {@link #BUSY} (5) when another run holds the warehouse (nothing was
- * changed; retry later), {@link #FAILURE} (1) for anything else. Its message is the one line printed on stderr.
- * Danger: a Spark task out of memory in a local run ends the JVM with Spark's own code 52 after that line
+ * A failure the user can act on, with the exit code a scheduler reads ({@link #MEANINGS} says what each code means).
+ * Its message is the one line printed on stderr.
+ *
+ * <p>Danger: a Spark task out of memory in a local run ends the JVM with Spark's own code 52 after that line
  * (Spark's executor halts on a fatal error; the driver cannot keep it from doing so).
  */
 public class ChurnException extends RuntimeException {
@@ -14,6 +13,28 @@ public class ChurnException extends RuntimeException {
   public static final int BAD_DATA = 3;
   public static final int NO_INPUT = 4;
   public static final int BUSY = 5;
+
+  /**
+   * Every code a command exits with and what it means, declared once: the help's "Exit codes" list and the
+   * README's table ({@link #markdownTable}, which a test compares) are rendered from it.
+   */
+  public static final java.util.Map<Integer, String> MEANINGS = java.util.Collections.unmodifiableMap(
+      new java.util.LinkedHashMap<>(java.util.Map.of(
+          0, "success",
+          FAILURE, "any other failure (one line naming what failed; a damaged warehouse is refused this way)",
+          USAGE, "bad usage or arguments (nothing was changed)",
+          BAD_DATA, "bad data over the allowed threshold (--max-bad-fraction), or a model that does not fit the "
+              + "features",
+          NO_INPUT, "no input for the date (nightly; nothing was changed)",
+          BUSY, "another run holds the warehouse (nothing was changed; retry later, or --lock-wait-minutes)")));
+
+  /** {@link #MEANINGS} as a Markdown table, codes in order. */
+  public static String markdownTable() {
+    StringBuilder table = new StringBuilder("| code | meaning |\n|---|---|\n");
+    new java.util.TreeMap<>(MEANINGS).forEach((code, meaning) -> table.append("| ").append(code).append(" | ")
+        .append(meaning).append(" |\n"));
+    return table.toString();
+  }
 
   private final int exitCode;
   private RunLog.StageResult partialResult;
