@@ -89,8 +89,7 @@ public final class ChurnCli {
     CommandLine cmd = new CommandLine(root);
     cmd.registerConverter(LocalDate.class, ChurnCli::parseDate);
     java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
-    new java.util.TreeMap<>(ChurnException.MEANINGS).forEach((code, meaning) -> codes.put(String.valueOf(code),
-        meaning));
+    ChurnException.MEANINGS.forEach((code, meaning) -> codes.put(String.valueOf(code), meaning));
     for (CommandLine c : java.util.stream.Stream.concat(java.util.stream.Stream.of(cmd),
         cmd.getSubcommands().values().stream()).toList()) {
       c.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(codes);

@@ -3,6 +3,8 @@ package dev.churn.models;
 import dev.churn.features.FeatureCatalogue;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.AttributeGroup;
@@ -52,6 +54,11 @@ final class Preparation {
         .setHandleInvalid("keep"));
     stages.add(new StandardScaler().setInputCol(ChurnTrainer.ASSEMBLED).setOutputCol(ChurnTrainer.SCALED).setWithMean(true).setWithStd(true));
     return stages;
+  }
+
+  /** The preparation stages fitted on {@code rows}. */
+  static PipelineModel fit(Dataset<Row> rows, List<String> numeric, List<String> categorical) {
+    return new Pipeline().setStages(stages(numeric, categorical).toArray(PipelineStage[]::new)).fit(rows);
   }
 
   /** For each slot of the model's input vector, the feature it belongs to (a categorical has one slot per value). */

@@ -5,13 +5,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.ml.classification.LogisticRegressionModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * The regularisation of the churn model, chosen on the out-of-time validation snapshot by PR-AUC: every point of
@@ -33,17 +30,11 @@ final class Tuning {
   static Choice choose(Dataset<Row> weightedTrain, Dataset<Row> validation, double offset, int partitions,
       ChurnTrainer.Config config, List<String> numeric, List<String> categorical) {
     // The preparation stages do not depend on the regularisation, so they are fitted once and every grid point
-    // reads the same vectors. Checkpointed, not just persisted: every optimiser iteration is a job that serialises
-    // its RDD's lineage, and persisted vectors carry the whole preparation plan (hundreds of expressions) into each
-    // of some 450 task binaries; a demo training measured 55-61 -> 48-50 s, the same model to the last digit.
-    // Local checkpoints live in the executors' block stores: an executor lost mid-training fails the training
-    // (rerun it) instead of recomputing, as FeaturesJob's window state already accepts.
-    PipelineModel prep = new Pipeline()
-        .setStages(Preparation.stages(numeric, categorical).toArray(PipelineStage[]::new)).fit(weightedTrain);
-    Dataset<Row> trainVectors = prep.transform(weightedTrain).select(ChurnTrainer.SCALED, Labels.LABEL,
-        ChurnTrainer.WEIGHT).coalesce(partitions).localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> validationVectors = prep.transform(validation).coalesce(partitions)
-        .localCheckpoint(true, StorageLevel.MEMORY_AND_DISK());
+    // reads the same vectors.
+    PipelineModel prep = Preparation.fit(weightedTrain, numeric, categorical);
+    Dataset<Row> trainVectors = ChurnTrainer.optimiserInput(prep.transform(weightedTrain).select(ChurnTrainer.SCALED,
+        Labels.LABEL, ChurnTrainer.WEIGHT), partitions);
+    Dataset<Row> validationVectors = ChurnTrainer.optimiserInput(prep.transform(validation), partitions);
     // The grid points are fitted concurrently (as MLlib's TrainValidationSplit.setParallelism does): each
     // optimiser iteration is a small Spark job whose time is mostly scheduling, which two fits overlap. Each
     // fit is independent, and the choice is made in grid order afterwards, so the result does not depend on it.

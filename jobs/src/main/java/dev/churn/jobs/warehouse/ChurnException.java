@@ -15,11 +15,11 @@ public class ChurnException extends RuntimeException {
   public static final int BUSY = 5;
 
   /**
-   * Every code a command exits with and what it means, declared once: the help's "Exit codes" list and the
-   * README's table ({@link #markdownTable}, which a test compares) are rendered from it.
+   * Every code a command exits with and what it means, in order of code, declared once: the help's "Exit codes"
+   * list and the README's table ({@link #markdownTable}, which a test compares) are rendered from it.
    */
   public static final java.util.Map<Integer, String> MEANINGS = java.util.Collections.unmodifiableMap(
-      new java.util.LinkedHashMap<>(java.util.Map.of(
+      new java.util.TreeMap<>(java.util.Map.of(
           0, "success",
           FAILURE, "any other failure (one line naming what failed; a damaged warehouse is refused this way)",
           USAGE, "bad usage or arguments (nothing was changed)",
@@ -28,10 +28,10 @@ public class ChurnException extends RuntimeException {
           NO_INPUT, "no input for the date (nightly; nothing was changed)",
           BUSY, "another run holds the warehouse (nothing was changed; retry later, or --lock-wait-minutes)")));
 
-  /** {@link #MEANINGS} as a Markdown table, codes in order. */
+  /** {@link #MEANINGS} as a Markdown table. */
   public static String markdownTable() {
     StringBuilder table = new StringBuilder("| code | meaning |\n|---|---|\n");
-    new java.util.TreeMap<>(MEANINGS).forEach((code, meaning) -> table.append("| ").append(code).append(" | ")
+    MEANINGS.forEach((code, meaning) -> table.append("| ").append(code).append(" | ")
         .append(meaning).append(" |\n"));
     return table.toString();
   }
