@@ -75,8 +75,8 @@ public final class WindowState {
 
     @Override
     public Column fromState() {
-      Column upTo = col(sumColumn(key, to));
-      return from == 0 ? upTo : upTo.minus(col(sumColumn(key, from))).cast(money ? MONEY : DataTypes.LongType);
+      Column upTo = col(StateColumns.sum(key, to));
+      return from == 0 ? upTo : upTo.minus(col(StateColumns.sum(key, from))).cast(money ? MONEY : DataTypes.LongType);
     }
 
     Column typed(FeatureCatalogue.Inputs in) {
@@ -93,7 +93,7 @@ public final class WindowState {
 
     @Override
     public Column fromState() {
-      Column inWindow = filter(col(queueColumn(column)),
+      Column inWindow = filter(col(StateColumns.queue(column)),
           e -> e.getField("d").gt(date_sub(col(FeatureBuilder.AS_OF_DATE), days)));
       return try_element_at(inWindow, lit(1)).getField("v");
     }
@@ -108,7 +108,7 @@ public final class WindowState {
 
     @Override
     public Column fromState() {
-      return col(latestColumn(this));
+      return col(StateColumns.latest(this));
     }
   }
 
@@ -122,7 +122,7 @@ public final class WindowState {
 
     @Override
     public Column fromState() {
-      return col(changeColumn(this));
+      return col(StateColumns.change(this));
     }
 
     Column changed(Column ageOk) {
@@ -149,38 +149,21 @@ public final class WindowState {
       f.aggregates().forEach((name, agg) -> {
         if (agg instanceof Sum s) {
           if (s.from() > 0) {
-            sumColumns.putIfAbsent(sumColumn(s.key(), s.from()), new Running(s, s.from()));
+            sumColumns.putIfAbsent(StateColumns.sum(s.key(), s.from()), new Running(s, s.from()));
           }
-          sumColumns.putIfAbsent(sumColumn(s.key(), s.to()), new Running(s, s.to()));
+          sumColumns.putIfAbsent(StateColumns.sum(s.key(), s.to()), new Running(s, s.to()));
         } else if (agg instanceof Max m) {
           queues.merge(m.column(), m.days(), Math::max);
         } else if (agg instanceof Latest l) {
-          latests.putIfAbsent(latestColumn(l), l);
+          latests.putIfAbsent(StateColumns.latest(l), l);
         } else if (agg instanceof LastChange c) {
-          changes.putIfAbsent(changeColumn(c), c);
+          changes.putIfAbsent(StateColumns.change(c), c);
         }
       });
     }
     return new Spec(sumColumns, queues, latests, changes);
   }
 
-  private static String sumColumn(String key, int window) {
-    return "s_" + key + "_" + (window == ALL_HISTORY ? "all" : String.valueOf(window));
-  }
-
-  private static String queueColumn(String column) {
-    return "q_" + column;
-  }
-
-  private static String latestColumn(Latest l) {
-    return "l_" + l.key();
-  }
-
-  private static String changeColumn(LastChange c) {
-    return "c_" + c.column() + "_" + c.minAge();
-  }
-
-  private static final String ON = "_on";
 
   /** The days whose rollup rows {@link #advance} reads for {@code asOf}: the day entering and those leaving. */
   private static List<LocalDate> daysRead(LocalDate asOf) {
@@ -221,11 +204,11 @@ public final class WindowState {
     List<Column> aggs = new ArrayList<>();
     SPEC.sumColumns().forEach((c, r) ->
         aggs.add(coalesce(sum(when(in.age().lt(r.window()), r.sum().typed(in))), zero(r.sum())).as(c)));
-    SPEC.queues().forEach((c, w) -> aggs.add(queue(c, w, in).as(queueColumn(c))));
+    SPEC.queues().forEach((c, w) -> aggs.add(queue(c, w, in).as(StateColumns.queue(c))));
     SPEC.latests().forEach((c, l) -> aggs.add(l.scratch(in).as(c)));
     SPEC.changes().forEach((c, ch) -> {
       aggs.add(ch.scratch(in).as(c));
-      aggs.add(max(when(ch.changed(in.age().geq(ch.minAge())), col(DailyActivity.ACTIVITY_DATE))).as(c + ON));
+      aggs.add(max(when(ch.changed(in.age().geq(ch.minAge())), col(DailyActivity.ACTIVITY_DATE))).as(c + StateColumns.ON));
     });
     Dataset<Row> agg = paired.groupBy(col(CUSTOMER_ID), asOf)
         .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
@@ -270,13 +253,13 @@ public final class WindowState {
       aggs.add(r.window() == ALL_HISTORY ? lit(null).cast(type(r)).as("x_" + c)
           : sum(when(in.age().equalTo(r.window()), r.sum().typed(in))).as("x_" + c));
     });
-    SPEC.queues().forEach((c, w) -> aggs.add(max(when(in.age().equalTo(0), col(c))).as("e_" + queueColumn(c))));
+    SPEC.queues().forEach((c, w) -> aggs.add(max(when(in.age().equalTo(0), col(c))).as("e_" + StateColumns.queue(c))));
     SPEC.latests().forEach((c, l) -> aggs.add(max(when(in.age().equalTo(0).and(l.condition().apply(in)),
         col(DailyActivity.ACTIVITY_DATE))).as("e_" + c)));
     SPEC.changes().forEach((c, ch) -> {
       Column at = ch.changed(lit(true)).and(in.age().equalTo(ch.minAge()));
       aggs.add(max(when(at, col(ch.column()))).as("e_" + c));
-      aggs.add(max(when(at, col(DailyActivity.ACTIVITY_DATE))).as("e_" + c + ON));
+      aggs.add(max(when(at, col(DailyActivity.ACTIVITY_DATE))).as("e_" + c + StateColumns.ON));
     });
     Dataset<Row> delta = moved.groupBy(col(CUSTOMER_ID)).agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
     Dataset<Row> p = previous.drop(FeatureBuilder.AS_OF_DATE, FeatureBuilder.FEATURE_SET);
@@ -290,7 +273,7 @@ public final class WindowState {
           .cast(s.money() ? MONEY : DataTypes.LongType).as(c));
     });
     SPEC.queues().forEach((c, w) -> {
-      String q = queueColumn(c);
+      String q = StateColumns.queue(c);
       Column entering = col("e_" + q);
       Column kept = filter(col(q), e -> e.getField("d").gt(date_sub(day, w))
           .and(entering.isNull().or(e.getField("v").gt(entering))));
@@ -300,9 +283,9 @@ public final class WindowState {
     });
     SPEC.latests().forEach((c, l) -> out.add(coalesce(col("e_" + c), col(c)).as(c)));
     SPEC.changes().forEach((c, ch) -> {
-      Column entering = col("e_" + c + ON).isNotNull();
+      Column entering = col("e_" + c + StateColumns.ON).isNotNull();
       out.add(when(entering, col("e_" + c)).otherwise(col(c)).as(c));
-      out.add(when(entering, col("e_" + c + ON)).otherwise(col(c + ON)).as(c + ON));
+      out.add(when(entering, col("e_" + c + StateColumns.ON)).otherwise(col(c + StateColumns.ON)).as(c + StateColumns.ON));
     });
     return ordered(j.select(out.toArray(Column[]::new)), day);
   }
@@ -313,11 +296,11 @@ public final class WindowState {
     cols.add(col(CUSTOMER_ID));
     cols.add(asOf.as(FeatureBuilder.AS_OF_DATE));
     SPEC.sumColumns().keySet().forEach(c -> cols.add(col(c)));
-    SPEC.queues().keySet().forEach(c -> cols.add(col(queueColumn(c))));
+    SPEC.queues().keySet().forEach(c -> cols.add(col(StateColumns.queue(c))));
     SPEC.latests().keySet().forEach(c -> cols.add(col(c)));
     SPEC.changes().keySet().forEach(c -> {
       cols.add(col(c));
-      cols.add(col(c + ON));
+      cols.add(col(c + StateColumns.ON));
     });
     cols.add(lit(FeatureCatalogue.featureSet()).as(FeatureBuilder.FEATURE_SET));
     return state.select(cols.toArray(Column[]::new));

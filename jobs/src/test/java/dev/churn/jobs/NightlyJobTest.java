@@ -155,8 +155,46 @@ class NightlyJobTest extends JobsSuite {
     assertTrue(summaries.stream().allMatch(r -> r.<String>getAs("status").equals("ok")));
   }
 
+  /**
+   * #30: after the nights every table of the contract exists, describes itself (DESCRIBE shows its description and
+   * a comment on every column, TableDocs' text) and reads the same through Delta Kernel's own Parquet reader,
+   * outside Spark, as through Spark's: no table uses a Delta feature or encoding other readers cannot read.
+   */
   @Test
   @Order(2)
+  void everyTableDescribesItselfAndReadsTheSameOutsideSpark() {
+    Warehouse w = new Warehouse(spark, wh);
+    for (Table t : Table.values()) {
+      assertTrue(w.exists(t), t.tableName() + " exists after the nights");
+      String comment = null;
+      boolean columns = true;
+      int described = 0;
+      for (Row r : spark.sql("DESCRIBE TABLE EXTENDED delta.`" + w.path(t) + "`").collectAsList()) {
+        String name = r.getString(0);
+        if (name.isEmpty() || name.startsWith("#")) {
+          columns = false;
+        } else if (columns) {
+          assertEquals(dev.churn.jobs.warehouse.TableDocs.column(t, name), r.getString(2), t.tableName() + "." + name);
+          assertFalse(r.getString(2) == null || r.getString(2).isBlank(), t.tableName() + "." + name + " has a comment");
+          described++;
+        } else if (name.equals("Comment")) {
+          comment = r.getString(1);
+        }
+      }
+      assertEquals(w.read(t).columns().length, described, t.tableName() + ": every column described");
+      assertEquals(dev.churn.jobs.warehouse.TableDocs.description(t), comment, t.tableName() + "'s description");
+
+      List<String> kernel = new ArrayList<>(KernelRows.read(w.path(t)));
+      List<String> delta = new ArrayList<>(w.read(t).collectAsList().stream().map(KernelRows::render).toList());
+      kernel.sort(null);
+      delta.sort(null);
+      assertFalse(delta.isEmpty(), t.tableName() + " holds rows");
+      assertEquals(delta, kernel, t.tableName() + " read through Kernel");
+    }
+  }
+
+  @Test
+  @Order(3)
   void aMissingOrEmptyDayChangesNothingAndExitsFour() throws Exception {
     Map<String, List<String>> before = tables();
     LocalDate missing = FIRST.plusDays(30);
@@ -181,7 +219,7 @@ class NightlyJobTest extends JobsSuite {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void aSecondRunOnTheSameWarehouseWaitsOrFailsWithExitFive() throws Exception {
     Map<String, List<String>> before = tables();
     Warehouse w = new Warehouse(spark, wh);
@@ -216,7 +254,7 @@ class NightlyJobTest extends JobsSuite {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void retrainingOnRequestRegistersTheCandidateWithItsDecisionAndRerunsDoNotRetrain() throws Exception {
     Path config = tempDir("nightly-conf").resolve("churn.properties");
     Files.writeString(config, "nightly.retrain-tolerance = 0.5\nsnapshots = 1\n"

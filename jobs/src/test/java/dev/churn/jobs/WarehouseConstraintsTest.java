@@ -36,7 +36,11 @@ class WarehouseConstraintsTest extends JobsSuite {
       .add("as_of_date", DataTypes.DateType).add("churn_probability", DataTypes.DoubleType);
 
   private static Dataset<Row> scores(String customer, double probability) {
-    return spark.createDataFrame(List.of(RowFactory.create(customer, Date.valueOf(DAY), probability)), SCORES);
+    return scores(customer, probability, DAY);
+  }
+
+  private static Dataset<Row> scores(String customer, double probability, LocalDate day) {
+    return spark.createDataFrame(List.of(RowFactory.create(customer, Date.valueOf(day), probability)), SCORES);
   }
 
   @Test
@@ -54,6 +58,34 @@ class WarehouseConstraintsTest extends JobsSuite {
     List<Row> stored = w.read(Table.CHURN_SCORES).collectAsList();
     assertEquals(1, stored.size());
     assertEquals("c1", stored.get(0).getString(0));
+  }
+
+  /**
+   * #30: a table is created with its description and column comments in its one creating commit; a table written
+   * before comments existed gains them at its next write, in at most two commits more, its rows unchanged, and a
+   * later command's write adds none.
+   */
+  @Test
+  void tablesCarryTheirCommentsFromTheFirstCommitAndOlderTablesGainThemOnce() throws Exception {
+    Warehouse w = new Warehouse(spark, tempDir("comments-wh").toString());
+    w.replaceDates(Table.CHURN_SCORES, scores("c1", 0.25), List.of(DAY));
+    assertEquals(0L, (long) w.latestVersions().get(Table.CHURN_SCORES), "one commit creates it");
+    assertEquals(dev.churn.jobs.warehouse.TableDocs.column(Table.CHURN_SCORES, "churn_probability"),
+        spark.read().format("delta").load(w.path(Table.CHURN_SCORES)).schema().apply("churn_probability")
+            .getComment().get());
+
+    Warehouse older = new Warehouse(spark, tempDir("comments-old").toString());
+    scores("c1", 0.25).write().format("delta").partitionBy("as_of_date").save(older.path(Table.CHURN_SCORES));
+    older.replaceDates(Table.CHURN_SCORES, scores("c2", 0.5, DAY.plusDays(1)), List.of(DAY.plusDays(1)));
+    assertEquals(3L, (long) older.latestVersions().get(Table.CHURN_SCORES), "the write, after two comment commits");
+    Row described = spark.sql("DESCRIBE TABLE EXTENDED delta.`" + older.path(Table.CHURN_SCORES) + "`")
+        .where("col_name = 'Comment' OR col_name = 'customer_id'").orderBy("col_name").collectAsList().get(0);
+    assertEquals(dev.churn.jobs.warehouse.TableDocs.description(Table.CHURN_SCORES), described.getString(1));
+    assertEquals(List.of("c1", "c2"), older.read(Table.CHURN_SCORES).orderBy("customer_id").collectAsList().stream()
+        .map(r -> r.getString(0)).toList());
+    new Warehouse(spark, older.root()).replaceDates(Table.CHURN_SCORES, scores("c3", 0.5, DAY.plusDays(2)),
+        List.of(DAY.plusDays(2)));
+    assertEquals(4L, (long) older.latestVersions().get(Table.CHURN_SCORES), "comments up to date: the write alone");
   }
 
   /** The rows that create a table are checked too: a bad first write stores nothing and leaves no table. */

@@ -17,7 +17,7 @@ import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.Column;
-import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.DataFrameWriterV2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -37,6 +37,7 @@ public final class Warehouse {
   private final WarehouseIntegrity integrity;
   private final DeltaLogFiles logs;
   private final TableCatalog catalog;
+  private final TableComments comments;
   /** Values read from a table ({@link #derived}), each with the table version it was read at. */
   private final Map<String, Derived> derived = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -48,6 +49,7 @@ public final class Warehouse {
     this.integrity = new WarehouseIntegrity(this);
     this.logs = new DeltaLogFiles(this);
     this.catalog = new TableCatalog(this);
+    this.comments = new TableComments(this);
   }
 
   /** A local path becomes an absolute {@code file:} URI; a URI with a scheme (s3a://, hdfs://) is kept. */
@@ -260,6 +262,7 @@ public final class Warehouse {
     if (!exists(table)) {
       return new Written(create(table, source), 0, 0);
     }
+    comments.upToDate(table);
     return merged(mergeOnKey(table, source).whenNotMatched().insertAll().execute());
   }
 
@@ -277,6 +280,7 @@ public final class Warehouse {
       create(table, source);
       return;
     }
+    comments.upToDate(table);
     Dataset<Row> stored = read(table);
     List<Column> given = new java.util.ArrayList<>(List.of(functions.lit(true).as(GIVEN)));
     for (String c : stored.columns()) {
@@ -305,6 +309,7 @@ public final class Warehouse {
     if (!exists(table)) {
       return new Written(create(table, source.where("NOT `" + deleteFlag + "`").drop(deleteFlag)), 0, 0);
     }
+    comments.upToDate(table);
     Map<String, String> values = new LinkedHashMap<>();
     for (String c : source.columns()) {
       if (!c.equals(deleteFlag)) {
@@ -323,6 +328,7 @@ public final class Warehouse {
 
   /** Sets columns of every row of the table (column -> expression over its row); returns the rows updated. */
   public long updateAll(Table table, Map<String, Column> updates) {
+    comments.upToDate(table);
     DeltaTable.forPath(spark, path(table)).update(updates);
     return lastMetric(table, "numUpdatedRows");
   }
@@ -332,6 +338,7 @@ public final class Warehouse {
     if (!exists(table)) {
       return 0;
     }
+    comments.upToDate(table);
     DeltaTable.forPath(spark, path(table)).delete(condition);
     return lastMetric(table, "numDeletedRows");
   }
@@ -346,7 +353,8 @@ public final class Warehouse {
       create(table, rows);
       return;
     }
-    rows.write().format("delta").mode(SaveMode.Append).option("mergeSchema", String.valueOf(table == Table.RUN_LOG))
+    comments.upToDate(table);
+    TableComments.described(table, rows).write().format("delta").mode(SaveMode.Append).option("mergeSchema", String.valueOf(table == Table.RUN_LOG))
         .save(path(table));
   }
 
@@ -364,8 +372,9 @@ public final class Warehouse {
     if (!exists(table)) {
       return create(table, source);
     }
-    // mergeSchema: a new feature (or column) joins the table; older slices read it as null.
-    source.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", predicate)
+    comments.upToDate(table);
+    // mergeSchema: a new feature (or column) joins the table, with its comment; older slices read it as null.
+    TableComments.described(table, source).write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", predicate)
         .option("mergeSchema", "true").save(path(table));
     return lastMetric(table, "numOutputRows");
   }
@@ -382,31 +391,47 @@ public final class Warehouse {
       Set<String> have = Set.of(read(table).columns());
       for (StructField f : table.schema().fields()) {
         if (!have.contains(f.name())) {
-          spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD COLUMNS (`" + f.name() + "` " + f.dataType().sql() + ")");
+          String meaning = TableDocs.column(table, f.name());
+          spark.sql("ALTER TABLE " + identifier(table) + " ADD COLUMNS (`" + f.name() + "` " + f.dataType().sql()
+              + (meaning == null ? "" : " COMMENT " + TableComments.literal(meaning)) + ")");
         }
       }
     }
+    comments.upToDate(table);
   }
 
   /** Where Delta keeps a CHECK constraint: the table property of this prefix and the constraint's name. */
   private static final String CONSTRAINT_PROPERTY = "delta.constraints.";
 
   private long create(Table table, Dataset<Row> source) {
-    DataFrameWriter<Row> writer = source.write().format("delta").mode(SaveMode.Append);
+    // Created as CREATE TABLE AS SELECT (not a path write) so the creating commit carries the table's description
+    // as well as its columns' comments (TableComments); the CHECK constraints are table properties of the same
+    // commit (Delta stores ALTER TABLE ADD CONSTRAINT the same way): the first rows are checked as they are
+    // written, and a table never exists without them. An ALTER per constraint after the write cost a commit and a
+    // scan of the rows each.
+    DataFrameWriterV2<Row> writer = TableComments.described(table, source).writeTo(identifier(table)).using("delta")
+        .tableProperty(TableComments.COMMENT, TableDocs.description(table));
     if (table.partitionColumn() != null) {
-      writer = writer.partitionBy(table.partitionColumn());
+      writer = writer.partitionedBy(col(table.partitionColumn()));
     }
-    // The CHECK constraints are table properties of the creating commit (Delta stores ALTER TABLE ADD CONSTRAINT
-    // the same way): the first rows are checked as they are written, and a table never exists without them. An
-    // ALTER per constraint after the write cost a commit and a scan of the rows each.
     for (Map.Entry<String, String> c : table.constraints().entrySet()) {
-      writer = writer.option(CONSTRAINT_PROPERTY + c.getKey(), c.getValue());
+      writer = writer.tableProperty(CONSTRAINT_PROPERTY + c.getKey(), c.getValue());
     }
-    writer.save(path(table));
+    try {
+      writer.create();
+    } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) { // callers checked, under the lock
+      throw new IllegalStateException("table " + table.tableName() + " appeared while this run held the lock", e);
+    }
+    comments.created(table);
     integrity.markCommitted(table);
     long written = lastMetric(table, "numOutputRows");
     catalog.register(table);
     return written;
+  }
+
+  /** The table as a Delta path identifier, for SQL and {@code writeTo}. */
+  private String identifier(Table table) {
+    return "delta.`" + path(table).replace("`", "``") + "`";
   }
 
   private static Written merged(Dataset<Row> metrics) {
