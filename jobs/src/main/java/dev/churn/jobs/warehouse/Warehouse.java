@@ -1,9 +1,7 @@
 package dev.churn.jobs.warehouse;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.min;
 
-import dev.churn.features.FeatureBuilder;
 import io.delta.tables.DeltaMergeBuilder;
 import io.delta.tables.DeltaTable;
 import java.net.URI;
@@ -38,10 +36,7 @@ public final class Warehouse {
   private final DeltaLogFiles logs;
   private final TableCatalog catalog;
   private final TableComments comments;
-  /** Values read from a table ({@link #derived}), each with the table version it was read at. */
-  private final Map<String, Derived> derived = new java.util.concurrent.ConcurrentHashMap<>();
-
-  private record Derived(long version, Object value) {}
+  private final WarehouseFacts facts;
 
   public Warehouse(SparkSession spark, String root) {
     this.spark = spark;
@@ -50,6 +45,7 @@ public final class Warehouse {
     this.logs = new DeltaLogFiles(this);
     this.catalog = new TableCatalog(this);
     this.comments = new TableComments(this);
+    this.facts = new WarehouseFacts(this, logs);
   }
 
   /** A local path becomes an absolute {@code file:} URI; a URI with a scheme (s3a://, hdfs://) is kept. */
@@ -100,8 +96,13 @@ public final class Warehouse {
   /** Set when Kernel's classes cannot be loaded (a class path without them): every read uses Delta's reader. */
   private volatile boolean kernelUnavailable;
 
+  /** Whether Kernel's classes loaded (so far): when not, every answer comes from Delta's reader. */
+  boolean kernelAvailable() {
+    return !kernelUnavailable;
+  }
+
   /** Logs why Kernel could not answer; classes missing or changed mean no later call can use it either. */
-  private void kernelFailed(String what, Throwable kernel) {
+  void kernelFailed(String what, Throwable kernel) {
     if (kernel instanceof LinkageError) {
       kernelUnavailable = true;
     }
@@ -172,49 +173,7 @@ public final class Warehouse {
 
   /** The days the warehouse holds activity for, or null before anything was ingested. */
   public DataRange dataRange() {
-    List<LocalDate> days = partitionDates(Table.DAILY_ACTIVITY);
-    return days == null || days.isEmpty() ? null : new DataRange(days.get(0), days.get(days.size() - 1));
-  }
-
-  /**
-   * The dates of {@code table}'s partition column that hold rows, in order, from its log's file list (no Spark
-   * job; {@link KernelTables#partitionValues}; a DISTINCT over the rows where Kernel cannot list them), kept with
-   * the table's version; null when the table does not exist.
-   */
-  private List<LocalDate> partitionDates(Table table) {
-    String column = table.partitionColumn();
-    return derived(table, "partition dates", () -> {
-      if (!kernelUnavailable) {
-        try {
-          return KernelTables.partitionValues(spark, path(table), column).stream().map(LocalDate::parse).toList();
-        } catch (RuntimeException | LinkageError kernel) {
-          kernelFailed("list the files of " + path(table) + "; reading its dates instead", kernel);
-        }
-      }
-      return readInContentOrder(table).where(col(column).isNotNull()).select(column).distinct().collectAsList().stream()
-          .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
-    });
-  }
-
-  /**
-   * A value computed from {@code table}, or null when the table does not exist; kept with the table's latest
-   * version and recomputed only after a commit to it (by this run or any other), so the stages of one command that
-   * ask the same question (the data's range, a setting) compute it once, not once each. The version is
-   * read from the log's listing before computing: a commit landing in between only makes the next call recompute.
-   */
-  @SuppressWarnings("unchecked")
-  private <T> T derived(Table table, String what, java.util.function.Supplier<T> compute) {
-    long version = logs.latestVersion(table);
-    if (version < 0) {
-      return null;
-    }
-    String key = table.tableName() + ": " + what;
-    Derived kept = derived.get(key);
-    if (kept == null || kept.version() != version) {
-      kept = new Derived(version, compute.get());
-      derived.put(key, kept);
-    }
-    return (T) kept.value();
+    return facts.dataRange();
   }
 
   /**
@@ -237,10 +196,7 @@ public final class Warehouse {
 
   /** The earliest signup date of any customer, or null before any customer was stored. */
   public LocalDate firstSignup() {
-    return derived(Table.CUSTOMERS, "first signup", () -> {
-      Row r = read(Table.CUSTOMERS).agg(min(dev.churn.features.Customers.SIGNUP_DATE)).first();
-      return r.isNullAt(0) ? null : r.getDate(0).toLocalDate();
-    });
+    return facts.firstSignup();
   }
 
   /**
@@ -249,12 +205,7 @@ public final class Warehouse {
    * table does not exist.
    */
   public List<LocalDate> asOfDates(Table table, LocalDate from, LocalDate to) {
-    if (!FeatureBuilder.AS_OF_DATE.equals(table.partitionColumn())) {
-      throw new IllegalArgumentException(table.tableName() + " is not partitioned by " + FeatureBuilder.AS_OF_DATE);
-    }
-    List<LocalDate> all = partitionDates(table);
-    return all == null ? List.of() : all.stream()
-        .filter(d -> (from == null || !d.isBefore(from)) && (to == null || !d.isAfter(to))).toList();
+    return facts.asOfDates(table, from, to);
   }
 
   /** Inserts the rows whose key is not in the table yet. */
@@ -461,12 +412,6 @@ public final class Warehouse {
 
   /** The single string value of key {@code key} in {@code source_settings}, or null. */
   public String setting(String key) {
-    Map<String, String> all = derived(Table.SOURCE_SETTINGS, "settings", () -> {
-      Map<String, String> values = new java.util.HashMap<>();
-      read(Table.SOURCE_SETTINGS).select("key", "value").collectAsList()
-          .forEach(r -> values.putIfAbsent(r.getString(0), r.getString(1)));
-      return values;
-    });
-    return all == null ? null : all.get(key);
+    return facts.setting(key);
   }
 }
