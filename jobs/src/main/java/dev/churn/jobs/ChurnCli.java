@@ -34,6 +34,12 @@ public final class ChurnCli {
       description = "Root folder or URI of all Delta tables (default: ${DEFAULT-VALUE}).", defaultValue = "./warehouse")
   String warehouse;
 
+  @Option(names = "--metastore", scope = ScopeType.INHERIT, paramLabel = "DIR|URI",
+      description = "Also register the tables, by name (churn.<table>), in this Hive metastore: a folder (Spark's "
+          + "embedded one, created there) or a thrift:// URI; other Spark sessions using it find them (default: "
+          + "none, this run's session only).")
+  String metastore;
+
   @Option(names = "--conf", scope = ScopeType.INHERIT, paramLabel = "KEY=VALUE",
       description = "Extra Spark setting (repeatable).")
   Map<String, String> conf = new LinkedHashMap<>();
@@ -199,12 +205,19 @@ public final class ChurnCli {
     return merged;
   }
 
+  /** A new session for {@code command}: the config file's and --conf's settings, in the metastore if one is given. */
+  private SparkSession session(String command) {
+    Map<String, String> settings = new LinkedHashMap<>(Metastore.settings(metastore));
+    Metastore.prepare(metastore);
+    settings.putAll(sparkSettings());
+    return SparkSessions.create("churn " + command, settings);
+  }
+
   private Context open(String command, boolean writes) {
     if (lockWaitMinutes < 0) {
       throw ChurnException.usage("--lock-wait-minutes must be zero or more, not " + lockWaitMinutes);
     }
-    SparkSession spark = sessions != null ? sessions.apply(command)
-        : SparkSessions.create("churn " + command, sparkSettings());
+    SparkSession spark = sessions != null ? sessions.apply(command) : session(command);
     WarehouseLock lock = null;
     try {
       Warehouse wh = new Warehouse(spark, warehouse);

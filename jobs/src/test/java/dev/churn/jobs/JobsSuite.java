@@ -26,6 +26,30 @@ abstract class JobsSuite extends SparkSuite {
     return new CliRun(code, out.toString(), err.toString());
   }
 
+  /**
+   * The start of a command that runs a main class of this test class path in a child JVM (append the class and its
+   * arguments): {@code heap}, Spark on {@code master}, the given system properties, C1 only (the parent POM's
+   * jvm.c1: a child lives one command), and this JVM's Spark flags and collector.
+   */
+  static List<String> childJvm(String heap, String master, java.util.Map<String, String> properties) {
+    List<String> command = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-Xmx" + heap, "-Dspark.master=" + master, "-Dspark.ui.enabled=false",
+        "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1"));
+    String c1 = System.getProperty("churn.jvm.c1", "");
+    if (!c1.isBlank()) {
+      command.addAll(List.of(c1.strip().split("\\s+")));
+    }
+    properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
+    for (String arg : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (arg.startsWith("--add-") || arg.startsWith("-XX:+IgnoreUnrecognized") || arg.matches("-XX:\\+Use\\w+GC")
+          || arg.startsWith("-Djdk.") || arg.startsWith("-Dio.netty")) {
+        command.add(arg);
+      }
+    }
+    command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))));
+    return command;
+  }
+
   static Path write(Path file, List<String> lines) {
     try {
       Files.createDirectories(file.getParent());

@@ -14,7 +14,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,24 +104,11 @@ class KillRecoveryTest extends JobsSuite {
 
   /** Runs the night in a child JVM armed at {@code point}, and kills it (SIGKILL) once it says it got there. */
   private static void killAt(String point, Path wh) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1500m", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false", "-Dspark.driver.host=127.0.0.1",
-        "-Dspark.driver.bindAddress=127.0.0.1"));
     // A child lives one partial night: C1 only (the parent POM's jvm.c1). Alone it took the same time (a point
-    // killed after scoring: 74.8 s against 74.7 s); the CPU it saves goes to the other test JVM in CI.
-    String c1 = System.getProperty("churn.jvm.c1", "");
-    if (!c1.isBlank()) {
-      command.addAll(List.of(c1.strip().split("\\s+")));
-    }
-    INTERPRETED.forEach((k, v) -> command.add("-D" + k + "=" + v)); // as this JVM's session, whose night it reruns
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) { // this JVM's flags and collector
-      if (arg.startsWith("--add-") || arg.startsWith("-XX:+IgnoreUnrecognized") || arg.matches("-XX:\\+Use\\w+GC")
-          || arg.startsWith("-Djdk.") || arg.startsWith("-Dio.netty")) {
-        command.add(arg);
-      }
-    }
-    command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-        ChurnCli.class.getName(), "--conf", "spark.sql.shuffle.partitions=4", "--conf",
+    // killed after scoring: 74.8 s against 74.7 s); the CPU it saves goes to the other test JVM in CI. Its session
+    // evaluates interpreted, as this JVM's, whose night it reruns.
+    List<String> command = childJvm("1500m", "local[2]", INTERPRETED);
+    command.addAll(List.of(ChurnCli.class.getName(), "--conf", "spark.sql.shuffle.partitions=4", "--conf",
         "spark.databricks.delta.snapshotPartitions=2"));
     command.addAll(List.of(nightArgs(wh)));
     ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.DISCARD);
