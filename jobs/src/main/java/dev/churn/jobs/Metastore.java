@@ -16,9 +16,10 @@ import java.util.Map;
  * metastore keeps a Derby database ({@code metastore_db/}, created on first use) and its log. Default: none, the
  * session's own in-memory catalog, registered anew by every command. Dangers: an embedded Derby database admits one
  * JVM at a time (a second session fails to open it while a command runs: use a metastore service for concurrent
- * readers); registration never moves a name another warehouse registered to this one's table, except where this
- * warehouse has the table ({@code TableCatalog}); dropping a registered name drops the entry only, never files (the
- * tables are external).
+ * readers). A metastore serves one warehouse: every command, readers included, points the {@code churn.<table>}
+ * names at its own warehouse ({@code TableCatalog}), replacing what another warehouse registered there, and names a
+ * table it does not have yet with an empty view. Replacing or dropping a name drops the entry only, never files
+ * (the tables are external).
  */
 final class Metastore {
   private Metastore() {}
