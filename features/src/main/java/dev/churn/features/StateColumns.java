@@ -45,16 +45,17 @@ public final class StateColumns {
     if (!m.matches()) {
       return null;
     }
-    String what = m.group(2).replace('_', ' ');
+    String what = "`" + m.group(2) + "`";
     String window = m.group(3);
     boolean on = m.group(4) != null;
     return switch (m.group(1)) {
-      case "s" -> window == null || on ? null : "running sum of " + what + " over "
+      case "s" -> window == null || on ? null : "running sum of daily " + what + " over "
           + (window.equals("all") ? "all history" : "the last " + window + " days") + " to the as-of date";
-      case "q" -> window != null || on ? null : "(day, value) queue of daily " + what + " that window maxima are read from";
-      case "l" -> window != null || on ? null : "the latest day with " + what + " on or before the as-of date";
-      case "c" -> window == null || window.equals("all") ? null : (on ? "the day of the " : "the ") + what
-          + " after its latest change at least " + window + " days before the as-of date";
+      case "q" -> window != null || on ? null : "(day, value) queue of daily " + what + " window maxima are read from";
+      case "l" -> window != null || on ? null : "the latest day of " + what + " on or before the as-of date";
+      case "c" -> window == null || window.equals("all") ? null : (on ? "the day of the latest plan change at least "
+          + window + " days before the as-of date" : what + " after the latest plan change at least " + window
+          + " days before the as-of date");
       default -> null;
     };
   }

@@ -164,7 +164,6 @@ public final class WindowState {
     return new Spec(sumColumns, queues, latests, changes);
   }
 
-
   /** The days whose rollup rows {@link #advance} reads for {@code asOf}: the day entering and those leaving. */
   private static List<LocalDate> daysRead(LocalDate asOf) {
     TreeSet<Integer> ages = new TreeSet<>();
@@ -208,7 +207,8 @@ public final class WindowState {
     SPEC.latests().forEach((c, l) -> aggs.add(l.scratch(in).as(c)));
     SPEC.changes().forEach((c, ch) -> {
       aggs.add(ch.scratch(in).as(c));
-      aggs.add(max(when(ch.changed(in.age().geq(ch.minAge())), col(DailyActivity.ACTIVITY_DATE))).as(c + StateColumns.ON));
+      aggs.add(max(when(ch.changed(in.age().geq(ch.minAge())), col(DailyActivity.ACTIVITY_DATE)))
+          .as(c + StateColumns.ON));
     });
     Dataset<Row> agg = paired.groupBy(col(CUSTOMER_ID), asOf)
         .agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new));
@@ -285,7 +285,8 @@ public final class WindowState {
     SPEC.changes().forEach((c, ch) -> {
       Column entering = col("e_" + c + StateColumns.ON).isNotNull();
       out.add(when(entering, col("e_" + c)).otherwise(col(c)).as(c));
-      out.add(when(entering, col("e_" + c + StateColumns.ON)).otherwise(col(c + StateColumns.ON)).as(c + StateColumns.ON));
+      out.add(when(entering, col("e_" + c + StateColumns.ON)).otherwise(col(c + StateColumns.ON))
+          .as(c + StateColumns.ON));
     });
     return ordered(j.select(out.toArray(Column[]::new)), day);
   }

@@ -46,7 +46,8 @@ abstract class JobsSuite extends SparkSuite {
         command.add(arg);
       }
     }
-    command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"))));
+    command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path",
+        System.getProperty("java.class.path"))));
     return command;
   }
 

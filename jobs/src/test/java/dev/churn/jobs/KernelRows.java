@@ -8,6 +8,7 @@ import io.delta.kernel.data.FilteredColumnarBatch;
 import io.delta.kernel.defaults.engine.DefaultEngine;
 import io.delta.kernel.engine.Engine;
 import io.delta.kernel.engine.FileReadResult;
+import io.delta.kernel.internal.InternalScanFileUtils;
 import io.delta.kernel.internal.util.Utils;
 import io.delta.kernel.types.ArrayType;
 import io.delta.kernel.types.BinaryType;
@@ -62,9 +63,10 @@ final class KernelRows {
           while (fileRows.hasNext()) {
             io.delta.kernel.data.Row file = fileRows.next();
             CloseableIterator<ColumnarBatch> data = engine.getParquetHandler().readParquetFiles(
-                Utils.singletonCloseableIterator(io.delta.kernel.internal.InternalScanFileUtils.getAddFileStatus(file)), physical, Optional.empty())
-                .map(FileReadResult::getData);
-            try (CloseableIterator<FilteredColumnarBatch> logical = Scan.transformPhysicalData(engine, state, file, data)) {
+                Utils.singletonCloseableIterator(InternalScanFileUtils.getAddFileStatus(file)), physical,
+                Optional.empty()).map(FileReadResult::getData);
+            try (CloseableIterator<FilteredColumnarBatch> logical =
+                Scan.transformPhysicalData(engine, state, file, data)) {
               while (logical.hasNext()) {
                 render(logical.next(), out);
               }
@@ -76,6 +78,18 @@ final class KernelRows {
       throw new UncheckedIOException(e);
     }
     return out;
+  }
+
+  /**
+   * The table's protocol as other readers meet it: {@code reader=R writer=W features=[...]} (the table features it
+   * names, which readers must support on top of the versions).
+   */
+  static String protocol(String path) {
+    Engine engine = DefaultEngine.create(new Configuration());
+    io.delta.kernel.internal.actions.Protocol p = ((io.delta.kernel.internal.SnapshotImpl) io.delta.kernel.Table
+        .forPath(engine, path).getLatestSnapshot(engine)).getProtocol();
+    return "reader=" + p.getMinReaderVersion() + " writer=" + p.getMinWriterVersion() + " features="
+        + new java.util.TreeSet<>(p.getReaderAndWriterFeatures());
   }
 
   private static void render(FilteredColumnarBatch batch, List<String> out) {
@@ -120,7 +134,8 @@ final class KernelRows {
       return LocalDate.ofEpochDay(v.getInt(i)).toString();
     } else if (t instanceof TimestampType) {
       long micros = v.getLong(i);
-      return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000).toString();
+      return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1000)
+          .toString();
     } else if (t instanceof BinaryType) {
       return Base64.getEncoder().encodeToString(v.getBinary(i));
     } else if (t instanceof ArrayType) {

@@ -4,19 +4,17 @@ import java.nio.file.Path;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@link MetastoreTest}'s child JVM: runs a churn command with {@code --metastore}, lets its session end, then opens
- * a plain Spark session that knows only the metastore (and Delta, as any Delta reader's session) and reads the
- * tables by name. Arguments: the warehouse, the metastore folder.
+ * {@link MetastoreIT}'s child JVMs. {@code register WAREHOUSE METASTORE} runs a churn command with
+ * {@code --metastore}; {@code read WAREHOUSE METASTORE}, in another JVM afterwards, opens a plain Spark session
+ * that knows only the metastore (and Delta, as any Delta reader's session does) and reads the tables by name.
  */
 final class MetastoreProbe {
   private MetastoreProbe() {}
 
   public static void main(String[] args) {
-    String[] command = {"--warehouse", args[0], "--metastore", args[1], "sql", "SELECT 1"};
-    int code = ChurnCli.commandLine(new ChurnCli(), command).execute(command);
-    if (code != 0) {
-      System.out.println("PROBE churn exited " + code);
-      System.exit(1);
+    if (args[0].equals("register")) {
+      String[] command = {"--warehouse", args[1], "--metastore", args[2], "sql", "SELECT 1"};
+      System.exit(ChurnCli.commandLine(new ChurnCli(), command).execute(command));
     }
     SparkSession reader = SparkSession.builder().master("local[1]").appName("another reader")
         .config("spark.ui.enabled", "false")
@@ -24,7 +22,7 @@ final class MetastoreProbe {
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.sql.catalogImplementation", "hive")
         .config("spark.hadoop.javax.jdo.option.ConnectionURL",
-            "jdbc:derby:;databaseName=" + Path.of(args[1], "metastore_db").toAbsolutePath())
+            "jdbc:derby:;databaseName=" + Path.of(args[2], "metastore_db").toAbsolutePath())
         .getOrCreate();
     long scores = reader.sql("SELECT * FROM churn.churn_scores").count();
     long rates = reader.sql("SELECT * FROM churn.retention_rates").count();

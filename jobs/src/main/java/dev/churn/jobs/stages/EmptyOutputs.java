@@ -23,8 +23,8 @@ import org.apache.spark.sql.types.StructType;
  * The output tables the notebooks and the report read, empty, for a warehouse that has not written them yet:
  * whatever order the commands ran in, {@code churn.retention_actions} and the others answer "no rows" (and the
  * notebooks' status cell says what is missing) instead of TABLE_OR_VIEW_NOT_FOUND. Each is a view of no rows with
- * the columns its transform computes, in this session's catalog only: nothing is written to the warehouse, and
- * the first real write replaces the view with the table.
+ * the columns its transform computes, in the session's catalog only (a shared one with {@code --metastore}):
+ * nothing is written to the warehouse, and the first real write replaces the view with the table.
  */
 public final class EmptyOutputs {
   private EmptyOutputs() {}

@@ -5,7 +5,8 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The session catalog's names for a warehouse's tables ({@code churn.<name>}): registered by location, so dropping
- * a name never touches files. Only this session's catalog is written (see the tables' docs for other readers).
+ * a name never touches files. The session's catalog is this run's own, or with {@code --metastore} a Hive metastore
+ * other sessions share (ChurnCli's Metastore: one warehouse per metastore).
  */
 final class TableCatalog {
   private final Warehouse warehouse;

@@ -25,7 +25,8 @@ import org.apache.spark.sql.types.MetadataBuilder;
  * since, gains them at the next write of a command ({@link #upToDate}): one {@code ALTER TABLE ... ALTER COLUMN}
  * for every column that differs and one {@code SET TBLPROPERTIES} for the description, so at most two commits,
  * once. Comments change no row: a rerun or a kill between the write and the comment changes nothing a reader sees
- * but the text, which the next write completes.
+ * but the text, which the next write completes. A table whose comments cannot be read or written (a Delta feature
+ * Kernel does not read, a refused ALTER) keeps them as they are, with a warning: comments never fail a write.
  */
 final class TableComments {
   private static final Logger LOG = LogManager.getLogger(TableComments.class);
@@ -64,31 +65,28 @@ final class TableComments {
     if (!checked.add(table)) {
       return;
     }
-    Snapshot snapshot;
     try {
       Engine engine = DefaultEngine.create(warehouse.spark().sparkContext().hadoopConfiguration());
-      snapshot = io.delta.kernel.Table.forPath(engine, warehouse.path(table)).getLatestSnapshot(engine);
-    } catch (RuntimeException | LinkageError e) {
-      LOG.warn("cannot read the comments of " + warehouse.path(table) + "; leaving them as they are", e);
-      return;
-    }
-    String target = "delta.`" + warehouse.path(table).replace("`", "``") + "`";
-    List<String> changes = new ArrayList<>();
-    for (io.delta.kernel.types.StructField f : snapshot.getSchema().fields()) {
-      String meaning = TableDocs.column(table, f.getName());
-      Object stored = f.getMetadata().get(COMMENT);
-      if (meaning != null && !meaning.equals(stored)) {
-        changes.add("`" + f.getName().replace("`", "``") + "` COMMENT " + literal(meaning));
+      Snapshot snapshot = io.delta.kernel.Table.forPath(engine, warehouse.path(table)).getLatestSnapshot(engine);
+      List<String> changes = new ArrayList<>();
+      for (io.delta.kernel.types.StructField f : snapshot.getSchema().fields()) {
+        String meaning = TableDocs.column(table, f.getName());
+        if (meaning != null && !meaning.equals(f.getMetadata().get(COMMENT))) {
+          changes.add("`" + f.getName().replace("`", "``") + "` COMMENT " + literal(meaning));
+        }
       }
-    }
-    if (!changes.isEmpty()) {
-      warehouse.spark().sql("ALTER TABLE " + target + " ALTER COLUMN " + String.join(", ", changes));
-    }
-    String description = TableDocs.description(table);
-    if (!description.equals(((io.delta.kernel.internal.SnapshotImpl) snapshot).getMetadata().getDescription()
-        .orElse(null))) {
-      warehouse.spark().sql("ALTER TABLE " + target + " SET TBLPROPERTIES ('" + COMMENT + "' = " + literal(description)
-          + ")");
+      if (!changes.isEmpty()) {
+        warehouse.spark().sql("ALTER TABLE " + warehouse.identifier(table) + " ALTER COLUMN "
+            + String.join(", ", changes));
+      }
+      String description = TableDocs.description(table);
+      if (!description.equals(((io.delta.kernel.internal.SnapshotImpl) snapshot).getMetadata().getDescription()
+          .orElse(null))) {
+        warehouse.spark().sql("ALTER TABLE " + warehouse.identifier(table) + " SET TBLPROPERTIES ('" + COMMENT + "' = "
+            + literal(description) + ")");
+      }
+    } catch (RuntimeException | LinkageError e) {
+      LOG.warn("cannot bring the comments of " + warehouse.path(table) + " up to date; leaving them as they are", e);
     }
   }
 

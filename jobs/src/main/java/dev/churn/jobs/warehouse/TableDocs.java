@@ -2,6 +2,7 @@ package dev.churn.jobs.warehouse;
 
 import dev.churn.features.DailyActivity;
 import dev.churn.features.FeatureCatalogue;
+import dev.churn.features.Retention;
 import dev.churn.features.StateColumns;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -37,8 +38,8 @@ public final class TableDocs {
 
   static {
     doc(Table.EVENTS, "accepted raw event, partitioned by event_date", "Accepted activity events, one row per event.",
-        "event_key", "the event's identity: its event_id, or without ids its file and line or its content (the mapping's "
-            + "identity)",
+        "event_key", "the event's identity: its event_id, or without ids its file and line or its content "
+            + "(the mapping's identity)",
         "event_id", "the event's id in the source log (null when the log has none)",
         "customer_id", "the customer the event belongs to",
         "event_time", "when the event happened (UTC)",
@@ -86,13 +87,13 @@ public final class TableDocs {
         "cancelled_on", "the day the customer cancelled (null if never)",
         "first_event_date", "the day of the customer's first accepted event",
         "last_event_date", "the day of the customer's latest accepted event",
-        "plan_changed_at", "the day of the latest plan change");
+        "plan_changed_at", "when the plan last changed");
     doc(Table.DAILY_ACTIVITY, "customer x day, partitioned by activity_date",
         "The daily rollup of events per customer, which every feature is computed from.",
         "customer_id", "the customer",
         "activity_date", "the day (the partition)",
-        DailyActivity.MRR_END, "monthly recurring revenue at the end of the day, after its plan events",
-        DailyActivity.PLAN_END, "the plan at the end of the day");
+        DailyActivity.MRR_END, "MRR after the day's last plan change (null on a day without one)",
+        DailyActivity.PLAN_END, "the plan the day's last plan change moved to (null on a day without one)");
     doc(Table.CUSTOMER_FEATURES, "customer x as_of_date, partitioned by as_of_date",
         "Feature snapshots: per customer and date, the catalogue's features (docs/features.md), from data on or "
             + "before the date.",
@@ -128,7 +129,7 @@ public final class TableDocs {
         "spec_json", "the model's full spec (split dates, seed, thresholds, all metrics)",
         "status", "accepted (scores with it) or rejected",
         "decision", "why it was accepted or rejected against the incumbent",
-        "test_date", "the held-out snapshot the metrics are on",
+        "test_date", "the held-out snapshot the metrics are on (the validation date when evaluation says validation)",
         "evaluation", "which kind of date the reported metrics are on (test, or validation when history is short)",
         "validation_roc_auc", "ROC-AUC on validation_date",
         "validation_pr_auc", "precision-recall AUC on validation_date");
@@ -152,20 +153,21 @@ public final class TableDocs {
         "Churn and retention per month, quarter and year, by segment and industry ('all' for every one).",
         "period_type", "month, quarter or year",
         "period_start", "the period's first day",
-        "period_end", "the period's last day (or the data's last day while partial)",
-        "is_partial", "whether the data ends inside the period",
-        "segment", "the segment, or all",
-        "industry", "the industry, or all",
-        "customers_start", "customers active at the period's start (S)",
-        "customers_end", "customers active at its end (E)",
-        "customers_new", "customers who signed up during it (N)",
-        "customers_lost", "customers of the start who churned during it",
+        "period_end", "the period's last (calendar) day",
+        "is_partial", "whether the period reaches outside the range the run computed (starts before it or "
+            + "ends after it)",
+        "segment", "the segment, or " + Retention.ALL,
+        "industry", "the industry, or " + Retention.ALL,
+        "customers_start", "customers signed up before the period and not churned before it (S)",
+        "customers_end", "customers signed up by its end and not churned by then (E)",
+        "customers_new", "customers who signed up in it (N)",
+        "customers_lost", "customers who churned in it, new ones included",
         "customers_new_lost", "customers who signed up and churned within the period",
         "mrr_start", "monthly recurring revenue at the start",
         "mrr_lost", "MRR of the customers lost, at the time they left",
-        "mrr_contraction", "MRR lost to downgrades of customers who stayed",
-        "churn_rate", "customers_lost / customers_start",
-        "retention_rate", "(E - N) / S",
+        "mrr_contraction", "MRR lost to downgrades in the period, of every customer in it",
+        "churn_rate", "(customers_lost - customers_new_lost) / S: the starting customers' share lost (null when S = 0)",
+        "retention_rate", "(E - (N - customers_new_lost)) / S: the starting customers' share kept (null when S = 0)",
         "mrr_churn_rate", "mrr_lost / mrr_start",
         "mrr_contraction_rate", "mrr_contraction / mrr_start",
         "retention_rate_annualized", "retention_rate to the power of periods per year",
@@ -185,8 +187,8 @@ public final class TableDocs {
         "model_version", MODEL_VERSION,
         "horizon_days", "days after the scoring date the forecast covers",
         "horizon_end", "the horizon's last day",
-        "segment", "the segment, or all",
-        "industry", "the industry, or all",
+        "segment", "the segment, or " + Retention.ALL,
+        "industry", "the industry, or " + Retention.ALL,
         "customers_scored", "customers scored on the date",
         "expected_churners", "the sum of their churn probabilities",
         "expected_mrr_at_risk", "the sum of probability x MRR",
@@ -240,7 +242,8 @@ public final class TableDocs {
         "status", "ok, failed or no_input",
         "message", "what it says it did, or why it failed",
         Table.Schemas.SPARK_JOBS, "Spark jobs run during the stage (nested stages' included)",
-        Table.Schemas.DELTA_COMMITS, "Delta commits of the command, on its outermost row");
+        Table.Schemas.DELTA_COMMITS, "commits the tables gained during a top-level stage, run_log's own "
+            + "included, on that stage's row (null on nested rows; commits outside any stage are not counted)");
     doc(Table.SOURCE_SETTINGS, "key", "The warehouse's settings, fixed at its first ingest: the source's name and "
         + "the churn definition.",
         "key", "the setting",
@@ -280,10 +283,9 @@ public final class TableDocs {
     StringBuilder sb = new StringBuilder("# Tables\n\nGenerated from `TableDocs` (the text every table and column "
         + "carries as its Delta comment, which `DESCRIBE churn.<table>` shows); do not edit by hand: `TableDocsTest` "
         + "fails when it is stale and writes the current text to `jobs/target/docs/tables.md`.\n\n");
-    sb.append("Delta tables under the warehouse, registered as `churn.<table>` in every command's session. Delta "
-        + "enforces what the contract forbids on every write, whoever writes: the declared tables' keys are `NOT NULL`, "
-        + "and CHECK constraints bound the computed tables' keys and rates (listed under each table); a write that "
-        + "breaks one fails and stores nothing.\n");
+    sb.append("Delta tables under the warehouse, registered as `churn.<table>` in every command's session (and with "
+        + "`--metastore` in a Hive metastore: docs/production.md). Delta enforces the CHECK constraints listed under "
+        + "a table on every write, whoever writes: a write that breaks one fails and stores nothing.\n");
     for (Table t : Table.values()) {
       Doc d = DOCS.get(t);
       sb.append("\n## `").append(t.tableName()).append("`\n\n").append(d.description()).append(" Grain: ")
@@ -301,7 +303,8 @@ public final class TableDocs {
         case FEATURE_STATE -> sb.append("| `s_<value>_<w>`, `q_<column>`, `l_<what>`, `c_<column>_<age>` | ")
             .append(StateColumns.MEANING).append(" |\n");
         case DAILY_ACTIVITY -> java.util.Arrays.stream(DailyActivity.Signal.values())
-            .forEach(s -> sb.append("| `").append(s.column()).append("` | ").append(s.meaning()).append(" on the day |\n"));
+            .forEach(s -> sb.append("| `").append(s.column()).append("` | ").append(column(t, s.column()))
+                .append(" |\n"));
         default -> { }
       }
     }

@@ -15,6 +15,7 @@ import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.spark.sql.Column;
+import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.DataFrameWriterV2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -305,7 +306,8 @@ public final class Warehouse {
       return;
     }
     comments.upToDate(table);
-    TableComments.described(table, rows).write().format("delta").mode(SaveMode.Append).option("mergeSchema", String.valueOf(table == Table.RUN_LOG))
+    TableComments.described(table, rows).write().format("delta").mode(SaveMode.Append)
+        .option("mergeSchema", String.valueOf(table == Table.RUN_LOG))
         .save(path(table));
   }
 
@@ -325,7 +327,8 @@ public final class Warehouse {
     }
     comments.upToDate(table);
     // mergeSchema: a new feature (or column) joins the table, with its comment; older slices read it as null.
-    TableComments.described(table, source).write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", predicate)
+    TableComments.described(table, source).write().format("delta").mode(SaveMode.Overwrite)
+        .option("replaceWhere", predicate)
         .option("mergeSchema", "true").save(path(table));
     return lastMetric(table, "numOutputRows");
   }
@@ -355,33 +358,59 @@ public final class Warehouse {
   private static final String CONSTRAINT_PROPERTY = "delta.constraints.";
 
   private long create(Table table, Dataset<Row> source) {
-    // Created as CREATE TABLE AS SELECT (not a path write) so the creating commit carries the table's description
-    // as well as its columns' comments (TableComments); the CHECK constraints are table properties of the same
-    // commit (Delta stores ALTER TABLE ADD CONSTRAINT the same way): the first rows are checked as they are
-    // written, and a table never exists without them. An ALTER per constraint after the write cost a commit and a
-    // scan of the rows each.
-    DataFrameWriterV2<Row> writer = TableComments.described(table, source).writeTo(identifier(table)).using("delta")
-        .tableProperty(TableComments.COMMENT, TableDocs.description(table));
-    if (table.partitionColumn() != null) {
-      writer = writer.partitionedBy(col(table.partitionColumn()));
+    Dataset<Row> described = TableComments.described(table, source);
+    if (holdsFiles(table)) {
+      // A first write killed before its commit left files and no log (WarehouseIntegrity lets it be redone). CREATE
+      // TABLE refuses a folder that is not empty; a path write ignores files no commit names, as before comments.
+      // Its columns carry their comments; the table's description comes at the next command's write.
+      DataFrameWriter<Row> writer = described.write().format("delta").mode(SaveMode.Append);
+      if (table.partitionColumn() != null) {
+        writer = writer.partitionBy(table.partitionColumn());
+      }
+      for (Map.Entry<String, String> c : table.constraints().entrySet()) {
+        writer = writer.option(CONSTRAINT_PROPERTY + c.getKey(), c.getValue());
+      }
+      writer.save(path(table));
+    } else {
+      // CREATE TABLE AS SELECT, so the creating commit carries the table's description as well as its columns'
+      // comments (TableComments).
+      DataFrameWriterV2<Row> writer = described.writeTo(identifier(table)).using("delta")
+          .tableProperty(TableComments.COMMENT, TableDocs.description(table));
+      if (table.partitionColumn() != null) {
+        writer = writer.partitionedBy(col(table.partitionColumn()));
+      }
+      for (Map.Entry<String, String> c : table.constraints().entrySet()) {
+        writer = writer.tableProperty(CONSTRAINT_PROPERTY + c.getKey(), c.getValue());
+      }
+      try {
+        writer.create();
+      } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) {
+        throw new IllegalStateException("table " + table.tableName() + " appeared while this run held the lock", e);
+      }
+      comments.created(table);
     }
-    for (Map.Entry<String, String> c : table.constraints().entrySet()) {
-      writer = writer.tableProperty(CONSTRAINT_PROPERTY + c.getKey(), c.getValue());
-    }
-    try {
-      writer.create();
-    } catch (org.apache.spark.sql.catalyst.analysis.TableAlreadyExistsException e) { // callers checked, under the lock
-      throw new IllegalStateException("table " + table.tableName() + " appeared while this run held the lock", e);
-    }
-    comments.created(table);
+    // Either way the CHECK constraints are table properties of the creating commit (Delta stores ALTER TABLE ADD
+    // CONSTRAINT the same way): the first rows are checked as they are written, and a table never exists without
+    // them. An ALTER per constraint after the write cost a commit and a scan of the rows each.
     integrity.markCommitted(table);
     long written = lastMetric(table, "numOutputRows");
     catalog.register(table);
     return written;
   }
 
+  /** Whether the table's folder exists and holds anything (it has no log: callers checked it does not exist). */
+  private boolean holdsFiles(Table table) {
+    org.apache.hadoop.fs.Path folder = new org.apache.hadoop.fs.Path(path(table));
+    try {
+      org.apache.hadoop.fs.FileSystem fs = folder.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      return fs.exists(folder) && fs.listStatus(folder).length > 0;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot list " + folder, e);
+    }
+  }
+
   /** The table as a Delta path identifier, for SQL and {@code writeTo}. */
-  private String identifier(Table table) {
+  String identifier(Table table) {
     return "delta.`" + path(table).replace("`", "``") + "`";
   }
 

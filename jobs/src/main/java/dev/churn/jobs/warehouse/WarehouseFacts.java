@@ -63,17 +63,19 @@ final class WarehouseFacts {
    * job; {@link KernelTables#partitionValues}; a DISTINCT over the rows where Kernel cannot list them), kept with
    * the table's version; null when the table does not exist.
    */
-  List<LocalDate> partitionDates(Table table) {
+  private List<LocalDate> partitionDates(Table table) {
     String column = table.partitionColumn();
     return derived(table, "partition dates", () -> {
       if (warehouse.kernelAvailable()) {
         try {
-          return KernelTables.partitionValues(warehouse.spark(), warehouse.path(table), column).stream().map(LocalDate::parse).toList();
+          return KernelTables.partitionValues(warehouse.spark(), warehouse.path(table), column).stream()
+              .map(LocalDate::parse).toList();
         } catch (RuntimeException | LinkageError kernel) {
           warehouse.kernelFailed("list the files of " + warehouse.path(table) + "; reading its dates instead", kernel);
         }
       }
-      return warehouse.readInContentOrder(table).where(col(column).isNotNull()).select(column).distinct().collectAsList().stream()
+      return warehouse.readInContentOrder(table).where(col(column).isNotNull()).select(column).distinct()
+          .collectAsList().stream()
           .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
     });
   }
@@ -85,7 +87,7 @@ final class WarehouseFacts {
    * read from the log's listing before computing: a commit landing in between only makes the next call recompute.
    */
   @SuppressWarnings("unchecked")
-  <T> T derived(Table table, String what, java.util.function.Supplier<T> compute) {
+  private <T> T derived(Table table, String what, java.util.function.Supplier<T> compute) {
     long version = logs.latestVersion(table);
     if (version < 0) {
       return null;

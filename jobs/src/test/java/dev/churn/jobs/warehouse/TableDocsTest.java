@@ -26,7 +26,7 @@ class TableDocsTest {
         assertNotNull(TableDocs.column(t, k), t.tableName() + "'s key " + k);
       }
     }
-    assertEquals("monthly recurring revenue at the end of the day, after its plan events",
+    assertEquals("MRR after the day's last plan change (null on a day without one)",
         TableDocs.column(Table.DAILY_ACTIVITY, "mrr_end"));
     assertEquals("logins on the day", TableDocs.column(Table.DAILY_ACTIVITY, "logins"));
     assertEquals("logins in the last 7 days", TableDocs.column(Table.CUSTOMER_FEATURES, "logins_7d"));
@@ -44,15 +44,16 @@ class TableDocsTest {
 
   @Test
   void theWindowStatesColumnsAreReadFromTheirNames() {
-    assertEquals("running sum of payment amount over the last 30 days to the as-of date",
+    assertEquals("running sum of daily `payment_amount` over the last 30 days to the as-of date",
         StateColumns.meaning("s_payment_amount_30"));
-    assertEquals("running sum of active days over all history to the as-of date", StateColumns.meaning("s_active_days_all"));
-    assertEquals("(day, value) queue of daily active users that window maxima are read from",
+    assertEquals("running sum of daily `active_days` over all history to the as-of date",
+        StateColumns.meaning("s_active_days_all"));
+    assertEquals("(day, value) queue of daily `active_users` window maxima are read from",
         StateColumns.meaning("q_active_users"));
-    assertEquals("the latest day with login on or before the as-of date", StateColumns.meaning("l_login"));
-    assertEquals("the mrr end after its latest change at least 90 days before the as-of date",
+    assertEquals("the latest day of `login` on or before the as-of date", StateColumns.meaning("l_login"));
+    assertEquals("`mrr_end` after the latest plan change at least 90 days before the as-of date",
         StateColumns.meaning("c_mrr_end_90"));
-    assertEquals("the day of the plan end after its latest change at least 0 days before the as-of date",
+    assertEquals("the day of the latest plan change at least 0 days before the as-of date",
         StateColumns.meaning("c_plan_end_0_on"));
     assertNull(StateColumns.meaning("s_logins"));
     assertNull(StateColumns.meaning("feature_set"));
