@@ -35,6 +35,8 @@ public final class TableDocs {
   private static final String RUN_ID = "the run that wrote the row (run_log.run_id)";
   private static final String AS_OF = "the date the row describes, with nothing after it seen";
   private static final String MODEL_VERSION = "the model_registry version that scored";
+  private static final String SEGMENT_OR_ALL = "the segment, or " + Retention.ALL + " (every segment)";
+  private static final String INDUSTRY_OR_ALL = "the industry, or " + Retention.ALL + " (every industry)";
 
   static {
     doc(Table.EVENTS, "accepted raw event, partitioned by event_date", "Accepted activity events, one row per event.",
@@ -156,8 +158,8 @@ public final class TableDocs {
         "period_end", "the period's last (calendar) day",
         "is_partial", "whether the period reaches outside the range the run computed (starts before it or "
             + "ends after it)",
-        "segment", "the segment, or " + Retention.ALL,
-        "industry", "the industry, or " + Retention.ALL,
+        "segment", SEGMENT_OR_ALL,
+        "industry", INDUSTRY_OR_ALL,
         "customers_start", "customers signed up before the period and not churned before it (S)",
         "customers_end", "customers signed up by its end and not churned by then (E)",
         "customers_new", "customers who signed up in it (N)",
@@ -187,8 +189,8 @@ public final class TableDocs {
         "model_version", MODEL_VERSION,
         "horizon_days", "days after the scoring date the forecast covers",
         "horizon_end", "the horizon's last day",
-        "segment", "the segment, or " + Retention.ALL,
-        "industry", "the industry, or " + Retention.ALL,
+        "segment", SEGMENT_OR_ALL,
+        "industry", INDUSTRY_OR_ALL,
         "customers_scored", "customers scored on the date",
         "expected_churners", "the sum of their churn probabilities",
         "expected_mrr_at_risk", "the sum of probability x MRR",
