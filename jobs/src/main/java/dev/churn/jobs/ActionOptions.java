@@ -3,7 +3,10 @@ package dev.churn.jobs;
 import dev.churn.models.Actions;
 import picocli.CommandLine.Option;
 
-/** How the nightly action list values a contact: {@code --save-rate}, {@code --contact-cost}, {@code --budget}. */
+/**
+ * How the nightly action list values a contact and whom it holds out: {@code --save-rate}, {@code --contact-cost},
+ * {@code --budget}, {@code --holdout-share}.
+ */
 final class ActionOptions {
   @Option(names = "--save-rate", defaultValue = "" + Actions.Options.DEFAULT_SAVE_RATE, paramLabel = "R",
       description = "Share of contacted would-be churners a contact keeps, in (0, 1] (default: ${DEFAULT-VALUE}).")
@@ -18,7 +21,13 @@ final class ActionOptions {
           + "(default: ${DEFAULT-VALUE}).")
   int budget;
 
+  @Option(names = "--holdout-share", defaultValue = "" + Actions.Options.DEFAULT_HOLDOUT_SHARE, paramLabel = "S",
+      description = "Share of the listed customers held out as the control group, never contacted, in [0, "
+          + Actions.Options.MAX_HOLDOUT_SHARE + "] (default: ${DEFAULT-VALUE}; the same customer and date always "
+          + "fall in the same group).")
+  double holdoutShare;
+
   Actions.Options actions() {
-    return new Actions.Options(saveRate, contactCost, budget);
+    return new Actions.Options(saveRate, contactCost, budget, holdoutShare);
   }
 }

@@ -71,12 +71,13 @@ final class DemoCommand implements Callable<Integer> {
       Actions.Options contact = ChurnCli.options(spec, contacts::actions);
       RetentionJob.Result ret = new RetentionJob(ctx.stages("retention", end, out), RetentionJob.Range.of(start, end),
           contact).run();
-      out.printf("demo: %d customers worth a contact tonight (save rate %s, %s per contact, budget %d); the top five:%n",
-          ret.actions(), contact.saveRate(), contact.contactCost(), contact.budget());
+      out.printf("demo: %d customers worth a contact tonight (save rate %s, %s per contact, budget %d, %s of them "
+          + "held out as the control group); the top five to contact:%n", ret.actions(), contact.saveRate(),
+          contact.contactCost(), contact.budget(), contact.holdoutShare());
       SqlCommand.print(out, ctx.spark().sql("SELECT rank, customer_id, round(churn_probability, 3) AS probability, "
-          + "round(expected_ltv, 2) AS value_at_stake, round(expected_net_value, 2) AS expected_net_value, "
-          + "lifecycle_stage, concat_ws('; ', transform(top_reasons, r -> r.phrase)) AS reasons "
-          + "FROM churn.retention_actions WHERE as_of_date = DATE'" + end + "' ORDER BY rank LIMIT 5"), 5);
+          + "round(expected_ltv, 2) AS value_at_stake, round(expected_net_value, 2) AS expected_net_value, play, "
+          + "play_reason FROM churn.retention_actions WHERE as_of_date = DATE'" + end + "' AND contact_group = '"
+          + Actions.CONTACT + "' ORDER BY rank LIMIT 5"), 5);
       out.println("demo: retention by industry, latest full month, against the yardsticks (annualised):");
       SqlCommand.print(out, ctx.spark().sql("SELECT industry, customers_start, customers_lost, "
           + "round(retention_rate, 4) AS monthly_retention, round(retention_rate_annualized, 3) AS annualised, "

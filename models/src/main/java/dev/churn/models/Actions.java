@@ -34,12 +34,20 @@ public final class Actions {
    * How contacts are valued: the share of contacted churners a contact keeps, what one contact costs (currency
    * units) and how many contacts can be made per night.
    */
-  public record Options(double saveRate, double contactCost, int budget) implements Serializable {
+  public record Options(double saveRate, double contactCost, int budget, double holdoutShare)
+      implements Serializable {
     public static final double DEFAULT_SAVE_RATE = 0.25;
     public static final double DEFAULT_CONTACT_COST = 10.0;
     public static final int DEFAULT_BUDGET = 100;
+    public static final double DEFAULT_HOLDOUT_SHARE = 0.10;
+    /** More than half held out is an experiment, not a contact list. */
+    public static final double MAX_HOLDOUT_SHARE = 0.5;
 
     public Options {
+      if (!(holdoutShare >= 0 && holdoutShare <= MAX_HOLDOUT_SHARE)) {
+        throw new IllegalArgumentException("--holdout-share must be between 0 and " + MAX_HOLDOUT_SHARE + ", not "
+            + holdoutShare);
+      }
       if (!(saveRate > 0 && saveRate <= 1)) {
         throw new IllegalArgumentException("--save-rate must be in (0, 1], not " + saveRate);
       }
@@ -52,7 +60,7 @@ public final class Actions {
     }
 
     public static Options defaults() {
-      return new Options(DEFAULT_SAVE_RATE, DEFAULT_CONTACT_COST, DEFAULT_BUDGET);
+      return new Options(DEFAULT_SAVE_RATE, DEFAULT_CONTACT_COST, DEFAULT_BUDGET, DEFAULT_HOLDOUT_SHARE);
     }
   }
 
@@ -83,10 +91,20 @@ public final class Actions {
         .withColumn("expected_ltv", col("monthly_value").multiply(col("expected_remaining_months")));
   }
 
-  /** The action list of {@link #values}' rows, per scoring date: ranked, worth more than a contact costs, within the budget. */
+  /** {@code contact_group} of a customer the team contacts. */
+  public static final String CONTACT = "contact";
+  /** {@code contact_group} of a customer held out as the control group: listed, never contacted. */
+  public static final String HOLDOUT = "holdout";
+
+  /**
+   * The action list of {@link #values}' rows, per scoring date: ranked, worth more than a contact costs, within the
+   * budget; each with its play ({@link Playbook#DEFAULT}) and its group: a share of the list ({@link
+   * Options#holdoutShare}) is held out as the control group that tells later whether the contacts worked.
+   */
   public static Dataset<Row> rank(Dataset<Row> values, Options options) {
     Column net = col("churn_probability").multiply(options.saveRate()).multiply(col("expected_ltv"))
         .minus(options.contactCost());
+    Playbook playbook = Playbook.DEFAULT;
     return values.withColumn("expected_net_value", net).where(col("expected_net_value").gt(0))
         .withColumn("rank", row_number().over(Window.partitionBy("as_of_date").orderBy(col("expected_net_value").desc(), col("customer_id"))))
         .where(col("rank").leq(options.budget()))
@@ -94,7 +112,22 @@ public final class Actions {
             col("churn_probability"), col("risk_tier"), col("lifecycle_stage"), col("monthly_value"),
             col("expected_remaining_months"), col("expected_ltv"), col("expected_mrr_lost"),
             col("expected_net_value"), col("top_reasons"), lit(options.saveRate()).as("save_rate"),
-            lit(options.contactCost()).as("contact_cost"), col("model_version"));
+            lit(options.contactCost()).as("contact_cost"), col("model_version"),
+            playbook.play(col("top_reasons")).as("play"), playbook.playReason(col("top_reasons")).as("play_reason"),
+            when(holdoutDraw(col("customer_id"), col("as_of_date")).lt(options.holdoutShare()), lit(HOLDOUT))
+                .otherwise(lit(CONTACT)).as("contact_group"),
+            lit(options.holdoutShare()).as("holdout_share"));
+  }
+
+  /**
+   * A customer's draw for the control group on a list date, uniform in [0, 1): the first 32 bits of the SHA-256 of
+   * "customer_id|yyyy-MM-dd" over 2^32. Random across customers, yet the same customer and date always draw the
+   * same number, whatever the run, the partitioning or the engine (any SQL engine with sha2 recomputes it), so a
+   * rerun or a killed run's redo holds out the same customers.
+   */
+  public static Column holdoutDraw(Column customerId, Column date) {
+    Column hex = substring(sha2(concat_ws("|", customerId, date_format(date, "yyyy-MM-dd")), 256), 1, 8);
+    return conv(hex, 16, 10).cast("double").divide(4294967296.0);
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.*;
 
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
+import dev.churn.models.Actions;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -79,13 +80,23 @@ record ActionSections(Warehouse warehouse, Page page) {
       return;
     }
     Row first = rows.get(0);
-    double total = rows.stream().mapToDouble(r -> r.<Double>getAs("expected_net_value")).sum();
+    // A list written before the control group existed has no contact_group: every row of it is a contact.
+    boolean grouped = java.util.Arrays.asList(first.schema().fieldNames()).contains("contact_group");
+    List<Row> contacts = rows.stream().filter(r -> !grouped || !Actions.HOLDOUT.equals(r.getAs("contact_group")))
+        .toList();
+    double total = contacts.stream().mapToDouble(r -> r.<Double>getAs("expected_net_value")).sum();
     page.append(String.format(Locale.ROOT, "<p>%d customers scored on %s, ranked by expected net value of a contact "
             + "= probability x save rate (%.0f %%) x value at stake (monthly value x expected remaining months, from "
-            + "the segment's survival curve) - contact cost (%.2f). Together: %.2f expected.</p>", rows.size(),
+            + "the segment's survival curve) - contact cost (%.2f). Together: %.2f expected.</p>", contacts.size(),
         scoresDate, first.<Double>getAs("save_rate") * 100, first.<Double>getAs("contact_cost"), total));
+    if (grouped) {
+      page.append(String.format(Locale.ROOT, "<p>%d more on the list are held out as the control group (%.0f %% "
+              + "drawn at random, the same customers on a rerun): do not contact them; comparing their churn with "
+              + "the contacted customers' measures what the contacts save.</p>", rows.size() - contacts.size(),
+          first.<Double>getAs("holdout_share") * 100));
+    }
     List<List<String>> table = new ArrayList<>();
-    for (Row r : rows.subList(0, Math.min(25, rows.size()))) {
+    for (Row r : contacts.subList(0, Math.min(25, contacts.size()))) {
       List<String> reasons = new ArrayList<>();
       List<Row> top = r.getList(r.fieldIndex("top_reasons"));
       if (top != null) {
@@ -95,9 +106,9 @@ record ActionSections(Warehouse warehouse, Page page) {
           Page.pct(r.getAs("churn_probability")), String.format(Locale.ROOT, "%.2f", r.<Double>getAs("monthly_value")),
           String.format(Locale.ROOT, "%.1f", r.<Double>getAs("expected_remaining_months")),
           String.format(Locale.ROOT, "%.2f", r.<Double>getAs("expected_net_value")), r.getAs("lifecycle_stage"),
-          String.join("; ", reasons)));
+          grouped ? r.getAs("play") : "", String.join("; ", reasons)));
     }
     page.table(List.of("rank", "customer", "segment", "churn probability", "monthly value", "expected months left",
-        "expected net value", "lifecycle stage", "reasons"), table);
+        "expected net value", "lifecycle stage", "play", "reasons"), table);
   }
 }

@@ -213,7 +213,8 @@ public final class TableDocs {
         "ci_high", "95 % band, high (Greenwood, log-log)",
         "median_days", "the group's median survival in days (null while above one half)");
     doc(Table.RETENTION_ACTIONS, "scoring date x rank", "The contact list: customers worth a retention contact on "
-        + "the latest scoring date, ranked by expected net value.",
+        + "the latest scoring date, ranked by expected net value, each with its play; a share of them held out "
+        + "(contact_group = 'holdout') as the control group, listed but never to be contacted.",
         "as_of_date", "the scoring date",
         "rank", "1 = the contact worth most",
         "customer_id", "the customer",
@@ -230,7 +231,13 @@ public final class TableDocs {
         "top_reasons", "why the customer is at risk, in words",
         "save_rate", "the share of contacted churners assumed saved (--save-rate)",
         "contact_cost", "the cost of one contact (--contact-cost)",
-        "model_version", MODEL_VERSION);
+        "model_version", MODEL_VERSION,
+        "play", "what the contact does: the play of the customer's strongest reason the playbook covers, else "
+            + "check_in (docs/retention.md)",
+        "play_reason", "the reason that chose the play, in words",
+        "contact_group", "contact, or holdout: the control group, never contacted (the same customer and date are "
+            + "always in the same group)",
+        "holdout_share", "the share of the list held out (--holdout-share)");
     doc(Table.RUN_LOG, "stage of a run", "Every command run and stage: when, how long, rows in and out, outcome.",
         "run_id", "the run (command, date and a random suffix)",
         "command", "the command that ran",
