@@ -71,9 +71,9 @@ final class DemoCommand implements Callable<Integer> {
       Actions.Options contact = ChurnCli.options(spec, contacts::actions);
       RetentionJob.Result ret = new RetentionJob(ctx.stages("retention", end, out), RetentionJob.Range.of(start, end),
           contact).run();
-      out.printf("demo: %d customers worth a contact tonight (save rate %s, %s per contact, budget %d, %s of them "
-          + "held out as the control group); the top five to contact:%n", ret.actions(), contact.saveRate(),
-          contact.contactCost(), contact.budget(), contact.holdoutShare());
+      out.printf(java.util.Locale.ROOT, "demo: %d customers worth a contact tonight (save rate %s, %s per contact, "
+          + "budget %d, %.0f %% of them held out as the control group); the top five to contact:%n", ret.actions(),
+          contact.saveRate(), contact.contactCost(), contact.budget(), contact.holdoutShare() * 100);
       SqlCommand.print(out, ctx.spark().sql("SELECT rank, customer_id, round(churn_probability, 3) AS probability, "
           + "round(expected_ltv, 2) AS value_at_stake, round(expected_net_value, 2) AS expected_net_value, play, "
           + "play_reason FROM churn.retention_actions WHERE as_of_date = DATE'" + end + "' AND contact_group = '"
