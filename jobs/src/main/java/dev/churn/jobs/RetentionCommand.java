@@ -34,8 +34,8 @@ final class RetentionCommand implements Callable<Integer> {
       RetentionJob.Range range = within(ctx.warehouse(), out);
       RetentionJob.Result r = new RetentionJob(ctx.stages("retention", to, out), range, actions).run();
       out.printf("retention %s .. %s: %d rate rows, %d cohort cells, %d forecast rows, "
-          + "%d survival points, %d actions%n", range.from(), range.to(), r.rates(), r.cohorts(), r.forecasts(),
-          r.survival(), r.actions());
+          + "%d survival points, %d actions, %d effect rows%n", range.from(), range.to(), r.rates(), r.cohorts(),
+          r.forecasts(), r.survival(), r.actions(), r.effects());
     }
     return 0;
   }

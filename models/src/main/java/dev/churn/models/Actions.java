@@ -121,12 +121,14 @@ public final class Actions {
 
   /**
    * A customer's draw for the control group on a list date, uniform in [0, 1): the first 32 bits of the SHA-256 of
-   * "customer_id|yyyy-MM-dd" over 2^32. Random across customers, yet the same customer and date always draw the
-   * same number, whatever the run, the partitioning or the engine (any SQL engine with sha2 recomputes it), so a
-   * rerun or a killed run's redo holds out the same customers.
+   * "customer_id|yyyy-MM" (the list date's month) over 2^32. Random across customers, yet the same customer always
+   * draws the same number within a month, whatever the night, the run, the partitioning or the engine (any SQL
+   * engine with sha2 recomputes it): a rerun or a killed run's redo holds out the same customers, and a customer
+   * listed on several nights of a month stays in one group (held out one night and called the next, it would
+   * measure nothing). A new month draws anew.
    */
   public static Column holdoutDraw(Column customerId, Column date) {
-    Column hex = substring(sha2(concat_ws("|", customerId, date_format(date, "yyyy-MM-dd")), 256), 1, 8);
+    Column hex = substring(sha2(concat_ws("|", customerId, date_format(date, "yyyy-MM")), 256), 1, 8);
     return conv(hex, 16, 10).cast("double").divide(4294967296.0);
   }
 

@@ -17,7 +17,10 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** The report's sections on what to act on: survival by segment, and tonight's ranked action list. */
+/**
+ * The report's sections on what to act on: survival by segment, tonight's ranked action list, and whether the
+ * contacts of earlier lists worked.
+ */
 record ActionSections(Warehouse warehouse, Page page) {
   /** Kaplan-Meier survival by segment (and all customers) as of the latest curve on or before {@code asOf}. */
   void survival(LocalDate asOf) {
@@ -110,5 +113,49 @@ record ActionSections(Warehouse warehouse, Page page) {
     }
     page.table(List.of("rank", "customer", "segment", "churn probability", "monthly value", "expected months left",
         "expected net value", "lifecycle stage", "play", "reasons"), table);
+  }
+
+  /**
+   * "Did our interventions work?": per list month and play (all segments), the contacted customers' churn against
+   * the held-out control group's, the uplift and the save rate with their 95 % intervals, and what they allow one
+   * to say; plainly "not enough evidence yet" while no list's horizon has ended.
+   */
+  void effects() {
+    page.append("<h2>Did our interventions work?</h2>");
+    List<Row> rows = !warehouse.exists(Table.INTERVENTION_EFFECTS) ? List.of() : warehouse
+        .read(Table.INTERVENTION_EFFECTS).where(col("segment").equalTo("ALL")).orderBy("list_month", "play")
+        .collectAsList();
+    long assigned = rows.stream().filter(r -> "ALL".equals(r.getAs("play")))
+        .mapToLong(r -> r.<Long>getAs("assigned_contact") + r.<Long>getAs("assigned_holdout")).sum();
+    List<Row> measured = rows.stream().filter(r -> r.getAs("uplift") != null).toList();
+    if (measured.isEmpty()) {
+      page.append(String.format(Locale.ROOT, "<p>Not enough evidence yet: %s. The effect of a contact is measured "
+          + "once the horizon after a list has ended, by comparing the churn of the listed customers the team was "
+          + "asked to contact with that of the control group held out of the same lists.</p>", assigned == 0
+          ? "no action list with a control group has been written" : assigned + " customers have been listed, "
+          + "and no list's horizon has ended"));
+      return;
+    }
+    page.append("<p>Each month's listed customers, by play: the churn within the horizon of those assigned to a "
+        + "contact against the control group held out of the same lists (intention to treat: assigned, whether or "
+        + "not the contact was made). The uplift is the churn the contacts prevented per customer; the save rate "
+        + "is the share of would-be churners a contact kept. 95 % intervals; an interval that spans 0 means "
+        + "there is not enough evidence yet to tell.</p>");
+    List<List<String>> table = new ArrayList<>();
+    for (Row r : measured) {
+      Double save = r.getAs("save_rate");
+      double low = r.getAs("uplift_ci_low");
+      double high = r.getAs("uplift_ci_high");
+      String verdict = low > 0 ? "the contacts kept customers" : high < 0 ? "the contacted churned more"
+          : "not enough evidence yet";
+      table.add(List.of(String.valueOf(r.<Object>getAs("list_month")).substring(0, 7), r.getAs("play"),
+          r.<Long>getAs("measured_contact") + " / " + r.<Long>getAs("measured_holdout"),
+          Page.pct(r.getAs("contact_churn_rate")), Page.pct(r.getAs("holdout_churn_rate")),
+          Page.pct(r.getAs("uplift")) + " (" + Page.pct(low) + " to " + Page.pct(high) + ")",
+          save == null ? "no held-out churner yet" : Page.pct(save) + " (" + Page.pct(r.getAs("save_rate_ci_low"))
+              + " to " + Page.pct(r.getAs("save_rate_ci_high")) + ")", verdict));
+    }
+    page.table(List.of("list month", "play", "customers (contacted / held out)", "churn, contacted",
+        "churn, held out", "uplift (95 %)", "save rate (95 %)", "what it says"), table);
   }
 }

@@ -67,6 +67,7 @@ public record ReportJob(Warehouse warehouse, ModelRegistry registry, LocalDate a
       models.modelQuality(model.spec());
       models.atRisk(scoresDate);
       acting.actions(scoresDate);
+      acting.effects();
     }
     page.append("</body></html>\n");
     return new Result(page.write(), page.charts(), scoresDate, model == null ? null : model.spec().version());

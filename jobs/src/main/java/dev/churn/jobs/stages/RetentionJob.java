@@ -11,6 +11,7 @@ import dev.churn.jobs.warehouse.Settings;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.Actions;
+import dev.churn.models.Effects;
 import dev.churn.models.Forecast;
 import java.sql.Date;
 import java.time.LocalDate;
@@ -26,12 +27,13 @@ import org.apache.spark.storage.StorageLevel;
  * with ALL rows), {@code cohort_retention} ({@link Retention#cohorts}: signup month x months since signup, for
  * cohorts that signed up from {@code cohortsFrom}), {@code survival_curves} as of {@code to}, {@code churn_forecast}
  * ({@link Forecast#expectedVsActual}, for each scoring date in [from, to], each valued against the survival curves
- * as of its own date) and {@code retention_actions} for the last scoring date on or before {@code to}.
+ * as of its own date), {@code retention_actions} for the last scoring date on or before {@code to}, and
+ * {@code intervention_effects} ({@link Effects#measure}) rebuilt from every action list so far.
  * Idempotent: rerunning a range replaces the rows of that range only.
  */
 public final class RetentionJob {
   /** Rows written to each table. */
-  public record Result(long rates, long cohorts, long forecasts, long survival, long actions) {}
+  public record Result(long rates, long cohorts, long forecasts, long survival, long actions, long effects) {}
 
   /** The periods overlapping [from, to]; cohorts that signed up from {@code cohortsFrom} on (older ones age too). */
   public record Range(LocalDate from, LocalDate to, LocalDate cohortsFrom) {
@@ -92,6 +94,7 @@ public final class RetentionJob {
           n -> RunLog.StageResult.of(customerCount, n));
       long forecasts = 0;
       long contacts = 0;
+      long effects = 0;
       if (!scored.isEmpty()) {
         Dataset<Row> values = values(customers, scored, curves).persist(StorageLevel.MEMORY_AND_DISK());
         try {
@@ -105,12 +108,16 @@ public final class RetentionJob {
           contacts = log.stage("retention_actions", () -> warehouse.replaceWhere(Table.RETENTION_ACTIONS,
               Actions.rank(values.where(col("as_of_date").equalTo(lit(Date.valueOf(last)))), actions),
               "as_of_date = DATE'" + last + "'"), n -> RunLog.StageResult.of(n, n));
+          effects = log.stage("intervention_effects", () -> warehouse.replaceWhere(Table.INTERVENTION_EFFECTS,
+              Effects.measure(warehouse.read(Table.RETENTION_ACTIONS).join(warehouse.read(Table.MODEL_REGISTRY)
+                  .select("model_version", "horizon_days"), "model_version"), customers, warehouse.dataRange().last()),
+              "true"), n -> RunLog.StageResult.of(n, n));
         } finally {
           values.unpersist();
         }
       }
       warehouse.registerAll();
-      return new Result(rates, cohorts, forecasts, survival, contacts);
+      return new Result(rates, cohorts, forecasts, survival, contacts, effects);
     } finally {
       curves.unpersist();
     }

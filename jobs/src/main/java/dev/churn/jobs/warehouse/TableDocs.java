@@ -235,9 +235,32 @@ public final class TableDocs {
         "play", "what the contact does: the play of the customer's strongest reason the playbook covers, else "
             + "check_in (docs/retention.md)",
         "play_reason", "the reason that chose the play, in words",
-        "contact_group", "contact, or holdout: the control group, never contacted (the same customer and date are "
-            + "always in the same group)",
+        "contact_group", "contact, or holdout: the control group, never contacted (drawn per customer and month: "
+            + "every night of a month, and every rerun, puts a customer in the same group)",
         "holdout_share", "the share of the list held out (--holdout-share)");
+    doc(Table.INTERVENTION_EFFECTS, "list month x horizon x play x segment", "Whether the contacts worked: per "
+        + "month of the action lists, play and segment (with ALL rows), the customers assigned to contact and held "
+        + "out, their churn within the horizon after they were first listed that month, the uplift and the measured "
+        + "save rate with 95 % intervals (intention to treat). Rebuilt whole by every retention run.",
+        "list_month", "the month of the lists (its first day); a customer counts once a month, from its first listing",
+        "play", "the play of the customer's first listing that month, or ALL",
+        "segment", "the customer's segment, or ALL",
+        "horizon_days", "the scoring model's churn horizon: churn counts in (first listed, first listed + horizon]",
+        "assigned_contact", "customers the lists assigned to contact",
+        "assigned_holdout", "customers held out as the control group",
+        "measured_contact", "assigned to contact, whose horizon has ended within the data",
+        "measured_holdout", "held out, whose horizon has ended within the data",
+        "churned_contact", "measured contacts who churned within the horizon",
+        "churned_holdout", "measured held-out customers who churned within the horizon",
+        "contact_churn_rate", "churned_contact / measured_contact (null before any is measured)",
+        "holdout_churn_rate", "churned_holdout / measured_holdout (null before any is measured)",
+        "uplift", "holdout_churn_rate - contact_churn_rate: churn the contacts prevented, per customer",
+        "uplift_ci_low", "95 % interval of the uplift, low (Newcombe's hybrid score)",
+        "uplift_ci_high", "95 % interval of the uplift, high",
+        "save_rate", "uplift / holdout_churn_rate: the share of would-be churners a contact keeps (null while no "
+            + "held-out customer churned)",
+        "save_rate_ci_low", "95 % interval of the save rate, low (Katz's log interval of the relative risk)",
+        "save_rate_ci_high", "95 % interval of the save rate, high");
     doc(Table.RUN_LOG, "stage of a run", "Every command run and stage: when, how long, rows in and out, outcome.",
         "run_id", "the run (command, date and a random suffix)",
         "command", "the command that ran",

@@ -1,0 +1,105 @@
+package dev.churn.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.churn.testing.SparkSuite;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+/** The measured effect of the contacts against the control group, on hand-counted lists. */
+class EffectsTest extends SparkSuite {
+
+  @Test
+  void intervalsMatchThePublishedExamples() {
+    // Newcombe (1998), Statistics in Medicine 17:873-890, table II, method 10 (hybrid score): 56/70 - 48/80 =
+    // 0.2000 (0.0524, 0.3339); 9/10 - 3/10 = 0.6000 (0.1705, 0.8090). Wilson's interval of 81/263, from the same
+    // author's companion paper on single proportions: (0.2553, 0.3662).
+    assertArrayEquals(new double[] {0.2, 0.0524, 0.3339}, Effects.newcombe(56, 70, 48, 80), 5e-5);
+    assertArrayEquals(new double[] {0.6, 0.1705, 0.8090}, Effects.newcombe(9, 10, 3, 10), 5e-5);
+    assertArrayEquals(new double[] {0.2553, 0.3662}, Effects.wilson(81, 263), 5e-5);
+    // Katz, by hand: 10 of 100 contacted churn against 20 of 100 held out, RR = 0.5, var(log RR) = 1/10 - 1/100 +
+    // 1/20 - 1/100 = 0.13, RR's interval 0.5 x exp(-/+ 1.96 x 0.36056) = (0.24664, 1.01362): save rate 0.5
+    // (-0.01362, 0.75336).
+    assertArrayEquals(new double[] {0.5, -0.01362, 0.75336}, Effects.saveRate(10, 100, 20, 100), 5e-5);
+    // No contacted churner: the estimate is 1, the interval exists through one half added to each cell.
+    double[] none = Effects.saveRate(0, 50, 10, 50);
+    assertEquals(1.0, none[0], 0.0);
+    assertEquals(1 - Math.exp(Math.log((0.5 / 50.5) / (10.5 / 50.5)) + Effects.Z
+        * Math.sqrt(1 / 0.5 - 1 / 50.5 + 1 / 10.5 - 1 / 50.5)), none[1], 1e-12);
+  }
+
+  @Test
+  void eachCustomerCountsOncePerMonthFromItsFirstListingAndOnlyEndedHorizonsAreMeasured() {
+    StructType listed = new StructType().add("as_of_date", DataTypes.DateType).add("customer_id", DataTypes.StringType)
+        .add("segment", DataTypes.StringType).add("play", DataTypes.StringType)
+        .add("contact_group", DataTypes.StringType).add("horizon_days", DataTypes.IntegerType);
+    Dataset<Row> actions = spark.createDataFrame(List.of(
+        // c1 is listed twice in March: it counts once, from 03-01, and churns within 30 days of it.
+        list("2026-03-01", "c1", "resolve", Actions.CONTACT), list("2026-03-05", "c1", "educate", Actions.CONTACT),
+        list("2026-03-02", "c2", "educate", Actions.CONTACT),
+        list("2026-03-01", "c3", "resolve", Actions.HOLDOUT),
+        // c4 churns on 04-15, after its horizon (03-03 + 30 = 04-02): not a churner of this entry.
+        list("2026-03-03", "c4", "educate", Actions.HOLDOUT),
+        // c5's horizon ends on 04-24, after the data's last day: assigned, not measured.
+        list("2026-03-25", "c5", "resolve", Actions.CONTACT),
+        // A list written before the control group existed: left out.
+        list("2026-03-01", "c6", "resolve", null),
+        // c2 again in April: a new entry of its own month.
+        list("2026-04-01", "c2", "educate", Actions.CONTACT)), listed);
+    StructType churn = new StructType().add("customer_id", DataTypes.StringType).add("churn_date", DataTypes.DateType);
+    Dataset<Row> customers = spark.createDataFrame(List.of(RowFactory.create("c1", Date.valueOf("2026-03-20")),
+        RowFactory.create("c2", null), RowFactory.create("c3", Date.valueOf("2026-03-10")),
+        RowFactory.create("c4", Date.valueOf("2026-04-15")), RowFactory.create("c5", null),
+        RowFactory.create("c6", Date.valueOf("2026-03-04"))), churn);
+
+    Map<String, Row> rows = new HashMap<>();
+    for (Row r : Effects.measure(actions, customers, LocalDate.parse("2026-04-10")).collectAsList()) {
+      rows.put(r.getAs("list_month") + "/" + r.getAs("play") + "/" + r.getAs("segment"), r);
+    }
+    // March, everything: contact c1 c2 c5 (c5 unmeasured), holdout c3 c4; churned c1 and c3.
+    assertCounts(rows.get("2026-03-01/ALL/ALL"), 3, 2, 2, 2, 1, 1);
+    Row all = rows.get("2026-03-01/ALL/ALL");
+    assertEquals(0.5, all.<Double>getAs("contact_churn_rate"), 0.0);
+    assertEquals(0.5, all.<Double>getAs("holdout_churn_rate"), 0.0);
+    assertEquals(0.0, all.<Double>getAs("uplift"), 1e-15);
+    assertArrayEquals(Effects.newcombe(1, 2, 1, 2), new double[] {all.getAs("uplift"), all.getAs("uplift_ci_low"),
+        all.getAs("uplift_ci_high")}, 1e-15);
+    assertEquals(0.0, all.<Double>getAs("save_rate"), 1e-15);
+    assertEquals(30, all.<Integer>getAs("horizon_days"));
+    // By play: c1 keeps its first play (resolve), so educate holds c2 and c4 only.
+    assertCounts(rows.get("2026-03-01/resolve/ALL"), 2, 1, 1, 1, 1, 1);
+    assertCounts(rows.get("2026-03-01/educate/smb"), 1, 1, 1, 1, 0, 0);
+    // No held-out churner: no save rate (a ratio over zero), the uplift is there.
+    assertNull(rows.get("2026-03-01/educate/smb").getAs("save_rate"));
+    assertEquals(0.0, rows.get("2026-03-01/educate/smb").<Double>getAs("uplift"), 0.0);
+    // April: assigned, nothing measured yet, so no rates.
+    assertCounts(rows.get("2026-04-01/ALL/ALL"), 1, 0, 0, 0, 0, 0);
+    assertNull(rows.get("2026-04-01/ALL/ALL").getAs("contact_churn_rate"));
+    assertNull(rows.get("2026-04-01/ALL/ALL").getAs("uplift"));
+    // Rows: per month, (play, segment), (play), (segment) and all: March 2 plays x 1 segment -> 2 + 2 + 1 + 1.
+    assertEquals(6, rows.keySet().stream().filter(k -> k.startsWith("2026-03-01/")).count());
+  }
+
+  private static Row list(String date, String customer, String play, String group) {
+    return RowFactory.create(Date.valueOf(date), customer, "smb", play, group, 30);
+  }
+
+  private static void assertCounts(Row r, long assignedContact, long assignedHoldout, long measuredContact,
+      long measuredHoldout, long churnedContact, long churnedHoldout) {
+    assertEquals(List.of(assignedContact, assignedHoldout, measuredContact, measuredHoldout, churnedContact,
+        churnedHoldout), List.of(r.<Long>getAs("assigned_contact"), r.<Long>getAs("assigned_holdout"),
+        r.<Long>getAs("measured_contact"), r.<Long>getAs("measured_holdout"), r.<Long>getAs("churned_contact"),
+        r.<Long>getAs("churned_holdout")), r.toString());
+  }
+}
