@@ -1,11 +1,12 @@
 package dev.churn.jobs;
 
 import dev.churn.models.Actions;
+import dev.churn.models.Playbook;
 import picocli.CommandLine.Option;
 
 /**
- * How the nightly action list values a contact and whom it holds out: {@code --save-rate}, {@code --contact-cost},
- * {@code --budget}, {@code --holdout-share}.
+ * How the nightly action list values a contact, whom it holds out and which play it asks for: {@code --save-rate},
+ * {@code --contact-cost}, {@code --budget}, {@code --holdout-share}, {@code --playbook}.
  */
 final class ActionOptions {
   @Option(names = "--save-rate", defaultValue = "" + Actions.Options.DEFAULT_SAVE_RATE, paramLabel = "R",
@@ -27,7 +28,21 @@ final class ActionOptions {
           + "every night of a month and every rerun puts a customer in the same group).")
   double holdoutShare;
 
+  @Option(names = "--playbook", paramLabel = "FILE",
+      description = "A playbook file replacing the default one: which play each listed customer's reasons choose "
+          + "(format and default in docs/retention.md).")
+  java.nio.file.Path playbook;
+
+  /** The options; a refused value or playbook file is an IllegalArgumentException (a usage error, exit 2). */
   Actions.Options actions() {
-    return new Actions.Options(saveRate, contactCost, budget, holdoutShare);
+    Playbook book = Playbook.DEFAULT;
+    if (playbook != null) {
+      try {
+        book = Playbook.parse(java.nio.file.Files.readString(playbook), playbook.toString());
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException("cannot read playbook file " + playbook + ": " + e.getMessage());
+      }
+    }
+    return new Actions.Options(saveRate, contactCost, budget, holdoutShare, book);
   }
 }

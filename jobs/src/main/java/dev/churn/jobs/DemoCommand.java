@@ -48,6 +48,8 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     String input = "_demo_input";
     GenerateJob.Options generate = ChurnCli.options(spec, () -> sample.generate(input, days, BAD_FRACTION));
+    // Before anything runs: a bad --playbook or --holdout-share is a usage error, not a failure minutes in.
+    Actions.Options contact = ChurnCli.options(spec, contacts::actions);
     LocalDate start = generate.start();
     LocalDate end = start.plusDays(days - 1);
     try (ChurnCli.Context ctx = root.open("demo")) {
@@ -68,7 +70,6 @@ final class DemoCommand implements Callable<Integer> {
       SqlCommand.print(out, ctx.spark().sql("SELECT customer_id, round(churn_probability, 3) AS probability, risk_tier, "
           + "lifecycle_stage, concat_ws('; ', transform(top_reasons, r -> r.phrase)) AS reasons FROM churn.churn_scores "
           + "WHERE as_of_date = DATE'" + end + "' ORDER BY churn_probability DESC LIMIT 5"), 5);
-      Actions.Options contact = ChurnCli.options(spec, contacts::actions);
       RetentionJob.Result ret = new RetentionJob(ctx.stages("retention", end, out), RetentionJob.Range.of(start, end),
           contact).run();
       out.printf(java.util.Locale.ROOT, "demo: %d customers worth a contact tonight (save rate %s, %s per contact, "

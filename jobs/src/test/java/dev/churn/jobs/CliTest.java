@@ -1,6 +1,7 @@
 package dev.churn.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.jobs.warehouse.ChurnException;
@@ -86,6 +87,25 @@ class CliTest extends JobsSuite {
     assertEquals(2, share.exitCode(), share.err());
     assertEquals("churn: elasticNetParam values must be between 0 and 1, not [1.5] (see 'churn nightly --help')\n",
         share.err());
+  }
+
+  @Test
+  void aBadPlaybookOrHoldoutShareIsOneLineAndExitTwoBeforeAnythingRuns() {
+    Path dir = tempDir("cli-playbook");
+    Path book = write(dir.resolve("typo.playbook"), java.util.List.of("# a typo", "resolve = tikets"));
+    String wh = dir.resolve("wh").toString();
+    CliRun typo = cli("--warehouse", wh, "retention", "--from", "2026-01-01", "--to", "2026-01-31", "--playbook",
+        book.toString());
+    assertEquals(2, typo.exitCode(), typo.err());
+    assertEquals("churn: " + book + " line 2: 'tikets' starts the name of no feature (docs/features.md) (see 'churn "
+        + "retention --help')\n", typo.err());
+    CliRun missing = cli("--warehouse", wh, "demo", "--playbook", dir.resolve("none").toString());
+    assertEquals(2, missing.exitCode(), missing.err());
+    assertTrue(missing.err().startsWith("churn: cannot read playbook file "), missing.err());
+    CliRun share = cli("--warehouse", wh, "nightly", "--date", "2026-06-01", "--events", wh, "--holdout-share", "0.6");
+    assertEquals(2, share.exitCode(), share.err());
+    assertTrue(share.err().startsWith("churn: --holdout-share must be between 0 and 0.5, not 0.6"), share.err());
+    assertFalse(java.nio.file.Files.exists(dir.resolve("wh")), "nothing was created");
   }
 
   @Test

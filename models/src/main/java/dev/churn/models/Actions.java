@@ -32,9 +32,10 @@ public final class Actions {
 
   /**
    * How contacts are valued: the share of contacted churners a contact keeps, what one contact costs (currency
-   * units) and how many contacts can be made per night.
+   * units) and how many contacts can be made per night; the share of the list held out as the control group, and
+   * the playbook that gives each contact its play.
    */
-  public record Options(double saveRate, double contactCost, int budget, double holdoutShare)
+  public record Options(double saveRate, double contactCost, int budget, double holdoutShare, Playbook playbook)
       implements Serializable {
     public static final double DEFAULT_SAVE_RATE = 0.25;
     public static final double DEFAULT_CONTACT_COST = 10.0;
@@ -43,7 +44,15 @@ public final class Actions {
     /** More than half held out is an experiment, not a contact list. */
     public static final double MAX_HOLDOUT_SHARE = 0.5;
 
+    /** With the default playbook. */
+    public Options(double saveRate, double contactCost, int budget, double holdoutShare) {
+      this(saveRate, contactCost, budget, holdoutShare, Playbook.DEFAULT);
+    }
+
     public Options {
+      if (playbook == null) {
+        throw new IllegalArgumentException("a playbook is needed");
+      }
       if (!(holdoutShare >= 0 && holdoutShare <= MAX_HOLDOUT_SHARE)) {
         throw new IllegalArgumentException("--holdout-share must be between 0 and " + MAX_HOLDOUT_SHARE + ", not "
             + holdoutShare);
@@ -96,27 +105,44 @@ public final class Actions {
   /** {@code contact_group} of a customer held out as the control group: listed, never contacted. */
   public static final String HOLDOUT = "holdout";
 
+  /** The action list of {@link #values}' rows with the assumed save rate for every play (nothing measured yet). */
+  public static Dataset<Row> rank(Dataset<Row> values, Options options) {
+    return rank(values, options, Map.of());
+  }
+
   /**
    * The action list of {@link #values}' rows, per scoring date: ranked, worth more than a contact costs, within the
-   * budget; each with its play ({@link Playbook#DEFAULT}) and its group: a share of the list ({@link
-   * Options#holdoutShare}) is held out as the control group that tells later whether the contacts worked.
+   * budget; each with its play ({@link Options#playbook}) and its group: a share of the list ({@link
+   * Options#holdoutShare}) is held out as the control group that tells later whether the contacts worked. A
+   * contact's expected net value uses its play's save rate: {@link SaveRates#used} of the assumed rate and the
+   * play's pooled measurement in {@code measured} ({@link SaveRates#pooled}), the assumed rate for a play not
+   * measured yet; {@code save_rate} and {@code save_rate_source} say which.
    */
-  public static Dataset<Row> rank(Dataset<Row> values, Options options) {
-    Column net = col("churn_probability").multiply(options.saveRate()).multiply(col("expected_ltv"))
+  public static Dataset<Row> rank(Dataset<Row> values, Options options, Map<String, SaveRates.Measured> measured) {
+    Playbook playbook = options.playbook();
+    Column rate = lit(options.saveRate());
+    Column source = lit(SaveRates.ASSUMED);
+    for (Map.Entry<String, SaveRates.Measured> m : measured.entrySet()) {
+      Column isPlay = col("play").equalTo(m.getKey());
+      rate = when(isPlay, lit(SaveRates.used(options.saveRate(), m.getValue()))).otherwise(rate);
+      source = when(isPlay, lit(SaveRates.MEASURED)).otherwise(source);
+    }
+    Column net = col("churn_probability").multiply(col("save_rate")).multiply(col("expected_ltv"))
         .minus(options.contactCost());
-    Playbook playbook = Playbook.DEFAULT;
-    return values.withColumn("expected_net_value", net).where(col("expected_net_value").gt(0))
+    return values.withColumn("play", playbook.play(col("top_reasons")))
+        .withColumn("play_reason", playbook.playReason(col("top_reasons")))
+        .withColumn("save_rate", rate).withColumn("save_rate_source", source)
+        .withColumn("expected_net_value", net).where(col("expected_net_value").gt(0))
         .withColumn("rank", row_number().over(Window.partitionBy("as_of_date").orderBy(col("expected_net_value").desc(), col("customer_id"))))
         .where(col("rank").leq(options.budget()))
         .select(col("as_of_date"), col("rank"), col("customer_id"), col("segment"), col("industry"),
             col("churn_probability"), col("risk_tier"), col("lifecycle_stage"), col("monthly_value"),
             col("expected_remaining_months"), col("expected_ltv"), col("expected_mrr_lost"),
-            col("expected_net_value"), col("top_reasons"), lit(options.saveRate()).as("save_rate"),
-            lit(options.contactCost()).as("contact_cost"), col("model_version"),
-            playbook.play(col("top_reasons")).as("play"), playbook.playReason(col("top_reasons")).as("play_reason"),
+            col("expected_net_value"), col("top_reasons"), col("save_rate"),
+            lit(options.contactCost()).as("contact_cost"), col("model_version"), col("play"), col("play_reason"),
             when(holdoutDraw(col("customer_id"), col("as_of_date")).lt(options.holdoutShare()), lit(HOLDOUT))
                 .otherwise(lit(CONTACT)).as("contact_group"),
-            lit(options.holdoutShare()).as("holdout_share"));
+            lit(options.holdoutShare()).as("holdout_share"), col("save_rate_source"));
   }
 
   /**

@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.when;
 
+import dev.churn.features.FeatureCatalogue;
 import java.util.List;
 import java.util.Locale;
 import org.apache.spark.sql.Column;
@@ -17,9 +18,9 @@ import org.apache.spark.sql.Column;
  * prefixes (and, for a categorical feature, when its value is the rule's). The default playbook ({@link #DEFAULT},
  * listed in docs/retention.md) follows the plan of the retention literature: resolve support problems, rescue
  * failed payments, onboard new customers and ending trials, educate on falling use of the product, re-engage the
- * silent; otherwise check in.
+ * silent; otherwise check in. A user's playbook file ({@link #parse}, {@code --playbook}) replaces it whole.
  */
-public final class Playbook {
+public final class Playbook implements java.io.Serializable {
   /** The play of a customer whose reasons no rule covers. */
   public static final String CHECK_IN = "check_in";
   /** The reason recorded with {@link #CHECK_IN}. */
@@ -29,7 +30,7 @@ public final class Playbook {
    * One rule: the play it chooses, the feature-name prefixes it covers, and (for a categorical feature) the one
    * value it covers, or null for any.
    */
-  public record Rule(String play, List<String> prefixes, String value) {
+  public record Rule(String play, List<String> prefixes, String value) implements java.io.Serializable {
     public Rule {
       if (play == null || !play.matches("[a-z][a-z0-9_]*")) {
         throw new IllegalArgumentException("a play is a lower-case name, not '" + play + "'");
@@ -38,10 +39,6 @@ public final class Playbook {
       if (prefixes.isEmpty()) {
         throw new IllegalArgumentException("play " + play + " covers no feature");
       }
-    }
-
-    Rule(String play, String... prefixes) {
-      this(play, List.of(prefixes), null);
     }
 
     /** Whether this rule covers a reason of {@code feature} (and {@code value}). */
@@ -55,17 +52,76 @@ public final class Playbook {
     }
   }
 
-  /** The default playbook, strongest claim first where two rules could cover one feature. */
-  public static final Playbook DEFAULT = new Playbook(List.of(
-      new Rule("resolve", "tickets", "days_since_last_ticket"),
-      new Rule("rescue_payment", "failed_payments", "refunds", "refund_amount", "days_since_last_payment"),
-      new Rule("onboard", "in_trial", "days_to_trial_end", "trial_", "tenure_days"),
-      new Rule("onboard", List.of("lifecycle_stage"), "new"),
-      new Rule("educate", "feature_uses", "sessions", "seats_max", "active_users"),
-      new Rule("re_engage", "logins", "days_since_last_login", "days_since_last_activity", "silence_vs_rhythm",
-          "active_days", "events", "email_", "unsubscribes"),
-      new Rule("re_engage", List.of("lifecycle_stage"), "declining"),
-      new Rule("re_engage", List.of("lifecycle_stage"), "lapsed")));
+  /** The default playbook, {@code default.playbook} beside this class (docs/retention.md lists it). */
+  public static final Playbook DEFAULT = parse(resource(), "the default playbook");
+
+  private static String resource() {
+    try (java.io.InputStream in = Playbook.class.getResourceAsStream("default.playbook")) {
+      if (in == null) {
+        throw new IllegalStateException("default.playbook is missing from the models jar");
+      }
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * A playbook file: one rule per line, {@code play = prefix, prefix [when VALUE]}, tried in order; blank lines and
+   * lines starting with # are skipped. Refused, naming the line: a play that is not a lower-case name or is {@link
+   * #CHECK_IN} (the fallback), a prefix that starts no feature of the catalogue (a typo would silently never
+   * match), and {@code when} on a feature that is not categorical.
+   */
+  public static Playbook parse(String text, String source) {
+    List<Rule> rules = new java.util.ArrayList<>();
+    String[] lines = text.split("\\R", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      String where = source + " line " + (i + 1) + ": ";
+      int eq = line.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException(where + "expected 'play = feature prefixes [when VALUE]', not '" + line + "'");
+      }
+      String play = line.substring(0, eq).strip();
+      String rest = line.substring(eq + 1).strip();
+      String value = null;
+      int when = rest.indexOf(" when ");
+      if (when >= 0) {
+        value = rest.substring(when + 6).strip();
+        rest = rest.substring(0, when).strip();
+      }
+      List<String> prefixes = java.util.Arrays.stream(rest.split(",")).map(String::strip).filter(p -> !p.isEmpty())
+          .toList();
+      if (play.equals(CHECK_IN)) {
+        throw new IllegalArgumentException(where + CHECK_IN + " is the play of a customer no rule covers, not a rule's");
+      }
+      Rule rule;
+      try {
+        rule = new Rule(play, prefixes, value == null || value.isEmpty() ? null : value);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + e.getMessage());
+      }
+      for (String p : prefixes) {
+        List<FeatureCatalogue.Feature> covered = FeatureCatalogue.features().stream()
+            .filter(f -> f.name().startsWith(p)).toList();
+        if (covered.isEmpty()) {
+          throw new IllegalArgumentException(where + "'" + p + "' starts the name of no feature (docs/features.md)");
+        }
+        if (rule.value() != null && covered.stream().anyMatch(f -> !f.categorical())) {
+          throw new IllegalArgumentException(where + "'when' needs categorical features, and '" + p
+              + "' covers a numeric one");
+        }
+      }
+      rules.add(rule);
+    }
+    if (rules.isEmpty()) {
+      throw new IllegalArgumentException(source + " holds no rule");
+    }
+    return new Playbook(rules);
+  }
 
   private final List<Rule> rules;
 

@@ -127,6 +127,27 @@ class ActionsTest extends SparkSuite {
   }
 
   @Test
+  void aPlaybookFileReplacesTheDefaultAndATypoOrAMisusedWhenIsRefusedByLine() {
+    Playbook mine = Playbook.parse("# ours\n\nsave = tickets, failed_payments\nwin_back = lifecycle_stage when lapsed\n",
+        "mine");
+    for (String[] c : new String[][] {{reasons("logins_30d", "0", "tickets_30d", "2"), "save"},
+        {reasons("lifecycle_stage", "lapsed"), "win_back"}, {reasons("sessions_30d", "0"), Playbook.CHECK_IN}}) {
+      assertEquals(c[1], spark.range(1).select(mine.play(expr(c[0]))).first().getString(0), c[0]);
+    }
+    Map<String, String> refused = new java.util.LinkedHashMap<>();
+    refused.put("resolve tickets", "x line 1: expected 'play = feature prefixes [when VALUE]', not 'resolve tickets'");
+    refused.put("\nresolve = tikets", "x line 2: 'tikets' starts the name of no feature (docs/features.md)");
+    refused.put("onboard = tenure_days when 3", "x line 1: 'when' needs categorical features, and 'tenure_days' "
+        + "covers a numeric one");
+    refused.put("check_in = tickets", "x line 1: check_in is the play of a customer no rule covers, not a rule's");
+    refused.put("Resolve! = tickets", "x line 1: a play is a lower-case name, not 'Resolve!'");
+    refused.put("resolve = ", "x line 1: play resolve covers no feature");
+    refused.put("# nothing", "x holds no rule");
+    refused.forEach((text, message) -> assertEquals(message,
+        assertThrows(IllegalArgumentException.class, () -> Playbook.parse(text, "x")).getMessage(), text));
+  }
+
+  @Test
   void docsRetentionListsTheDefaultPlaybook() throws Exception {
     String doc = Files.readString(repoRoot().resolve("docs/retention.md"));
     assertTrue(doc.contains(Playbook.DEFAULT.markdown()), "docs/retention.md lacks the playbook's table:\n"

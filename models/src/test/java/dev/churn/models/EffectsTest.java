@@ -91,6 +91,53 @@ class EffectsTest extends SparkSuite {
     assertEquals(6, rows.keySet().stream().filter(k -> k.startsWith("2026-03-01/")).count());
   }
 
+  @Test
+  void aPlayIsValuedWithItsPooledMeasurementShrunkTowardTheAssumedRateByItsUncertainty() {
+    // Two measured months of resolve (10 + 10 of 100 + 100 contacted churned, 20 + 20 of 100 + 100 held out), one
+    // of educate with no held-out churner, and rows that pooling skips (ALL plays, single segments).
+    List<Row> effects = spark.createDataFrame(List.of(
+        effect("2026-01-01", "resolve", "ALL", 100, 10, 100, 20), effect("2026-02-01", "resolve", "ALL", 100, 10, 100, 20),
+        effect("2026-01-01", "educate", "ALL", 50, 5, 50, 0), effect("2026-01-01", "ALL", "ALL", 250, 25, 250, 40),
+        effect("2026-01-01", "resolve", "smb", 100, 100, 100, 0)), Effects.SCHEMA).collectAsList();
+    Map<String, SaveRates.Measured> pooled = SaveRates.pooled(effects);
+    assertEquals(List.of("resolve"), List.copyOf(pooled.keySet()), "educate has no held-out churner yet");
+    double[] resolve = Effects.saveRate(20, 200, 40, 200);
+    assertArrayEquals(resolve, new double[] {pooled.get("resolve").saveRate(), pooled.get("resolve").low(),
+        pooled.get("resolve").high()}, 1e-15);
+
+    // The rule by hand: sd from the interval, k = 0.15^2 / (0.15^2 + sd^2), assumed + k (measured - assumed).
+    double sd = (resolve[2] - resolve[1]) / (2 * Effects.Z);
+    double k = 0.0225 / (0.0225 + sd * sd);
+    assertEquals(0.25 + k * (0.5 - 0.25), SaveRates.used(0.25, pooled.get("resolve")), 1e-12);
+    assertEquals(0.25, SaveRates.used(0.25, null), 0.0, "not measured: the assumed rate");
+    assertEquals(0.9, SaveRates.used(0.25, new SaveRates.Measured(0.9, 0.8999, 0.9001)), 1e-6, "precise: measured");
+    assertEquals(0.25, SaveRates.used(0.25, new SaveRates.Measured(0.9, -50, 50)), 1e-4, "vague: assumed");
+    assertEquals(0.0, SaveRates.used(0.25, new SaveRates.Measured(-0.8, -0.81, -0.79)), 0.0, "kept within [0, 1]");
+
+    // The list: resolve's contacts are valued with the learned rate, educate's with the assumed one.
+    Dataset<Row> values = spark.range(2).selectExpr("concat('c', id) AS customer_id", "DATE'2026-03-01' AS as_of_date",
+        "0.5D AS churn_probability", "1000D AS expected_ltv", "'smb' AS segment", "'retail' AS industry",
+        "'high' AS risk_tier", "'active' AS lifecycle_stage", "10D AS monthly_value", "3D AS expected_remaining_months",
+        "1D AS expected_mrr_lost", "1 AS model_version", "IF(id = 0, array(named_struct('feature', 'tickets_30d', "
+            + "'value', '4', 'contribution', 0.1D, 'phrase', 'p')), array(named_struct('feature', 'sessions_30d', "
+            + "'value', '0', 'contribution', 0.1D, 'phrase', 'p'))) AS top_reasons");
+    Map<String, Row> list = new HashMap<>();
+    Actions.rank(values, Actions.Options.defaults(), pooled).collectAsList().forEach(r -> list.put(r.getAs("play"), r));
+    double learned = SaveRates.used(0.25, pooled.get("resolve"));
+    assertEquals(learned, list.get("resolve").<Double>getAs("save_rate"), 0.0);
+    assertEquals(SaveRates.MEASURED, list.get("resolve").getAs("save_rate_source"));
+    assertEquals(0.5 * learned * 1000 - 10, list.get("resolve").<Double>getAs("expected_net_value"), 1e-9);
+    assertEquals(0.25, list.get("educate").<Double>getAs("save_rate"), 0.0);
+    assertEquals(SaveRates.ASSUMED, list.get("educate").getAs("save_rate_source"));
+  }
+
+  private static Row effect(String month, String play, String segment, long measuredContact, long churnedContact,
+      long measuredHoldout, long churnedHoldout) {
+    return RowFactory.create(Date.valueOf(month), play, segment, 30, measuredContact, measuredHoldout,
+        measuredContact, measuredHoldout, churnedContact, churnedHoldout, null, null, null, null, null, null, null,
+        null);
+  }
+
   private static Row list(String date, String customer, String play, String group) {
     return RowFactory.create(Date.valueOf(date), customer, "smb", play, group, 30);
   }

@@ -89,9 +89,9 @@ record ActionSections(Warehouse warehouse, Page page) {
         .toList();
     double total = contacts.stream().mapToDouble(r -> r.<Double>getAs("expected_net_value")).sum();
     page.append(String.format(Locale.ROOT, "<p>%d customers scored on %s, ranked by expected net value of a contact "
-            + "= probability x save rate (%.0f %%) x value at stake (monthly value x expected remaining months, from "
-            + "the segment's survival curve) - contact cost (%.2f). Together: %.2f expected.</p>", contacts.size(),
-        scoresDate, first.<Double>getAs("save_rate") * 100, first.<Double>getAs("contact_cost"), total));
+            + "= probability x save rate x value at stake (monthly value x expected remaining months, from the "
+            + "segment's survival curve) - contact cost (%.2f). Together: %.2f expected. Save rates used: %s.</p>",
+        contacts.size(), scoresDate, first.<Double>getAs("contact_cost"), total, saveRates(rows)));
     if (grouped) {
       page.append(String.format(Locale.ROOT, "<p>%d more on the list are held out as the control group (%.0f %% "
               + "drawn at random, the same customers on a rerun): do not contact them; comparing their churn with "
@@ -113,6 +113,21 @@ record ActionSections(Warehouse warehouse, Page page) {
     }
     page.table(List.of("rank", "customer", "segment", "churn probability", "monthly value", "expected months left",
         "expected net value", "lifecycle stage", "play", "reasons"), table);
+  }
+
+  /** The save rate each play's contacts were valued with, and whether it was assumed or measured. */
+  private static String saveRates(List<Row> rows) {
+    // Lists written before plays (or measured rates) existed lack those columns: one assumed rate for all.
+    List<String> columns = java.util.Arrays.asList(rows.get(0).schema().fieldNames());
+    Map<String, String> used = new TreeMap<>();
+    for (Row r : rows) {
+      boolean measured = columns.contains("save_rate_source")
+          && dev.churn.models.SaveRates.MEASURED.equals(r.getAs("save_rate_source"));
+      String play = columns.contains("play") ? r.getAs("play") : null;
+      used.put(play == null ? "every contact" : play, String.format(Locale.ROOT, "%.0f %% (%s)",
+          r.<Double>getAs("save_rate") * 100, measured ? "measured" : "assumed"));
+    }
+    return String.join(", ", used.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList());
   }
 
   /**

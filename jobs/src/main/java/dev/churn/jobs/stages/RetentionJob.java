@@ -13,10 +13,12 @@ import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.Actions;
 import dev.churn.models.Effects;
 import dev.churn.models.Forecast;
+import dev.churn.models.SaveRates;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -105,13 +107,13 @@ public final class RetentionJob {
                     warehouse.dataRange().last()),
                 "as_of_date >= DATE'" + from + "' AND as_of_date <= DATE'" + to + "'"), n -> RunLog.StageResult.of(n, n));
           }
+          Map<String, SaveRates.Measured> measured = measuredBefore(last, customers);
           contacts = log.stage("retention_actions", () -> warehouse.replaceWhere(Table.RETENTION_ACTIONS,
-              Actions.rank(values.where(col("as_of_date").equalTo(lit(Date.valueOf(last)))), actions),
+              Actions.rank(values.where(col("as_of_date").equalTo(lit(Date.valueOf(last)))), actions, measured),
               "as_of_date = DATE'" + last + "'"), n -> RunLog.StageResult.of(n, n));
           effects = log.stage("intervention_effects", () -> warehouse.replaceWhere(Table.INTERVENTION_EFFECTS,
-              Effects.measure(warehouse.read(Table.RETENTION_ACTIONS).join(warehouse.read(Table.MODEL_REGISTRY)
-                  .select("model_version", "horizon_days"), "model_version"), customers, warehouse.dataRange().last()),
-              "true"), n -> RunLog.StageResult.of(n, n));
+              Effects.measure(listed(null), customers, warehouse.dataRange().last()), "true"),
+              n -> RunLog.StageResult.of(n, n));
         } finally {
           values.unpersist();
         }
@@ -121,6 +123,26 @@ public final class RetentionJob {
     } finally {
       curves.unpersist();
     }
+  }
+
+  /** Every action list before {@code before} (all of them for null), each row with its model's horizon. */
+  private Dataset<Row> listed(LocalDate before) {
+    Dataset<Row> actions = ctx.warehouse().read(Table.RETENTION_ACTIONS);
+    return (before == null ? actions : actions.where(col("as_of_date").lt(lit(Date.valueOf(before)))))
+        .join(ctx.warehouse().read(Table.MODEL_REGISTRY).select("model_version", "horizon_days"), "model_version");
+  }
+
+  /**
+   * Each play's save rate as measured on the night of {@code day}: from the lists before it, with the churn known by
+   * then, so that rerunning a night after later ones values its list as the first run did (no look-ahead).
+   */
+  private Map<String, SaveRates.Measured> measuredBefore(LocalDate day, Dataset<Row> customers) {
+    // A list table written before the control group existed has no contact_group yet (tonight's write adds it).
+    if (!ctx.warehouse().exists(Table.RETENTION_ACTIONS)
+        || !List.of(ctx.warehouse().read(Table.RETENTION_ACTIONS).columns()).contains("contact_group")) {
+      return Map.of();
+    }
+    return SaveRates.pooled(Effects.measure(listed(day), customers, day).collectAsList());
   }
 
   /**

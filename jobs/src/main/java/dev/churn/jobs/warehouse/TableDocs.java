@@ -229,7 +229,8 @@ public final class TableDocs {
         "expected_mrr_lost", "probability x MRR x horizon months",
         "expected_net_value", "probability x save_rate x expected_ltv - contact_cost",
         "top_reasons", "why the customer is at risk, in words",
-        "save_rate", "the share of contacted churners assumed saved (--save-rate)",
+        "save_rate", "the share of would-be churners a contact of this play is taken to keep: --save-rate, or once "
+            + "the play is measured that measurement shrunk toward it (save_rate_source)",
         "contact_cost", "the cost of one contact (--contact-cost)",
         "model_version", MODEL_VERSION,
         "play", "what the contact does: the play of the customer's strongest reason the playbook covers, else "
@@ -237,7 +238,9 @@ public final class TableDocs {
         "play_reason", "the reason that chose the play, in words",
         "contact_group", "contact, or holdout: the control group, never contacted (drawn per customer and month: "
             + "every night of a month, and every rerun, puts a customer in the same group)",
-        "holdout_share", "the share of the list held out (--holdout-share)");
+        "holdout_share", "the share of the list held out (--holdout-share)",
+        "save_rate_source", "assumed (--save-rate) or measured (the play's measured save rate, shrunk toward the "
+            + "assumed one by its uncertainty; docs/retention.md)");
     doc(Table.INTERVENTION_EFFECTS, "list month x horizon x play x segment", "Whether the contacts worked: per "
         + "month of the action lists, play and segment (with ALL rows), the customers assigned to contact and held "
         + "out, their churn within the horizon after they were first listed that month, the uplift and the measured "
