@@ -20,7 +20,7 @@
 SELECT CASE WHEN (SELECT count(*) FROM churn.model_registry) = 0 THEN 'no model trained yet: run train'
             WHEN (SELECT count(*) FROM churn.retention_actions) = 0 THEN 'no action list yet: run retention after score'
             WHEN (SELECT count(*) FROM churn.intervention_effects WHERE uplift IS NOT NULL) = 0
-              THEN 'not enough evidence yet: ' || (SELECT sum(assigned_contact + assigned_holdout) FROM churn.intervention_effects WHERE play = 'ALL' AND segment = 'ALL') || ' customers listed, no list''s horizon has ended'
+              THEN 'not enough evidence yet: ' || (SELECT coalesce(sum(assigned_contact + assigned_holdout), 0) FROM churn.intervention_effects WHERE play = 'ALL' AND segment = 'ALL') || ' customers listed, no list''s horizon has ended'
             ELSE 'ready: effects measured up to the lists of ' || (SELECT date_format(max(list_month), 'yyyy-MM') FROM churn.intervention_effects WHERE uplift IS NOT NULL) END AS status
 
 -- COMMAND ----------

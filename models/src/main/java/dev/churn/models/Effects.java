@@ -19,7 +19,9 @@ import org.apache.spark.sql.types.StructType;
  * agree on the group). Only entries whose horizon has ended within the data are measured: until then the counts
  * of entries are there and the rates are null. Dangers: a rate over few customers has a wide interval, and the
  * intervals say so; churn is the warehouse's, as the forecast's actual churners ({@code churn_date} in (first
- * listed, first listed + horizon]).
+ * listed, first listed + horizon]). The holdout is drawn anew each month, so a customer held out late in a month
+ * and listed again the next may be contacted before its horizon ends: such contacts bias the uplift toward 0
+ * (a group kept for the whole horizon is the next step, with the interventions the team logs).
  */
 public final class Effects {
   private Effects() {}
@@ -121,15 +123,18 @@ public final class Effects {
 
   /**
    * The save rate 1 - RR, where RR = (cc/nc) / (ch/nh) is the contacted customers' churn rate over the held-out
-   * ones', with Katz's log interval for RR: {save rate, low, high}. A zero count adds one half to every cell of
-   * the interval's variance (Haldane), so that the interval exists; the estimate itself is left as measured.
+   * ones', with Katz's log interval for RR: {save rate, low, high}. When a cell of the 2 x 2 table is zero (no
+   * churner, or no one kept, in a group) one half is added to every cell (Haldane), to the estimate as to the
+   * interval, so that both exist and the estimate lies within its interval.
    */
   static double[] saveRate(long cc, long nc, long ch, long nh) {
-    double rr = ((double) cc / nc) / ((double) ch / nh);
-    double half = cc == 0 || ch == 0 ? 0.5 : 0;
-    double variance = 1 / (cc + half) - 1 / (nc + half) + 1 / (ch + half) - 1 / (nh + half);
-    double logRr = Math.log(((cc + half) / (nc + half)) / ((ch + half) / (nh + half)));
-    double sd = Math.sqrt(variance);
-    return new double[] {1 - rr, 1 - Math.exp(logRr + Z * sd), 1 - Math.exp(logRr - Z * sd)};
+    double half = cc == 0 || ch == 0 || cc == nc || ch == nh ? 0.5 : 0;
+    double a = cc + half;
+    double n1 = nc + 2 * half;
+    double b = ch + half;
+    double n2 = nh + 2 * half;
+    double logRr = Math.log((a / n1) / (b / n2));
+    double sd = Math.sqrt(1 / a - 1 / n1 + 1 / b - 1 / n2);
+    return new double[] {1 - Math.exp(logRr), 1 - Math.exp(logRr + Z * sd), 1 - Math.exp(logRr - Z * sd)};
   }
 }

@@ -10,11 +10,12 @@ import org.apache.spark.sql.Row;
  * play's contacts have been measured against the control group, then the measurement shrunk toward the assumed
  * rate by its uncertainty. The rule, a normal approximation of a Bayesian update: the assumed rate s0 is a prior
  * with standard deviation {@link #PRIOR_SD} (0.15: a guessed 0.25 is plausibly anywhere from about 0 to 0.55);
- * the measured rate s, pooled over every list month whose horizon has ended (intention to treat, all segments),
- * has a standard deviation taken from its 95 % interval (width / 3.92); the rate used is s0 + k (s - s0) with
- * k = PRIOR_SD^2 / (PRIOR_SD^2 + sd^2), kept within [0, 1]. A play whose held-out customers have not churned yet
- * has no measurement and keeps s0. Danger: a play measured as useless is valued near 0, so the list stops calling
- * its customers, and its measurement stops growing; the report and the notebook show the evidence behind it.
+ * the measured rate s, pooled over every listed customer whose horizon has ended (intention to treat, all
+ * segments, at least {@link #MIN_HELD_OUT} held-out churners and as many kept), has a standard deviation taken from
+ * its 95 % interval (width / 3.92); the rate used is s0 + k (s - s0) with k = PRIOR_SD^2 / (PRIOR_SD^2 + sd^2), kept
+ * within [0, 1]. A play without that evidence keeps s0. Dangers: a play measured as useless is valued near 0, so
+ * the list stops calling its customers and its measurement stops growing; a customer listed in consecutive months
+ * counts in each, so the pooled interval is narrower than the evidence (see {@link Effects}).
  */
 public final class SaveRates {
   private SaveRates() {}
@@ -34,10 +35,14 @@ public final class SaveRates {
     }
   }
 
+  /** The evidence a play needs before its measurement counts: this many held-out churners, and as many kept. */
+  public static final int MIN_HELD_OUT = 5;
+
   /**
-   * Each play's save rate pooled over the measured list months of {@code effects} (intervention_effects rows with
-   * segment ALL and a real play): the counts summed, then {@link Effects#saveRate}; plays without a held-out
-   * churner are absent.
+   * Each play's save rate pooled over the measured customers of {@code effects} (intervention_effects rows with
+   * segment ALL and a real play): the counts summed, then {@link Effects#saveRate}; a play whose held-out group has
+   * fewer than {@link #MIN_HELD_OUT} churners or fewer than that many kept is absent (a handful of held-out
+   * customers says nothing, and the normal approximation behind the rule needs counts).
    */
   public static Map<String, Measured> pooled(List<Row> effects) {
     Map<String, long[]> counts = new LinkedHashMap<>();
@@ -54,7 +59,7 @@ public final class SaveRates {
     }
     Map<String, Measured> out = new LinkedHashMap<>();
     counts.forEach((play, c) -> {
-      if (c[1] > 0 && c[2] > 0) {
+      if (c[1] > 0 && c[2] >= MIN_HELD_OUT && c[3] - c[2] >= MIN_HELD_OUT) {
         double[] s = Effects.saveRate(c[0], c[1], c[2], c[3]);
         out.put(play, new Measured(s[0], s[1], s[2]));
       }

@@ -48,6 +48,8 @@ class ActionsTest extends SparkSuite {
     // A categorical reason chooses by its value.
     cases.put(reasons("lifecycle_stage", "new"), "onboard|lifecycle_stage is new");
     cases.put(reasons("lifecycle_stage", "lapsed"), "re_engage|lifecycle_stage is lapsed");
+    cases.put(reasons("lifecycle_stage", "declining"), "re_engage|lifecycle_stage is declining");
+    cases.put(reasons("days_since_last_payment", "40"), "rescue_payment|days_since_last_payment is 40");
     cases.put(reasons("lifecycle_stage", "active", "mrr_change_90d", "-50"), "check_in|" + Playbook.NO_RULE);
     cases.put(reasons(), "check_in|" + Playbook.NO_RULE);
     for (Map.Entry<String, String> c : cases.entrySet()) {

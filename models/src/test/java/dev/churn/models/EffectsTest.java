@@ -3,6 +3,7 @@ package dev.churn.models;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.testing.SparkSuite;
 import java.sql.Date;
@@ -32,11 +33,12 @@ class EffectsTest extends SparkSuite {
     // 1/20 - 1/100 = 0.13, RR's interval 0.5 x exp(-/+ 1.96 x 0.36056) = (0.24664, 1.01362): save rate 0.5
     // (-0.01362, 0.75336).
     assertArrayEquals(new double[] {0.5, -0.01362, 0.75336}, Effects.saveRate(10, 100, 20, 100), 5e-5);
-    // No contacted churner: the estimate is 1, the interval exists through one half added to each cell.
-    double[] none = Effects.saveRate(0, 50, 10, 50);
-    assertEquals(1.0, none[0], 0.0);
-    assertEquals(1 - Math.exp(Math.log((0.5 / 50.5) / (10.5 / 50.5)) + Effects.Z
-        * Math.sqrt(1 / 0.5 - 1 / 50.5 + 1 / 10.5 - 1 / 50.5)), none[1], 1e-12);
+    // No contacted churner: one half added to every cell, by hand: RR = (0.5 / 51) / (10.5 / 51) = 0.047619,
+    // var(log RR) = 1/0.5 - 1/51 + 1/10.5 - 1/51 = 2.0560224, so the save rate 0.952381 (0.208766, 0.997134).
+    assertArrayEquals(new double[] {0.952381, 0.208766, 0.997134}, Effects.saveRate(0, 50, 10, 50), 5e-6);
+    // Every held-out customer churned: corrected too, so one customer cannot make the interval a point.
+    double[] allChurned = Effects.saveRate(3, 3, 1, 1);
+    assertTrue(allChurned[1] < -1 && allChurned[2] > 0.5, java.util.Arrays.toString(allChurned));
   }
 
   @Test
@@ -98,9 +100,11 @@ class EffectsTest extends SparkSuite {
     List<Row> effects = spark.createDataFrame(List.of(
         effect("2026-01-01", "resolve", "ALL", 100, 10, 100, 20), effect("2026-02-01", "resolve", "ALL", 100, 10, 100, 20),
         effect("2026-01-01", "educate", "ALL", 50, 5, 50, 0), effect("2026-01-01", "ALL", "ALL", 250, 25, 250, 40),
-        effect("2026-01-01", "resolve", "smb", 100, 100, 100, 0)), Effects.SCHEMA).collectAsList();
+        effect("2026-01-01", "resolve", "smb", 100, 100, 100, 0), effect("2026-01-01", "onboard", "ALL", 10, 1, 10, 4)),
+        Effects.SCHEMA).collectAsList();
     Map<String, SaveRates.Measured> pooled = SaveRates.pooled(effects);
-    assertEquals(List.of("resolve"), List.copyOf(pooled.keySet()), "educate has no held-out churner yet");
+    assertEquals(List.of("resolve"), List.copyOf(pooled.keySet()),
+        "educate has no held-out churner yet, onboard 4: fewer than " + SaveRates.MIN_HELD_OUT);
     double[] resolve = Effects.saveRate(20, 200, 40, 200);
     assertArrayEquals(resolve, new double[] {pooled.get("resolve").saveRate(), pooled.get("resolve").low(),
         pooled.get("resolve").high()}, 1e-15);

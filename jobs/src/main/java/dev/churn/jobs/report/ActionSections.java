@@ -92,11 +92,13 @@ record ActionSections(Warehouse warehouse, Page page) {
             + "= probability x save rate x value at stake (monthly value x expected remaining months, from the "
             + "segment's survival curve) - contact cost (%.2f). Together: %.2f expected. Save rates used: %s.</p>",
         contacts.size(), scoresDate, first.<Double>getAs("contact_cost"), total, saveRates(rows)));
-    if (grouped) {
+    // A list written before the control group existed reads null in the columns a later write added.
+    Double share = grouped ? first.getAs("holdout_share") : null;
+    if (share != null) {
       page.append(String.format(Locale.ROOT, "<p>%d more on the list are held out as the control group (%.0f %% "
               + "drawn at random, the same customers on a rerun): do not contact them; comparing their churn with "
               + "the contacted customers' measures what the contacts save.</p>", rows.size() - contacts.size(),
-          first.<Double>getAs("holdout_share") * 100));
+          share * 100));
     }
     List<List<String>> table = new ArrayList<>();
     for (Row r : contacts.subList(0, Math.min(25, contacts.size()))) {
@@ -109,7 +111,7 @@ record ActionSections(Warehouse warehouse, Page page) {
           Page.pct(r.getAs("churn_probability")), String.format(Locale.ROOT, "%.2f", r.<Double>getAs("monthly_value")),
           String.format(Locale.ROOT, "%.1f", r.<Double>getAs("expected_remaining_months")),
           String.format(Locale.ROOT, "%.2f", r.<Double>getAs("expected_net_value")), r.getAs("lifecycle_stage"),
-          grouped ? r.getAs("play") : "", String.join("; ", reasons)));
+          grouped && r.getAs("play") != null ? r.getAs("play") : "", String.join("; ", reasons)));
     }
     page.table(List.of("rank", "customer", "segment", "churn probability", "monthly value", "expected months left",
         "expected net value", "lifecycle stage", "play", "reasons"), table);

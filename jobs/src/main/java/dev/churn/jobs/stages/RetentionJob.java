@@ -133,8 +133,9 @@ public final class RetentionJob {
   }
 
   /**
-   * Each play's save rate as measured on the night of {@code day}: from the lists before it, with the churn known by
-   * then, so that rerunning a night after later ones values its list as the first run did (no look-ahead).
+   * Each play's save rate as measured on the night of {@code day}: from the lists before it and the horizons ended by
+   * it, so that rerunning a night after later ones values its list as the first run did. Churn dates are the
+   * customers table's as it stands: one changed since (a late cancellation, a return from inactivity) changes it.
    */
   private Map<String, SaveRates.Measured> measuredBefore(LocalDate day, Dataset<Row> customers) {
     // A list table written before the control group existed has no contact_group yet (tonight's write adds it).
