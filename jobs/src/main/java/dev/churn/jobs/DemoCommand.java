@@ -77,7 +77,8 @@ final class DemoCommand implements Callable<Integer> {
           contact.saveRate(), contact.contactCost(), contact.budget(), contact.holdoutShare() * 100);
       SqlCommand.print(out, ctx.spark().sql("SELECT rank, customer_id, round(churn_probability, 3) AS probability, "
           + "round(expected_ltv, 2) AS value_at_stake, round(expected_net_value, 2) AS expected_net_value, play, "
-          + "play_reason FROM churn.retention_actions WHERE as_of_date = DATE'" + end + "' AND contact_group = '"
+          + "play_reason FROM churn.retention_actions WHERE as_of_date = DATE'" + end + "' AND "
+          + Actions.CONTACT_GROUP + " = '"
           + Actions.CONTACT + "' ORDER BY rank LIMIT 5"), 5);
       out.println("demo: retention by industry, latest full month, against the yardsticks (annualised):");
       SqlCommand.print(out, ctx.spark().sql("SELECT industry, customers_start, customers_lost, "

@@ -100,6 +100,8 @@ public final class Actions {
         .withColumn("expected_ltv", col("monthly_value").multiply(col("expected_remaining_months")));
   }
 
+  /** The action list's column that says whether a listed customer is to be contacted or held out. */
+  public static final String CONTACT_GROUP = "contact_group";
   /** {@code contact_group} of a customer the team contacts. */
   public static final String CONTACT = "contact";
   /** {@code contact_group} of a customer held out as the control group: listed, never contacted. */
@@ -141,7 +143,7 @@ public final class Actions {
             col("expected_net_value"), col("top_reasons"), col("save_rate"),
             lit(options.contactCost()).as("contact_cost"), col("model_version"), col("play"), col("play_reason"),
             when(holdoutDraw(col("customer_id"), col("as_of_date")).lt(options.holdoutShare()), lit(HOLDOUT))
-                .otherwise(lit(CONTACT)).as("contact_group"),
+                .otherwise(lit(CONTACT)).as(CONTACT_GROUP),
             lit(options.holdoutShare()).as("holdout_share"), col("save_rate_source"));
   }
 

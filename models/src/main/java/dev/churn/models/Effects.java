@@ -1,5 +1,7 @@
 package dev.churn.models;
 
+import static org.apache.spark.sql.functions.col;
+
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,12 +60,13 @@ public final class Effects {
    */
   public static Dataset<Row> measure(Dataset<Row> actions, Dataset<Row> customers, LocalDate dataEnd) {
     // Temporary views of this session (Forecast's way): the SQL reads as the definition above.
-    actions.where("contact_group IS NOT NULL").createOrReplaceTempView("_effects_actions");
+    actions.where(col(Actions.CONTACT_GROUP).isNotNull()).createOrReplaceTempView("_effects_actions");
     customers.select("customer_id", "churn_date").createOrReplaceTempView("_effects_customers");
     String end = "DATE'" + dataEnd + "'";
     String entries = "SELECT customer_id, trunc(as_of_date, 'MM') AS list_month, min(as_of_date) AS listed_on, "
         + "min_by(play, as_of_date) AS play, min_by(segment, as_of_date) AS segment, "
-        + "min_by(contact_group, as_of_date) AS contact_group, min_by(horizon_days, as_of_date) AS horizon_days "
+        + "min_by(" + Actions.CONTACT_GROUP + ", as_of_date) AS contact_group, "
+        + "min_by(horizon_days, as_of_date) AS horizon_days "
         + "FROM _effects_actions GROUP BY customer_id, trunc(as_of_date, 'MM')";
     String outcomes = "SELECT e.*, date_add(listed_on, horizon_days) <= " + end + " AS measured, "
         + "coalesce(c.churn_date > listed_on AND c.churn_date <= date_add(listed_on, horizon_days), false) "

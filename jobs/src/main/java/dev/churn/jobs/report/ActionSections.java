@@ -84,14 +84,16 @@ record ActionSections(Warehouse warehouse, Page page) {
     }
     Row first = rows.get(0);
     // A list written before the control group existed has no contact_group: every row of it is a contact.
-    boolean grouped = java.util.Arrays.asList(first.schema().fieldNames()).contains("contact_group");
-    List<Row> contacts = rows.stream().filter(r -> !grouped || !Actions.HOLDOUT.equals(r.getAs("contact_group")))
+    // Lists written before plays and the control group existed lack their columns.
+    List<String> columns = java.util.Arrays.asList(first.schema().fieldNames());
+    boolean grouped = columns.contains(Actions.CONTACT_GROUP);
+    List<Row> contacts = rows.stream().filter(r -> !grouped || !Actions.HOLDOUT.equals(r.getAs(Actions.CONTACT_GROUP)))
         .toList();
     double total = contacts.stream().mapToDouble(r -> r.<Double>getAs("expected_net_value")).sum();
     page.append(String.format(Locale.ROOT, "<p>%d customers scored on %s, ranked by expected net value of a contact "
             + "= probability x save rate x value at stake (monthly value x expected remaining months, from the "
             + "segment's survival curve) - contact cost (%.2f). Together: %.2f expected. Save rates used: %s.</p>",
-        contacts.size(), scoresDate, first.<Double>getAs("contact_cost"), total, saveRates(rows)));
+        contacts.size(), scoresDate, first.<Double>getAs("contact_cost"), total, saveRates(rows, columns)));
     // A list written before the control group existed reads null in the columns a later write added.
     Double share = grouped ? first.getAs("holdout_share") : null;
     if (share != null) {
@@ -118,9 +120,7 @@ record ActionSections(Warehouse warehouse, Page page) {
   }
 
   /** The save rate each play's contacts were valued with, and whether it was assumed or measured. */
-  private static String saveRates(List<Row> rows) {
-    // Lists written before plays (or measured rates) existed lack those columns: one assumed rate for all.
-    List<String> columns = java.util.Arrays.asList(rows.get(0).schema().fieldNames());
+  private static String saveRates(List<Row> rows, List<String> columns) {
     Map<String, String> used = new TreeMap<>();
     for (Row r : rows) {
       boolean measured = columns.contains("save_rate_source")

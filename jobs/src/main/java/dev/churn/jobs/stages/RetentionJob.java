@@ -140,7 +140,7 @@ public final class RetentionJob {
   private Map<String, SaveRates.Measured> measuredBefore(LocalDate day, Dataset<Row> customers) {
     // A list table written before the control group existed has no contact_group yet (tonight's write adds it).
     if (!ctx.warehouse().exists(Table.RETENTION_ACTIONS)
-        || !List.of(ctx.warehouse().read(Table.RETENTION_ACTIONS).columns()).contains("contact_group")) {
+        || !List.of(ctx.warehouse().read(Table.RETENTION_ACTIONS).columns()).contains(Actions.CONTACT_GROUP)) {
       return Map.of();
     }
     return SaveRates.pooled(Effects.measure(listed(day), customers, day).collectAsList());
