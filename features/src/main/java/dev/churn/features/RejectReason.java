@@ -38,10 +38,21 @@ public enum RejectReason {
   OUT_OF_RANGE("a number beyond what the warehouse carries: |amount| and mrr at most 1e12, |quantity| at most 1000000"),
   /** amount, quantity or mrr below zero. */
   NEGATIVE_AMOUNT("amount, quantity or mrr is negative"),
-  /** Same event key as an accepted event, in this batch or an earlier run. */
+  /**
+   * Same event key as an accepted event, in this batch or an earlier run (for a customers or interventions file:
+   * the same customer, or customer, day and play, given before).
+   */
   DUPLICATE("duplicate of an event already accepted"),
   /** A customers-file row without a usable customer_id, signup_date or mrr (its detail says which). */
-  BAD_CUSTOMER_RECORD("customers record lacks a usable customer_id, signup_date or mrr");
+  BAD_CUSTOMER_RECORD("customers record lacks a usable customer_id, signup_date or mrr"),
+  /** An interventions-file row without a usable customer_id, contacted_on, play or channel (its detail says which). */
+  BAD_INTERVENTION_RECORD("interventions record lacks a usable customer_id, contacted_on, play or channel"),
+  /** An intervention whose contacted_on lies after the day of the run. */
+  FUTURE_CONTACT("contacted_on lies after the day of the run"),
+  /** An intervention whose play the playbook does not name. */
+  UNKNOWN_PLAY("play is not one of the playbook's plays"),
+  /** An intervention with a customer the warehouse does not know. */
+  UNKNOWN_CUSTOMER("customer_id is not a customer of the warehouse");
 
   private final String description;
 

@@ -35,14 +35,18 @@ final class ActionOptions {
 
   /** The options; a refused value or playbook file is an IllegalArgumentException (a usage error, exit 2). */
   Actions.Options actions() {
-    Playbook book = Playbook.DEFAULT;
-    if (playbook != null) {
-      try {
-        book = Playbook.parse(java.nio.file.Files.readString(playbook), playbook.toString());
-      } catch (java.io.IOException e) {
-        throw new IllegalArgumentException("cannot read playbook file " + playbook + ": " + e.getMessage());
-      }
+    return new Actions.Options(saveRate, contactCost, budget, holdoutShare, playbook(playbook));
+  }
+
+  /** The playbook of {@code file}, the default one for null; a bad file is an IllegalArgumentException. */
+  static Playbook playbook(java.nio.file.Path file) {
+    if (file == null) {
+      return Playbook.DEFAULT;
     }
-    return new Actions.Options(saveRate, contactCost, budget, holdoutShare, book);
+    try {
+      return Playbook.parse(java.nio.file.Files.readString(file), file.toString());
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot read playbook file " + file + ": " + e.getMessage());
+    }
   }
 }

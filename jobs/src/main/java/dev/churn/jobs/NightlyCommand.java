@@ -46,6 +46,11 @@ final class NightlyCommand implements Callable<Integer> {
       description = "Customers CSV to upsert first ({date} is replaced by the date).")
   String customers;
 
+  @Option(names = "--interventions", paramLabel = "PATH",
+      description = "What the retention team did, to store after the day's events ({date} is replaced by the date; "
+          + "the format is ingest's --interventions). Contacts after the date are rejected as future.")
+  String interventions;
+
   @Mixin IngestOptions source;
 
   @Mixin TrainingOptions training;
@@ -70,7 +75,7 @@ final class NightlyCommand implements Callable<Integer> {
     var mapping = source.mapping();
     var train = training.training();
     NightlyJob.Input input = ChurnCli.options(spec, () -> new NightlyJob.Input(events, customers, dates.size() > 1,
-        mapping, source.gate()));
+        mapping, source.gate(), interventions));
     NightlyJob.Retrain policy = ChurnCli.options(spec, () -> new NightlyJob.Retrain(retrainAfterDays, retrainTolerance,
         retrain));
     var actions = ChurnCli.options(spec, contacts::actions);

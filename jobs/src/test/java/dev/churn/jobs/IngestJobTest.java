@@ -234,6 +234,75 @@ class IngestJobTest extends JobsSuite {
   }
 
   /**
+   * The retention team's log: every row stored or quarantined with its reason, the counts balance, a rerun changes
+   * nothing, a row logged again from another file is a duplicate naming the first, and a row rejected for an
+   * unknown customer is stored once the customer arrives (and leaves the quarantine).
+   */
+  @Test
+  void interventionsAreStoredOrQuarantinedWithTheirReasonsAndRerunsChangeNothing() {
+    Path in = tempDir("interventions-in");
+    Path wh = tempDir("interventions-wh");
+    dayOne(in);
+    assertEquals(0, cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events").toString(),
+        "--max-bad-fraction", "0.9").exitCode());
+    String header = "customer_id,contacted_on,play,channel,outcome";
+    Path log = write(in.resolve("team/2026-03-02.csv"), List.of(header,
+        "c1,2026-03-01,resolve,phone,saved",
+        "c2,2026-03-01,Educate,Email,",
+        "c9,2026-03-01,resolve,phone,",
+        "c1,2026-03-01,upsell,phone,",
+        "c1,2026-03-05,resolve,phone,",
+        "c1,2026-03-01,resolve,email,",
+        "c1,03/01/2026,resolve,phone,",
+        "c2,2026-03-01,educate",
+        "c2,2026-03-01,re_engage,,"));
+    String[] args = {"--warehouse", wh.toString(), "ingest", "--interventions", log.toString(), "--date", "2026-03-02",
+        "--max-bad-fraction", "0.9"};
+    CliRun first = cli(args);
+    assertEquals(0, first.exitCode(), first.err());
+    assertTrue(first.out().contains("interventions: 9 rows, 2 stored, 7 rejected"), first.out());
+    Warehouse w = new Warehouse(spark, wh.toString());
+    assertRows(List.of(RowFactory.create("c1", "resolve"), RowFactory.create("c2", "educate")), KEY_REASON,
+        w.read(Table.INTERVENTIONS).select(col("customer_id").as("key"), col("play").as("reason")));
+    Dataset<Row> team = w.read(Table.EVENTS_QUARANTINE).where(col(Events.SOURCE_FILE).endsWith("2026-03-02.csv"));
+    assertRows(List.of(
+            RowFactory.create("4", "unknown_customer"),
+            RowFactory.create("5", "unknown_play"),
+            RowFactory.create("6", "future_contact"),
+            RowFactory.create("7", "duplicate"),
+            RowFactory.create("8", "bad_intervention_record"),
+            RowFactory.create("9", "malformed"),
+            RowFactory.create("10", "bad_intervention_record")), KEY_REASON,
+        team.select(col(Events.SOURCE_POSITION).cast("string").as("key"), col(Events.REASON).as("reason")));
+    Row stage = w.read(Table.RUN_LOG).where(col("stage").equalTo("interventions")).first();
+    assertEquals(List.of(9L, 2L, 7L), List.of(stage.<Long>getAs("rows_in"), stage.<Long>getAs("rows_out"),
+        stage.<Long>getAs("rows_rejected")), "every row stored or rejected");
+
+    CliRun again = cli(args);
+    assertEquals(0, again.exitCode(), again.err());
+    assertTrue(again.out().contains("9 rows, 0 stored, 0 rejected, 9 already stored or quarantined"), again.out());
+    assertEquals(List.of(2L, 7L), List.of(w.read(Table.INTERVENTIONS).count(), w.read(Table.EVENTS_QUARANTINE)
+        .where(col(Events.SOURCE_FILE).endsWith("2026-03-02.csv")).count()));
+
+    Path later = write(in.resolve("team/2026-03-03.csv"), List.of(header, "c1,2026-03-01,resolve,phone,"));
+    assertEquals(0, cli("--warehouse", wh.toString(), "ingest", "--interventions", later.toString(), "--date",
+        "2026-03-03", "--max-bad-fraction", "1").exitCode());
+    Row dup = w.read(Table.EVENTS_QUARANTINE).where(col(Events.SOURCE_FILE).endsWith("2026-03-03.csv")).first();
+    assertEquals("duplicate", dup.getAs(Events.REASON));
+    assertTrue(dup.<String>getAs(Events.DETAIL).contains("2026-03-02.csv line 2"), dup.<String>getAs(Events.DETAIL));
+
+    write(in.resolve("events/event_date=2026-03-02/part-00000.jsonl"), List.of(
+        event("e20", "c9", "2026-03-02T08:00:00Z", "login")));
+    CliRun arrived = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events/event_date=2026-03-02")
+        .toString(), "--interventions", log.toString(), "--date", "2026-03-02", "--max-bad-fraction", "0.9");
+    assertEquals(0, arrived.exitCode(), arrived.err());
+    assertTrue(arrived.out().contains("9 rows, 1 stored, 0 rejected, 8 already"), arrived.out());
+    assertEquals(List.of(3L, 6L), List.of(w.read(Table.INTERVENTIONS).count(), w.read(Table.EVENTS_QUARANTINE)
+            .where(col(Events.SOURCE_FILE).endsWith("2026-03-02.csv")).count()),
+        "c9's contact stored, and out of the quarantine");
+  }
+
+  /**
    * The ingest stage built in a test with its collaborators passed in: a warehouse, a run log printing to a
    * buffer, and a foreign-log mapping given as text (semicolon-separated purchases, no event ids, dd/MM/yyyy
    * dates), no command line involved.

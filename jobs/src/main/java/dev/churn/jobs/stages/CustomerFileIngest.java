@@ -39,7 +39,7 @@ final class CustomerFileIngest {
   }
 
   FileCounts run(RawLogReader reader) {
-    Dataset<Row> checked = Customers.checkFile(reader.readCustomers(files))
+    Dataset<Row> checked = Customers.checkFile(reader.readKeyedCsv(files))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       long total = checked.count();

@@ -32,7 +32,7 @@ public final class EmptyOutputs {
   /** The tables given an empty stand-in while missing. */
   static final List<Table> OUTPUTS = List.of(Table.CUSTOMERS, Table.MODEL_REGISTRY, Table.FEATURE_DRIFT,
       Table.CHURN_SCORES, Table.RETENTION_RATES, Table.COHORT_RETENTION, Table.CHURN_FORECAST, Table.SURVIVAL_CURVES,
-      Table.RETENTION_ACTIONS, Table.INTERVENTION_EFFECTS);
+      Table.RETENTION_ACTIONS, Table.INTERVENTIONS, Table.INTERVENTION_EFFECTS);
 
   /** Registers an empty view for each output table the warehouse does not have yet. */
   public static void register(Warehouse warehouse) {

@@ -48,22 +48,43 @@ public final class IngestJob {
    * them, the batch's date (null: each file's {@code event_date=} folder), the quality gate, and {@code today}: the
    * day the command runs (UTC), which bounds records that have neither a dated folder nor a batch date (an event
    * more than a day after it is {@code future_timestamp}; null leaves them unbounded, for callers whose files are
-   * all in dated folders).
+   * all in dated folders). Then interventions files ({@link InterventionsIngest}), whose plays must be among
+   * {@code plays} and whose contacts must not be after the batch's date, else {@code today}: with them, raw log
+   * paths may be left out.
    */
   public record Options(List<String> events, List<String> customers, SourceMapping mapping, LocalDate date,
-      Gate gate, LocalDate today) {
+      Gate gate, LocalDate today, List<String> interventions, Set<String> plays) {
     public Options {
-      if (events == null || events.isEmpty() || mapping == null || gate == null) {
-        throw new IllegalArgumentException("ingest needs raw log paths, a mapping and a quality gate");
+      events = events == null ? List.of() : List.copyOf(events);
+      interventions = interventions == null ? List.of() : List.copyOf(interventions);
+      if ((events.isEmpty() && interventions.isEmpty()) || mapping == null || gate == null) {
+        throw new IllegalArgumentException("ingest needs raw log or interventions paths, a mapping and a quality gate");
       }
-      events = List.copyOf(events);
+      if (!interventions.isEmpty() && (plays == null || (date == null && today == null))) {
+        throw new IllegalArgumentException("interventions need the playbook's plays and the day of the run");
+      }
       customers = customers == null ? List.of() : List.copyOf(customers);
+      plays = plays == null ? Set.of() : Set.copyOf(plays);
+    }
+
+    /** Raw logs only. */
+    public Options(List<String> events, List<String> customers, SourceMapping mapping, LocalDate date, Gate gate,
+        LocalDate today) {
+      this(events, customers, mapping, date, gate, today, List.of(), null);
     }
 
     /** Without a day the command runs: every record is bounded by its folder or {@code date}. */
     public Options(List<String> events, List<String> customers, SourceMapping mapping, LocalDate date, Gate gate) {
       this(events, customers, mapping, date, gate, null);
     }
+  }
+
+  /**
+   * An interventions file's rows: read, stored, rejected by this run (by reason), and decided by an earlier run
+   * (replays and rows quarantined before for the same reason).
+   */
+  public record Interventions(long rows, long stored, long rejected, long already, Map<String, Long> byReason) {
+    static final Interventions NONE = new Interventions(0, 0, 0, 0, Map.of());
   }
 
   /**
@@ -94,11 +115,22 @@ public final class IngestJob {
    */
   public record Result(String runId, long rowsIn, long accepted, long rejected, long replayed, long requarantined,
       Map<String, Long> rejectedByReason, List<LocalDate> daysTouched, List<LocalDate> daysRepaired, long customersIn,
-      long customersRejected, String overridden, Map<String, String> copies) {
+      long customersRejected, String overridden, Map<String, String> copies, Interventions interventions) {
+
+    /** Nothing ingested (a run with interventions only). */
+    static Result none(String runId) {
+      return new Result(runId, 0, 0, 0, 0, 0, Map.of(), List.of(), List.of(), 0, 0, null, Map.of(),
+          Interventions.NONE);
+    }
 
     Result withDaysTouched(List<LocalDate> days, List<LocalDate> repaired) {
       return new Result(runId, rowsIn, accepted, rejected, replayed, requarantined, rejectedByReason, days,
-          List.copyOf(repaired), customersIn, customersRejected, overridden, copies);
+          List.copyOf(repaired), customersIn, customersRejected, overridden, copies, interventions);
+    }
+
+    Result withInterventions(Interventions counts) {
+      return new Result(runId, rowsIn, accepted, rejected, replayed, requarantined, rejectedByReason, daysTouched,
+          daysRepaired, customersIn, customersRejected, overridden, copies, counts);
     }
 
     RunLog.StageResult counts() {
@@ -141,11 +173,25 @@ public final class IngestJob {
   }
 
   public Result run() {
+    RunLog log = ctx.runLog();
+    RawLogReader reader = new RawLogReader(warehouse.spark());
+    Result result = options.events().isEmpty() ? Result.none(log.runId()) : ingestLogs(reader);
+    if (!options.interventions().isEmpty()) {
+      LocalDate today = options.date() != null ? options.date() : options.today();
+      result = result.withInterventions(log.stage("interventions", () -> new InterventionsIngest(warehouse, log,
+              options.interventions(), options.plays(), today, options.gate().maxBadFraction()).run(reader),
+          InterventionsIngest.Counts::result).summary());
+    }
+    warehouse.registerAll();
+    return result;
+  }
+
+  /** The raw logs and customers file, then the rollup of the days they touched. */
+  private Result ingestLogs(RawLogReader reader) {
     ChurnDefinition churn = recordSettings();
     for (Table t : List.of(Table.EVENTS, Table.EVENTS_QUARANTINE, Table.CUSTOMERS)) {
       warehouse.ensure(t);
     }
-    RawLogReader reader = new RawLogReader(warehouse.spark());
     RunLog log = ctx.runLog();
     CustomerFileIngest.FileCounts file = options.customers().isEmpty() ? new CustomerFileIngest.FileCounts(0, 0)
         : log.stage("customers", () -> new CustomerFileIngest(warehouse, log, options.customers(),
@@ -159,7 +205,6 @@ public final class IngestJob {
     if (churn.byInactivity()) {
       log.stage("inactivity_churn", () -> RunLog.StageResult.of(0, markInactivityChurn(churn.inactivityDays())));
     }
-    warehouse.registerAll();
     return result;
   }
 
@@ -233,7 +278,7 @@ public final class IngestJob {
         "%.1f%% rejected, over the allowed %.1f%%, committed as accepted by %s (--accept-rejected %s)",
         100.0 * bad / fresh, 100.0 * maxBad, System.getProperty("user.name"), accepting) : null;
     Result counted = new Result(log.runId(), batch.records(), d.accepted, d.rejected, replayed, d.settled,
-        d.byReason, List.of(), List.of(), file.rows(), file.rejected(), overridden, batch.copies());
+        d.byReason, List.of(), List.of(), file.rows(), file.rejected(), overridden, batch.copies(), Interventions.NONE);
     if (over && accepting == null) {
       if (d.rejected > 0) {
         recordInQuarantine(checks.quarantineChanges(checked, Events.HELD).where(not(col(BatchChecks.DELETE))), d);

@@ -37,11 +37,16 @@ import java.util.TreeSet;
 public final class NightlyJob {
   /**
    * The night's raw input: {@code events} is a path template ({@link DayInput#resolve}), null when the day was
-   * ingested by other means; {@code customers} may hold {@code {date}}; {@code backfill} says the date is one of a
-   * range.
+   * ingested by other means; {@code customers} and {@code interventions} (what the team did, null: nothing logged)
+   * may hold {@code {date}}; {@code backfill} says the date is one of a range.
    */
   public record Input(String events, String customers, boolean backfill, SourceMapping mapping,
-      IngestJob.Gate gate) {}
+      IngestJob.Gate gate, String interventions) {
+    /** Without interventions. */
+    public Input(String events, String customers, boolean backfill, SourceMapping mapping, IngestJob.Gate gate) {
+      this(events, customers, backfill, mapping, gate, null);
+    }
+  }
 
   /** When to retrain: after {@code afterDays} days, or tonight with {@code force}; accepted within {@code tolerance}. */
   public record Retrain(int afterDays, double tolerance, boolean force) {
@@ -102,12 +107,15 @@ public final class NightlyJob {
       options.training().horizon(Settings.churn(warehouse));
     }
     IngestJob.Result ingest = null;
-    if (in.events() != null) {
-      List<String> input = DayInput.resolve(warehouse.spark().sparkContext().hadoopConfiguration(), in.events(), day,
-          in.backfill());
+    if (in.events() != null || in.interventions() != null) {
+      List<String> input = in.events() == null ? List.of() : DayInput.resolve(
+          warehouse.spark().sparkContext().hadoopConfiguration(), in.events(), day, in.backfill());
       List<String> customers = in.customers() == null ? null : List.of(in.customers().replace("{date}", day.toString()));
-      ingest = new IngestJob(ctx, new IngestJob.Options(input, customers, in.mapping(), day, in.gate())).run();
-      if (ingest.rowsIn() == 0) {
+      List<String> interventions = in.interventions() == null ? List.of()
+          : List.of(in.interventions().replace("{date}", day.toString()));
+      ingest = new IngestJob(ctx, new IngestJob.Options(input, customers, in.mapping(), day, in.gate(), null,
+          interventions, dev.churn.models.Interventions.plays(options.actions().playbook()))).run();
+      if (in.events() != null && ingest.rowsIn() == 0) {
         throw ChurnException.noInput("no input for " + day + ": " + in.events() + " holds no records; nothing "
             + "was changed");
       }

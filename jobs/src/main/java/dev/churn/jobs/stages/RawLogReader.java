@@ -277,8 +277,11 @@ public final class RawLogReader {
     return df.select(cols.toArray(Column[]::new));
   }
 
-  /** The customers file: CSV with a header, all fields text, with lineage for quarantining bad rows. */
-  public Dataset<Row> readCustomers(List<String> paths) {
+  /**
+   * A customers or interventions file: comma-separated with a header naming customer_id, all fields text, with
+   * lineage for quarantining bad rows.
+   */
+  public Dataset<Row> readKeyedCsv(List<String> paths) {
     requireExists(paths);
     Dataset<Row> read = lines.of(lines.files(paths));
     SourceMapping csv = SourceMapping.parse("{\"format\": \"csv\", \"delimiter\": \",\", \"header\": true, "

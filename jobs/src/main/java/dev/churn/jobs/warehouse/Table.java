@@ -37,6 +37,8 @@ public enum Table {
   CHURN_FORECAST("churn_forecast", null, null, FeatureBuilder.AS_OF_DATE, "segment", "industry"),
   SURVIVAL_CURVES("survival_curves", null, null, FeatureBuilder.AS_OF_DATE, "dimension", "group_value", "day"),
   RETENTION_ACTIONS("retention_actions", null, null, FeatureBuilder.AS_OF_DATE, "rank"),
+  INTERVENTIONS("interventions", dev.churn.models.Interventions.TABLE_SCHEMA, null,
+      dev.churn.models.Interventions.KEY.toArray(String[]::new)),
   INTERVENTION_EFFECTS("intervention_effects", dev.churn.models.Effects.SCHEMA, null, "list_month", "horizon_days",
       "play", "segment"),
   RUN_LOG("run_log", Schemas.RUN_LOG, null, "run_id", "stage"),

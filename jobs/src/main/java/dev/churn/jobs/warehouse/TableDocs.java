@@ -241,6 +241,17 @@ public final class TableDocs {
         "holdout_share", "the share of the list held out (--holdout-share)",
         "save_rate_source", "assumed (--save-rate) or measured (the play's measured save rate, shrunk toward the "
             + "assumed one by its uncertainty; docs/retention.md)");
+    doc(Table.INTERVENTIONS, "customer x contact day x play", "What the retention team did, as it logged it "
+        + "(ingest --interventions): one row per customer, day and play. Rows the ingest rejected are in "
+        + "events_quarantine with their reasons (docs/retention.md).",
+        "customer_id", "the customer contacted",
+        "contacted_on", "the day of the contact",
+        "play", "the play the contact ran (one of the playbook's)",
+        "channel", "how the customer was reached (phone, email, in_app, ...; lower case, as logged)",
+        "outcome", "what the team noted, as logged (null when none)",
+        "source_file", "the interventions file the row was read from",
+        "source_position", "the row's line in that file",
+        "run_id", RUN_ID);
     doc(Table.INTERVENTION_EFFECTS, "list month x horizon x play x segment", "Whether the contacts worked: per "
         + "month of the action lists, play and segment (with ALL rows), the customers assigned to contact and held "
         + "out, their churn within the horizon after they were first listed that month, the uplift and the measured "
