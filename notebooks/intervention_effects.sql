@@ -32,7 +32,8 @@ SELECT CASE WHEN (SELECT count(*) FROM churn.model_registry) = 0 THEN 'no model 
 
 -- expect rows
 SELECT date_format(list_month, 'yyyy-MM') AS list_month, play, assigned_contact, assigned_holdout,
-       measured_contact, measured_holdout, horizon_days
+       measured_contact, measured_holdout, horizon_days, round(contacted_share, 3) AS contacted_share,
+       contacted_holdout AS held_out_but_contacted
 FROM churn.intervention_effects
 WHERE segment = 'ALL'
 ORDER BY list_month, play
@@ -69,3 +70,22 @@ SELECT date_format(list_month, 'yyyy-MM') AS list_month, segment, measured_conta
 FROM churn.intervention_effects
 WHERE play = 'ALL' AND segment <> 'ALL' AND uplift IS NOT NULL
 ORDER BY list_month, segment
+
+-- COMMAND ----------
+
+-- MAGIC %md
+-- MAGIC ## The contacts made: per protocol, from the interventions the team logged (`ingest --interventions`)
+-- MAGIC The contacted customers' churn against the control group's. The team chose whom it reached (the reachable,
+-- MAGIC the responsive), so this rate is biased by that choice: the save rate above (intention to treat) is the
+-- MAGIC measure; a per-protocol rate far from it says the team's choice, not the contact, makes the difference.
+
+-- COMMAND ----------
+
+SELECT date_format(list_month, 'yyyy-MM') AS list_month, play, contacted_contact, round(contacted_share, 3) AS contacted_share,
+       contacted_holdout AS held_out_but_contacted, measured_contacted, churned_contacted,
+       round(per_protocol_save_rate, 3) AS per_protocol_save_rate,
+       round(per_protocol_save_rate_ci_low, 3) AS low, round(per_protocol_save_rate_ci_high, 3) AS high,
+       round(save_rate, 3) AS save_rate_intention_to_treat
+FROM churn.intervention_effects
+WHERE segment = 'ALL' AND contacted_contact > 0
+ORDER BY list_month, play

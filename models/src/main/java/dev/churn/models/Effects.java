@@ -19,7 +19,11 @@ import org.apache.spark.sql.types.StructType;
  * held-out rate = 1 - relative risk, Katz's log interval). A customer counts once per month, with the play, group
  * and segment of its first listing that month (the holdout is drawn per customer and month, so later listings
  * agree on the group). Only entries whose horizon has ended within the data are measured: until then the counts
- * of entries are there and the rates are null. Dangers: a rate over few customers has a wide interval, and the
+ * of entries are there and the rates are null. Beside it, from the interventions the team logged: the share of the
+ * customers assigned to a contact who were contacted within [first listed, first listed + horizon], the held-out
+ * customers contacted all the same (contamination), and the per-protocol save rate of the contacted against the
+ * held out. Danger: the per-protocol rate compares customers the team chose to reach (the reachable, the
+ * responsive) with a random group, so it is biased by that choice; intention to treat is the measure. Dangers: a rate over few customers has a wide interval, and the
  * intervals say so; churn is the warehouse's, as the forecast's actual churners ({@code churn_date} in (first
  * listed, first listed + horizon]). The holdout is drawn anew each month, so a customer held out late in a month
  * and listed again the next may be contacted before its horizon ends: such contacts bias the uplift toward 0
@@ -49,28 +53,45 @@ public final class Effects {
       .add("uplift_ci_high", DataTypes.DoubleType)
       .add("save_rate", DataTypes.DoubleType)
       .add("save_rate_ci_low", DataTypes.DoubleType)
-      .add("save_rate_ci_high", DataTypes.DoubleType);
+      .add("save_rate_ci_high", DataTypes.DoubleType)
+      .add("contacted_contact", DataTypes.LongType)
+      .add("contacted_holdout", DataTypes.LongType)
+      .add("contacted_share", DataTypes.DoubleType)
+      .add("measured_contacted", DataTypes.LongType)
+      .add("churned_contacted", DataTypes.LongType)
+      .add("per_protocol_save_rate", DataTypes.DoubleType)
+      .add("per_protocol_save_rate_ci_low", DataTypes.DoubleType)
+      .add("per_protocol_save_rate_ci_high", DataTypes.DoubleType);
 
   /**
    * @param actions retention_actions rows (as_of_date, customer_id, segment, play, contact_group) with the
    *     horizon_days of the model that scored them; rows without a group (lists written before the control group
    *     existed) are left out
    * @param customers customer_id, churn_date
+   * @param interventions the interventions table's customer_id and contacted_on (none logged: no rows)
    * @param dataEnd the data's last day: an entry is measured once its horizon ends on or before it
    */
-  public static Dataset<Row> measure(Dataset<Row> actions, Dataset<Row> customers, LocalDate dataEnd) {
+  public static Dataset<Row> measure(Dataset<Row> actions, Dataset<Row> customers, Dataset<Row> interventions,
+      LocalDate dataEnd) {
     // Temporary views of this session (Forecast's way): the SQL reads as the definition above.
     actions.where(col(Actions.CONTACT_GROUP).isNotNull()).createOrReplaceTempView("_effects_actions");
     customers.select("customer_id", "churn_date").createOrReplaceTempView("_effects_customers");
+    interventions.select(Interventions.CUSTOMER_ID, Interventions.CONTACTED_ON)
+        .createOrReplaceTempView("_effects_contacts");
     String end = "DATE'" + dataEnd + "'";
     String entries = "SELECT customer_id, trunc(as_of_date, 'MM') AS list_month, min(as_of_date) AS listed_on, "
         + "min_by(play, as_of_date) AS play, min_by(segment, as_of_date) AS segment, "
         + "min_by(" + Actions.CONTACT_GROUP + ", as_of_date) AS contact_group, "
         + "min_by(horizon_days, as_of_date) AS horizon_days "
         + "FROM _effects_actions GROUP BY customer_id, trunc(as_of_date, 'MM')";
-    String outcomes = "SELECT e.*, date_add(listed_on, horizon_days) <= " + end + " AS measured, "
+    String reached = "SELECT e.customer_id, e.list_month, count(i.customer_id) > 0 AS contacted FROM (" + entries
+        + ") e LEFT JOIN _effects_contacts i ON i.customer_id = e.customer_id AND i.contacted_on >= e.listed_on "
+        + "AND i.contacted_on <= date_add(e.listed_on, e.horizon_days) GROUP BY e.customer_id, e.list_month";
+    String outcomes = "SELECT e.*, r.contacted, date_add(listed_on, horizon_days) <= " + end + " AS measured, "
         + "coalesce(c.churn_date > listed_on AND c.churn_date <= date_add(listed_on, horizon_days), false) "
-        + "AS churned FROM (" + entries + ") e LEFT JOIN _effects_customers c USING (customer_id)";
+        + "AS churned FROM (" + entries + ") e JOIN (" + reached + ") r USING (customer_id, list_month) "
+        + "LEFT JOIN _effects_customers c USING (customer_id)";
+    String contact = "contact_group = '" + Actions.CONTACT + "'";
     String counts = "SELECT list_month, coalesce(play, 'ALL') AS play, coalesce(segment, 'ALL') AS segment, "
         + "horizon_days, "
         + "count_if(contact_group = '" + Actions.CONTACT + "') AS assigned_contact, "
@@ -78,7 +99,11 @@ public final class Effects {
         + "count_if(measured AND contact_group = '" + Actions.CONTACT + "') AS measured_contact, "
         + "count_if(measured AND contact_group = '" + Actions.HOLDOUT + "') AS measured_holdout, "
         + "count_if(measured AND churned AND contact_group = '" + Actions.CONTACT + "') AS churned_contact, "
-        + "count_if(measured AND churned AND contact_group = '" + Actions.HOLDOUT + "') AS churned_holdout "
+        + "count_if(measured AND churned AND contact_group = '" + Actions.HOLDOUT + "') AS churned_holdout, "
+        + "count_if(contacted AND " + contact + ") AS contacted_contact, "
+        + "count_if(contacted AND contact_group = '" + Actions.HOLDOUT + "') AS contacted_holdout, "
+        + "count_if(measured AND contacted AND " + contact + ") AS measured_contacted, "
+        + "count_if(measured AND churned AND contacted AND " + contact + ") AS churned_contacted "
         + "FROM (" + outcomes + ") GROUP BY list_month, horizon_days, "
         + "GROUPING SETS ((play, segment), (play), (segment), ())";
     // One row per month, play and segment: a few hundred at most, so the intervals are computed here.
@@ -92,9 +117,17 @@ public final class Effects {
       Double ph = nh == 0 ? null : (double) ch / nh;
       double[] uplift = pc == null || ph == null ? null : newcombe(ch, nh, cc, nc);
       double[] save = pc == null || ph == null || ch == 0 ? null : saveRate(cc, nc, ch, nh);
+      long assigned = r.getLong(4);
+      long reachedContact = r.getLong(10);
+      long np = r.getLong(12);
+      long cp = r.getLong(13);
+      double[] perProtocol = np == 0 || ph == null || ch == 0 ? null : saveRate(cp, np, ch, nh);
       out.add(RowFactory.create(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), nc, nh, cc, ch, pc, ph,
           uplift == null ? null : uplift[0], uplift == null ? null : uplift[1], uplift == null ? null : uplift[2],
-          save == null ? null : save[0], save == null ? null : save[1], save == null ? null : save[2]));
+          save == null ? null : save[0], save == null ? null : save[1], save == null ? null : save[2],
+          reachedContact, r.getLong(11), assigned == 0 ? null : (double) reachedContact / assigned, np, cp,
+          perProtocol == null ? null : perProtocol[0], perProtocol == null ? null : perProtocol[1],
+          perProtocol == null ? null : perProtocol[2]));
     }
     return actions.sparkSession().createDataFrame(out, SCHEMA);
   }

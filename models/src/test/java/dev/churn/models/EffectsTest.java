@@ -65,8 +65,17 @@ class EffectsTest extends SparkSuite {
         RowFactory.create("c4", Date.valueOf("2026-04-15")), RowFactory.create("c5", null),
         RowFactory.create("c6", Date.valueOf("2026-03-04"))), churn);
 
+    // What the team logged: c1 called the day after its listing, c3 called although held out, c5 called (not
+    // measured yet), c2 called in February (before its listing: not a contact of this list) and in April.
+    StructType logged = new StructType().add("customer_id", DataTypes.StringType)
+        .add("contacted_on", DataTypes.DateType);
+    Dataset<Row> contacts = spark.createDataFrame(List.of(RowFactory.create("c1", Date.valueOf("2026-03-02")),
+        RowFactory.create("c3", Date.valueOf("2026-03-05")), RowFactory.create("c5", Date.valueOf("2026-03-26")),
+        RowFactory.create("c2", Date.valueOf("2026-02-01")), RowFactory.create("c2", Date.valueOf("2026-04-03"))),
+        logged);
+
     Map<String, Row> rows = new HashMap<>();
-    for (Row r : Effects.measure(actions, customers, LocalDate.parse("2026-04-10")).collectAsList()) {
+    for (Row r : Effects.measure(actions, customers, contacts, LocalDate.parse("2026-04-10")).collectAsList()) {
       rows.put(r.getAs("list_month") + "/" + r.getAs("play") + "/" + r.getAs("segment"), r);
     }
     // March, everything: contact c1 c2 c5 (c5 unmeasured), holdout c3 c4; churned c1 and c3.
@@ -79,6 +88,13 @@ class EffectsTest extends SparkSuite {
         all.getAs("uplift_ci_high")}, 1e-15);
     assertEquals(0.0, all.<Double>getAs("save_rate"), 1e-15);
     assertEquals(30, all.<Integer>getAs("horizon_days"));
+    // Contacted: c1 and c5 of the three assigned, c3 of the held out; c1 is the one measured, and churned.
+    assertEquals(List.of(2L, 1L, 1L, 1L), List.of(all.<Long>getAs("contacted_contact"),
+        all.<Long>getAs("contacted_holdout"), all.<Long>getAs("measured_contacted"), all.<Long>getAs("churned_contacted")));
+    assertEquals(2.0 / 3, all.<Double>getAs("contacted_share"), 1e-15);
+    assertArrayEquals(Effects.saveRate(1, 1, 1, 2), new double[] {all.getAs("per_protocol_save_rate"),
+        all.getAs("per_protocol_save_rate_ci_low"), all.getAs("per_protocol_save_rate_ci_high")}, 1e-15);
+    assertEquals(1L, rows.get("2026-04-01/ALL/ALL").<Long>getAs("contacted_contact"), "c2, called in April");
     // By play: c1 keeps its first play (resolve), so educate holds c2 and c4 only.
     assertCounts(rows.get("2026-03-01/resolve/ALL"), 2, 1, 1, 1, 1, 1);
     assertCounts(rows.get("2026-03-01/educate/smb"), 1, 1, 1, 1, 0, 0);
@@ -139,7 +155,7 @@ class EffectsTest extends SparkSuite {
       long measuredHoldout, long churnedHoldout) {
     return RowFactory.create(Date.valueOf(month), play, segment, 30, measuredContact, measuredHoldout,
         measuredContact, measuredHoldout, churnedContact, churnedHoldout, null, null, null, null, null, null, null,
-        null);
+        null, 0L, 0L, null, 0L, 0L, null, null, null);
   }
 
   private static Row list(String date, String customer, String play, String group) {

@@ -155,7 +155,8 @@ record ActionSections(Warehouse warehouse, Page page) {
     }
     page.append("<p>Each month's listed customers, by play: the churn within the horizon of those assigned to a "
         + "contact against the control group held out of the same lists (intention to treat: assigned, whether or "
-        + "not the contact was made). The uplift is the churn the contacts prevented per customer; the save rate "
+        + "not the contact was made; the last column says how many the team logged as contacted, from ingest "
+        + "--interventions). The uplift is the churn the contacts prevented per customer; the save rate "
         + "is the share of would-be churners a contact kept. 95 % intervals; an interval that spans 0 means "
         + "there is not enough evidence yet to tell.</p>");
     List<List<String>> table = new ArrayList<>();
@@ -170,9 +171,21 @@ record ActionSections(Warehouse warehouse, Page page) {
           Page.pct(r.getAs("contact_churn_rate")), Page.pct(r.getAs("holdout_churn_rate")),
           Page.pct(r.getAs("uplift")) + " (" + Page.pct(low) + " to " + Page.pct(high) + ")",
           save == null ? "no held-out churner yet" : Page.pct(save) + " (" + Page.pct(r.getAs("save_rate_ci_low"))
-              + " to " + Page.pct(r.getAs("save_rate_ci_high")) + ")", verdict));
+              + " to " + Page.pct(r.getAs("save_rate_ci_high")) + ")", verdict, contacted(r)));
     }
     page.table(List.of("list month", "play", "customers (contacted / held out)", "churn, contacted",
-        "churn, held out", "uplift (95 %)", "save rate (95 %)", "what it says"), table);
+        "churn, held out", "uplift (95 %)", "save rate (95 %)", "what it says", "contacts logged"), table);
+  }
+
+  /** The share of the assigned the team logged a contact for, and the held out it contacted all the same. */
+  private static String contacted(Row r) {
+    // A table written before interventions were read has no such columns (the next retention run adds them).
+    Double share = java.util.List.of(r.schema().fieldNames()).contains("contacted_share") ? r.getAs("contacted_share")
+        : null;
+    if (share == null || share == 0) {
+      return "none logged";
+    }
+    long leaked = r.<Long>getAs("contacted_holdout");
+    return Page.pct(share) + " of the assigned" + (leaked > 0 ? "; " + leaked + " held out contacted" : "");
   }
 }

@@ -13,6 +13,7 @@ import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.Actions;
 import dev.churn.models.Effects;
 import dev.churn.models.Forecast;
+import dev.churn.models.Interventions;
 import dev.churn.models.SaveRates;
 import java.sql.Date;
 import java.time.LocalDate;
@@ -30,7 +31,8 @@ import org.apache.spark.storage.StorageLevel;
  * cohorts that signed up from {@code cohortsFrom}), {@code survival_curves} as of {@code to}, {@code churn_forecast}
  * ({@link Forecast#expectedVsActual}, for each scoring date in [from, to], each valued against the survival curves
  * as of its own date), {@code retention_actions} for the last scoring date on or before {@code to}, and
- * {@code intervention_effects} ({@link Effects#measure}) rebuilt from every action list so far.
+ * {@code intervention_effects} ({@link Effects#measure}) rebuilt from every action list so far and the
+ * {@code interventions} logged.
  * Idempotent: rerunning a range replaces the rows of that range only.
  */
 public final class RetentionJob {
@@ -112,7 +114,7 @@ public final class RetentionJob {
               Actions.rank(values.where(col("as_of_date").equalTo(lit(Date.valueOf(last)))), actions, measured),
               "as_of_date = DATE'" + last + "'"), n -> RunLog.StageResult.of(n, n));
           effects = log.stage("intervention_effects", () -> warehouse.replaceWhere(Table.INTERVENTION_EFFECTS,
-              Effects.measure(listed(null), customers, warehouse.dataRange().last()), "true"),
+              Effects.measure(listed(null), customers, contacts(null), warehouse.dataRange().last()), "true"),
               n -> RunLog.StageResult.of(n, n));
         } finally {
           values.unpersist();
@@ -143,7 +145,17 @@ public final class RetentionJob {
         || !List.of(ctx.warehouse().read(Table.RETENTION_ACTIONS).columns()).contains(Actions.CONTACT_GROUP)) {
       return Map.of();
     }
-    return SaveRates.pooled(Effects.measure(listed(day), customers, day).collectAsList());
+    return SaveRates.pooled(Effects.measure(listed(day), customers, contacts(day), day).collectAsList());
+  }
+
+  /** The contacts the team logged up to {@code upTo} (all of them for null); none before any was logged. */
+  private Dataset<Row> contacts(LocalDate upTo) {
+    Warehouse warehouse = ctx.warehouse();
+    if (!warehouse.exists(Table.INTERVENTIONS)) {
+      return warehouse.spark().createDataFrame(List.of(), Interventions.TABLE_SCHEMA);
+    }
+    Dataset<Row> all = warehouse.read(Table.INTERVENTIONS);
+    return upTo == null ? all : all.where(col(Interventions.CONTACTED_ON).leq(lit(Date.valueOf(upTo))));
   }
 
   /**

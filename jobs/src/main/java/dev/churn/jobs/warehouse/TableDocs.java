@@ -255,7 +255,8 @@ public final class TableDocs {
     doc(Table.INTERVENTION_EFFECTS, "list month x horizon x play x segment", "Whether the contacts worked: per "
         + "month of the action lists, play and segment (with ALL rows), the customers assigned to contact and held "
         + "out, their churn within the horizon after they were first listed that month, the uplift and the measured "
-        + "save rate with 95 % intervals (intention to treat). Rebuilt whole by every retention run.",
+        + "save rate with 95 % intervals (intention to treat); beside them, from the interventions logged, the share "
+        + "actually contacted and the per-protocol save rate. Rebuilt whole by every retention run.",
         "list_month", "the month of the lists (its first day); a customer counts once a month, from its first listing",
         "play", "the play of the customer's first listing that month, or ALL",
         "segment", "the customer's segment, or ALL",
@@ -274,7 +275,18 @@ public final class TableDocs {
         "save_rate", "uplift / holdout_churn_rate: the share of would-be churners a contact keeps (null while no "
             + "held-out customer churned)",
         "save_rate_ci_low", "95 % interval of the save rate, low (Katz's log interval of the relative risk)",
-        "save_rate_ci_high", "95 % interval of the save rate, high");
+        "save_rate_ci_high", "95 % interval of the save rate, high",
+        "contacted_contact", "assigned to contact and contacted within [first listed, first listed + horizon] "
+            + "(interventions)",
+        "contacted_holdout", "held out, yet contacted within the horizon all the same (the control group's "
+            + "contamination)",
+        "contacted_share", "contacted_contact / assigned_contact: how much of the list the team worked",
+        "measured_contacted", "contacted_contact whose horizon has ended within the data",
+        "churned_contacted", "measured_contacted who churned within the horizon",
+        "per_protocol_save_rate", "1 - (churned_contacted / measured_contacted) / holdout_churn_rate: the save rate "
+            + "of the contacts made (biased by whom the team reached; save_rate is the measure)",
+        "per_protocol_save_rate_ci_low", "95 % interval of the per-protocol save rate, low (Katz)",
+        "per_protocol_save_rate_ci_high", "95 % interval of the per-protocol save rate, high");
     doc(Table.RUN_LOG, "stage of a run", "Every command run and stage: when, how long, rows in and out, outcome.",
         "run_id", "the run (command, date and a random suffix)",
         "command", "the command that ran",
