@@ -24,8 +24,8 @@ final class ActionOptions {
 
   @Option(names = "--holdout-share", defaultValue = "" + Actions.Options.DEFAULT_HOLDOUT_SHARE, paramLabel = "S",
       description = "Share of the listed customers held out as the control group, never contacted, in [0, "
-          + Actions.Options.MAX_HOLDOUT_SHARE + "] (default: ${DEFAULT-VALUE}; drawn per customer and month, so "
-          + "every night of a month and every rerun puts a customer in the same group).")
+          + Actions.Options.MAX_HOLDOUT_SHARE + "] (default: ${DEFAULT-VALUE}; drawn once per customer, so "
+          + "every night and every rerun puts a customer in the same group).")
   double holdoutShare;
 
   @Option(names = "--playbook", paramLabel = "FILE",

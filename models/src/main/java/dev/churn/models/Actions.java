@@ -142,21 +142,22 @@ public final class Actions {
             col("expected_remaining_months"), col("expected_ltv"), col("expected_mrr_lost"),
             col("expected_net_value"), col("top_reasons"), col("save_rate"),
             lit(options.contactCost()).as("contact_cost"), col("model_version"), col("play"), col("play_reason"),
-            when(holdoutDraw(col("customer_id"), col("as_of_date")).lt(options.holdoutShare()), lit(HOLDOUT))
+            when(holdoutDraw(col("customer_id")).lt(options.holdoutShare()), lit(HOLDOUT))
                 .otherwise(lit(CONTACT)).as(CONTACT_GROUP),
             lit(options.holdoutShare()).as("holdout_share"), col("save_rate_source"));
   }
 
   /**
-   * A customer's draw for the control group on a list date, uniform in [0, 1): the first 32 bits of the SHA-256 of
-   * "customer_id|yyyy-MM" (the list date's month) over 2^32. Random across customers, yet the same customer always
-   * draws the same number within a month, whatever the night, the run, the partitioning or the engine (any SQL
-   * engine with sha2 recomputes it): a rerun or a killed run's redo holds out the same customers, and a customer
-   * listed on several nights of a month stays in one group (held out one night and called the next, it would
-   * measure nothing). A new month draws anew.
+   * A customer's draw for the control group, uniform in [0, 1): the first 32 bits of the SHA-256 of
+   * "holdout|customer_id" over 2^32. Random across customers, yet fixed for a customer whatever the night, the run,
+   * the partitioning or the engine (any SQL engine with sha2 recomputes it): a rerun or a killed run's redo holds out
+   * the same customers, and a held-out customer is never on a call list, so it is never contacted while a horizon
+   * it is measured over runs (a universal control group, as CRM tools keep). Danger: the same share of customers is
+   * never called by the list; a draw renewed each month was tried first and let a customer held out late in a
+   * month be called the next, which biased the measured effect toward zero.
    */
-  public static Column holdoutDraw(Column customerId, Column date) {
-    Column hex = substring(sha2(concat_ws("|", customerId, date_format(date, "yyyy-MM")), 256), 1, 8);
+  public static Column holdoutDraw(Column customerId) {
+    Column hex = substring(sha2(concat(lit("holdout|"), customerId), 256), 1, 8);
     return conv(hex, 16, 10).cast("double").divide(4294967296.0);
   }
 

@@ -17,17 +17,16 @@ import org.apache.spark.sql.types.StructType;
  * how many of each churned within the horizon after they were first listed that month, both churn rates, the
  * uplift (held-out rate - contacted rate, Newcombe's hybrid score interval) and the measured save rate (uplift /
  * held-out rate = 1 - relative risk, Katz's log interval). A customer counts once per month, with the play, group
- * and segment of its first listing that month (the holdout is drawn per customer and month, so later listings
- * agree on the group). Only entries whose horizon has ended within the data are measured: until then the counts
+ * and segment of its first listing that month (the holdout is drawn once per customer, so every listing agrees
+ * on the group). Only entries whose horizon has ended within the data are measured: until then the counts
  * of entries are there and the rates are null. Beside it, from the interventions the team logged: the share of the
  * customers assigned to a contact who were contacted within [first listed, first listed + horizon], the held-out
  * customers contacted all the same (contamination), and the per-protocol save rate of the contacted against the
- * held out. Danger: the per-protocol rate compares customers the team chose to reach (the reachable, the
- * responsive) with a random group, so it is biased by that choice; intention to treat is the measure. Dangers: a rate over few customers has a wide interval, and the
- * intervals say so; churn is the warehouse's, as the forecast's actual churners ({@code churn_date} in (first
- * listed, first listed + horizon]). The holdout is drawn anew each month, so a customer held out late in a month
- * and listed again the next may be contacted before its horizon ends: such contacts bias the uplift toward 0
- * (a group kept for the whole horizon is the next step, with the interventions the team logs).
+ * held out. Dangers: the per-protocol rate compares customers the team chose to reach (the reachable, the
+ * responsive) with a random group, so it is biased by that choice (intention to treat is the measure); a rate over
+ * few customers has a wide interval, and the intervals say so; churn is the warehouse's, as the forecast's actual
+ * churners ({@code churn_date} in (first listed, first listed + horizon]); a held-out customer the team contacts
+ * all the same ({@code contacted_holdout}) biases the uplift toward 0.
  */
 public final class Effects {
   private Effects() {}
@@ -147,7 +146,7 @@ public final class Effects {
    * Wilson's intervals of each): {difference, low, high}. It stays within [-1, 1] and keeps its coverage on small
    * groups and rates near 0 or 1, where the Wald interval does not.
    */
-  static double[] newcombe(long x1, long n1, long x2, long n2) {
+  public static double[] newcombe(long x1, long n1, long x2, long n2) {
     double p1 = (double) x1 / n1;
     double p2 = (double) x2 / n2;
     double[] w1 = wilson(x1, n1);

@@ -236,8 +236,8 @@ public final class TableDocs {
         "play", "what the contact does: the play of the customer's strongest reason the playbook covers, else "
             + "check_in (docs/retention.md)",
         "play_reason", "the reason that chose the play, in words",
-        "contact_group", "contact, or holdout: the control group, never contacted (drawn per customer and month: "
-            + "every night of a month, and every rerun, puts a customer in the same group)",
+        "contact_group", "contact, or holdout: the control group, never contacted (drawn once per customer: "
+            + "every night and every rerun puts a customer in the same group)",
         "holdout_share", "the share of the list held out (--holdout-share)",
         "save_rate_source", "assumed (--save-rate) or measured (the play's measured save rate, shrunk toward the "
             + "assumed one by its uncertainty; docs/retention.md)");
