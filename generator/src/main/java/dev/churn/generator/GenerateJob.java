@@ -244,7 +244,7 @@ public final class GenerateJob {
   public static final String MARKER = "_churn_generated";
 
   /** What the generator writes at the top of its folder (events, customers and truth; a shape's canonical log). */
-  private static final java.util.Set<String> OWN = java.util.Set.of("events", "customers", "truth",
+  private static final java.util.Set<String> OWN = java.util.Set.of("events", "customers", "truth", "interventions",
       LogShapes.CANONICAL_FOLDER, MARKER);
 
   /**

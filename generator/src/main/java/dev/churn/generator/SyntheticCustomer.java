@@ -99,6 +99,19 @@ final class SyntheticCustomer {
 
   /** Simulates [start, start + days) into {@code out}: events, truth and injected bad records. */
   void simulate(LocalDate start, int days, double badFraction, Sink out) {
+    simulate(start, days, badFraction, out, null, 1.0);
+  }
+
+  /**
+   * As {@link #simulate(LocalDate, int, double, Sink)}, with a retention team's contacts: from each contact's day on,
+   * the churn hazard is multiplied by 1 - its effect (the latest contact's, in {@code contacts} by day; null: none).
+   * Nothing else changes: the days before a contact are the same, day by day and draw by draw, as without it, and
+   * the churn draw of a day is the same number, so a contacted customer churns later or not at all (common random
+   * numbers: the contact's effect is the only difference). {@code hazardScale} multiplies every day's hazard (1: the
+   * business of the yardsticks).
+   */
+  void simulate(LocalDate start, int days, double badFraction, Sink out,
+      java.util.NavigableMap<LocalDate, Double> contacts, double hazardScale) {
     double baseHazard = -Math.log(yearlyRetention(industry)) / 365.0;
     double level = 0.3 + 0.6 * rng.nextDouble();
     double engagement = signup.isBefore(start) ? clamp(level + 0.15 * rng.nextGaussian()) : 0.65;
@@ -181,7 +194,11 @@ final class SyntheticCustomer {
       if (trialEnd != null && d.equals(trialEnd) && engagement < 0.5) {
         hazard += 0.25;
       }
-      hazard = Math.min(hazard, 0.5);
+      hazard = Math.min(hazard * hazardScale, 0.5);
+      java.util.Map.Entry<LocalDate, Double> contact = contacts == null ? null : contacts.floorEntry(d);
+      if (contact != null) {
+        hazard *= 1 - contact.getValue();
+      }
       failedRecently = Math.max(0, failedRecently - 1);
       out.truth(id, d, hazard, engagement);
       boolean churns = rng.nextDouble() < hazard;

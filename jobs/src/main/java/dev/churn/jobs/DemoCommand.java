@@ -39,6 +39,12 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--days", defaultValue = "" + DAYS, description = "Days of activity (default: ${DEFAULT-VALUE}).")
   int days;
 
+  @Option(names = "--closed-loop", description = "Runs the loop from list to outcome instead: nights, each night's "
+      + "list worked by a simulated retention team whose true effect per play is known, and each play's measured save "
+      + "rate printed beside it (budget " + ClosedLoop.BUDGET + " and " + ClosedLoop.HOLDOUT_SHARE + " held out "
+      + "unless given; docs/retention.md).")
+  boolean closedLoop;
+
   @Option(names = "--report", defaultValue = "report", paramLabel = "DIR",
       description = "Where the HTML report goes (default: ${DEFAULT-VALUE}).")
   java.nio.file.Path report;
@@ -50,6 +56,9 @@ final class DemoCommand implements Callable<Integer> {
     GenerateJob.Options generate = ChurnCli.options(spec, () -> sample.generate(input, days, BAD_FRACTION));
     // Before anything runs: a bad --playbook or --holdout-share is a usage error, not a failure minutes in.
     Actions.Options contact = ChurnCli.options(spec, contacts::actions);
+    if (closedLoop) {
+      return closedLoop(out, generate, contact);
+    }
     LocalDate start = generate.start();
     LocalDate end = start.plusDays(days - 1);
     try (ChurnCli.Context ctx = root.open("demo")) {
@@ -90,6 +99,23 @@ final class DemoCommand implements Callable<Integer> {
       out.printf("demo: report written to %s (%d charts)%n", rep.index().toAbsolutePath(), rep.charts().size());
       out.printf("demo: warehouse at %s; try ./churn --warehouse %s sql \"SELECT reason, count(*) FROM "
           + "events_quarantine GROUP BY reason\"%n", ctx.warehouse().root(), root.warehouse);
+    }
+    return 0;
+  }
+
+  /** {@code --closed-loop}: the loop, then the report of its last night. */
+  private int closedLoop(PrintWriter out, GenerateJob.Options generate, Actions.Options given) {
+    var parsed = spec.commandLine().getParseResult();
+    // An experiment's defaults, where the user gave none: every customer worth a call listed, half held out.
+    Actions.Options contact = new Actions.Options(given.saveRate(), given.contactCost(),
+        parsed.hasMatchedOption("--budget") ? given.budget() : ClosedLoop.BUDGET,
+        parsed.hasMatchedOption("--holdout-share") ? given.holdoutShare() : ClosedLoop.HOLDOUT_SHARE, given.playbook());
+    try (ChurnCli.Context ctx = root.open("demo --closed-loop")) {
+      ClosedLoop.Result r = new ClosedLoop(ctx, out, generate, contact, ClosedLoop.Shape.DEMO).run();
+      ClosedLoop.print(out, r);
+      LocalDate last = ctx.warehouse().dataRange().last();
+      ReportJob.Result rep = new ReportJob(ctx.warehouse(), new ModelRegistry(ctx.warehouse()), last, report).run();
+      out.printf("demo: report written to %s (%d charts)%n", rep.index().toAbsolutePath(), rep.charts().size());
     }
     return 0;
   }
