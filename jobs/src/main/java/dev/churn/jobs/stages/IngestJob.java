@@ -3,13 +3,9 @@ package dev.churn.jobs.stages;
 import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.ChurnDefinition;
-import dev.churn.features.CustomerMerge;
-import dev.churn.features.Customers;
-import dev.churn.features.DailyActivity;
 import dev.churn.features.EventRows;
 import dev.churn.features.EventValidation;
 import dev.churn.features.Events;
-import dev.churn.features.FeatureBuilder;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.KillPoints;
@@ -23,7 +19,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
@@ -31,8 +26,9 @@ import org.apache.spark.storage.StorageLevel;
 /**
  * Ingests raw activity logs: every record read is either accepted into {@code events} (partitioned by
  * event_date) or quarantined in {@code events_quarantine} with a reason, its raw text, file, position and run id.
- * Then merges {@code customers} ({@link CustomerMerge}) and recomputes {@code daily_activity} for exactly the days
- * the batch touched, so a late event fixes its own day.
+ * Then merges {@code customers} and recomputes {@code daily_activity} for exactly the days the batch touched, so a
+ * late event fixes its own day ({@link EventsFeed}), and stores the interventions files given
+ * ({@link InterventionsIngest}).
  *
  * <p>Idempotent: a record whose file and position were stored by an earlier run is a replay and is neither
  * stored again nor counted as new (it is counted as rejected in {@code run_log}, and said so in its message).
@@ -165,11 +161,13 @@ public final class IngestJob {
   private final StageContext ctx;
   private final Warehouse warehouse;
   private final Options options;
+  private final EventsFeed feed;
 
   public IngestJob(StageContext ctx, Options options) {
     this.ctx = ctx;
     this.warehouse = ctx.warehouse();
     this.options = options;
+    this.feed = new EventsFeed(ctx, options.mapping());
   }
 
   public Result run() {
@@ -200,10 +198,10 @@ public final class IngestJob {
     Result result = log.stage("ingest", () -> ingestEvents(reader, churn, file), Result::counts);
     List<LocalDate> days = result.daysTouched();
     if (!days.isEmpty()) {
-      log.stage("daily_activity", () -> RunLog.StageResult.of(days.size(), refreshDailyActivity(days)));
+      log.stage("daily_activity", () -> RunLog.StageResult.of(days.size(), feed.refreshDailyActivity(days)));
     }
     if (churn.byInactivity()) {
-      log.stage("inactivity_churn", () -> RunLog.StageResult.of(0, markInactivityChurn(churn.inactivityDays())));
+      log.stage("inactivity_churn", () -> RunLog.StageResult.of(0, feed.markInactivityChurn(churn.inactivityDays())));
     }
     return result;
   }
@@ -240,10 +238,10 @@ public final class IngestJob {
         // New by construction: replays and stored keys were excluded above, under the warehouse lock.
         warehouse.append(Table.EVENTS, events);
         KillPoints.reached(KillPoints.EVENTS_COMMITTED);
-        mergeCustomers(events, attributes, churn);
+        feed.mergeCustomers(events, attributes, churn);
         KillPoints.reached(KillPoints.CUSTOMERS_COMMITTED);
       }
-      List<LocalDate> repaired = repairBehind(batch.days(), d.touched, attributes, churn);
+      List<LocalDate> repaired = feed.repairBehind(batch.days(), d.touched, attributes, churn);
       List<LocalDate> refresh = new ArrayList<>(d.touched);
       refresh.addAll(repaired);
       refresh.sort(null);
@@ -307,47 +305,6 @@ public final class IngestJob {
     }
   }
 
-  /** Merges a batch's customers; {@code attributes} are the batch's customer_columns values (null: none). */
-  private void mergeCustomers(Dataset<Row> events, Dataset<Row> attributes, ChurnDefinition churn) {
-    warehouse.upsert(Table.CUSTOMERS, CustomerMerge.fromEvents(Customers.eventSummary(events, churn),
-        warehouse.read(Table.CUSTOMERS), churn, options.mapping().customerConstants(), attributes));
-  }
-
-  /**
-   * Derived state repairs itself: of the batch's days this run added nothing to, those whose rollup does not
-   * count the events stored for them (a run stopped between its events commit and its rollup) get their customers
-   * merged again from the day's events (the merge is idempotent) and are returned for the rollup's refresh.
-   */
-  private List<LocalDate> repairBehind(Set<Object> batchDays, List<LocalDate> touched, Dataset<Row> attributes,
-      ChurnDefinition churn) {
-    List<Object> check = batchDays.stream().filter(d -> !touched.contains(((java.sql.Date) d).toLocalDate())).toList();
-    if (check.isEmpty()) {
-      return List.of();
-    }
-    Map<LocalDate, Long> stored = perDay(warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(check.toArray()))
-        .groupBy(col(Events.EVENT_DATE)).count());
-    Map<LocalDate, Long> rolled = !warehouse.exists(Table.DAILY_ACTIVITY) ? Map.of()
-        : perDay(warehouse.read(Table.DAILY_ACTIVITY).where(col(DailyActivity.ACTIVITY_DATE).isin(check.toArray()))
-            .groupBy(col(DailyActivity.ACTIVITY_DATE)).agg(sum(col(DailyActivity.Signal.EVENTS.column()))));
-    List<LocalDate> behind = stored.keySet().stream().filter(day -> !stored.get(day).equals(rolled.get(day)))
-        .sorted().toList();
-    if (!behind.isEmpty()) {
-      ctx.console().printf("[ingest] repairing %s: daily_activity and customers are behind the events stored "
-          + "(a run stopped before finishing them)%n", behind);
-      mergeCustomers(warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(
-          behind.stream().map(java.sql.Date::valueOf).toArray())), attributes, churn);
-    }
-    return behind;
-  }
-
-  private static Map<LocalDate, Long> perDay(Dataset<Row> dayAndCount) {
-    Map<LocalDate, Long> out = new TreeMap<>();
-    for (Row r : dayAndCount.collectAsList()) {
-      out.put(r.getDate(0).toLocalDate(), ((Number) r.get(1)).longValue());
-    }
-    return out;
-  }
-
   /** Stores (or checks) the source's churn definition: one warehouse, one definition of churn. */
   private ChurnDefinition recordSettings() {
     ChurnDefinition churn = options.mapping().churn();
@@ -363,30 +320,5 @@ public final class IngestJob {
     return churn;
   }
 
-  /**
-   * Recomputes the rollup of the given days from {@code events} and replaces exactly those days. The running
-   * window states of those days and later were built without this data: they are dropped first, so a crash in
-   * between leaves no state that disagrees with the rollup (the next snapshot rebuilds them).
-   */
-  private long refreshDailyActivity(List<LocalDate> days) {
-    warehouse.deleteWhere(Table.FEATURE_STATE,
-        col(FeatureBuilder.AS_OF_DATE).geq(lit(java.sql.Date.valueOf(days.stream().min(LocalDate::compareTo).orElseThrow()))));
-    Dataset<Row> events = warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(
-        days.stream().map(java.sql.Date::valueOf).toArray()));
-    return warehouse.replaceDates(Table.DAILY_ACTIVITY, DailyActivity.rollup(events), days);
-  }
 
-  /**
-   * Under inactivity churn a customer churned on the day its silence reached {@code days} days, if that day is
-   * not after the last day of data; a customer that came back has no churn date. Returns the churned customers.
-   */
-  private long markInactivityChurn(int days) {
-    Warehouse.DataRange range = warehouse.dataRange();
-    if (range == null) {
-      return 0;
-    }
-    warehouse.updateAll(Table.CUSTOMERS, Map.of(Customers.CHURN_DATE,
-        CustomerMerge.inactivityChurnDate(days, range.last())));
-    return warehouse.read(Table.CUSTOMERS).where(col(Customers.CHURN_DATE).isNotNull()).count();
-  }
 }
