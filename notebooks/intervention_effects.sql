@@ -76,7 +76,8 @@ ORDER BY list_month, segment
 -- MAGIC %md
 -- MAGIC ## The contacts made: per protocol, from the interventions the team logged (`ingest --interventions`)
 -- MAGIC The contacted customers' churn against the control group's. The team chose whom it reached (the reachable,
--- MAGIC the responsive), so this rate is biased by that choice: the save rate above (intention to treat) is the
+-- MAGIC the responsive), and a customer called late in its horizon had to be there to be called, so this rate is
+-- MAGIC biased upward by both: the save rate above (intention to treat) is the
 -- MAGIC measure; a per-protocol rate far from it says the team's choice, not the contact, makes the difference.
 
 -- COMMAND ----------

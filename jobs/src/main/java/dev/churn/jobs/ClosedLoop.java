@@ -29,7 +29,6 @@ import java.time.LocalDate;
 import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -45,9 +44,12 @@ import org.apache.spark.sql.Row;
  * ({@code nightly --events ... --interventions ...}). At the end each play's measured save rate (pooled over the
  * list months whose horizon has ended, intention to treat) is printed beside its true effect. Defaults and dangers:
  * the model is not retrained in the loop (it would only cost time); the input is written under the warehouse, which
- * must be on the local file system, in {@code _closed_loop_input} (replaced by the next run); the true effect
- * lowers the daily hazard, and what the list measures is the share of churners kept over the horizon, which is a
- * little lower than the hazard's share where many of the listed churn (the intervals are far wider than that).
+ * must be on the local file system, in {@code _closed_loop_input} (replaced by the next run), and a warehouse that
+ * holds events already is refused. What is measured differs from the true effects a little, for three reasons the
+ * intervals are wider than: the true effect lowers the daily hazard, and the list measures the share of churners
+ * kept over the horizon, a little lower where many of the listed churn; a call's effect lasts, and a customer called
+ * again the next month with another play carries the new play's effect into the rest of the earlier horizon; and
+ * the called customers a call kept stay at risk, so later months' called groups are frailer than the held-out ones.
  */
 final class ClosedLoop {
   /**
@@ -119,6 +121,11 @@ final class ClosedLoop {
 
   Result run() {
     Warehouse warehouse = ctx.warehouse();
+    if (warehouse.exists(Table.EVENTS)) {
+      // Its customers would meet another sample's under the same ids (and the same event ids: duplicates).
+      throw dev.churn.jobs.warehouse.ChurnException.usage("demo --closed-loop needs a warehouse of its own: "
+          + warehouse.root() + " already holds events; give a new --warehouse");
+    }
     String input = input();
     GenerateJob.claim(ctx.spark(), input);
     Path dir = local(input);

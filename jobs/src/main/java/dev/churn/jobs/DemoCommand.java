@@ -42,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--closed-loop", description = "Runs the loop from list to outcome instead: nights, each night's "
       + "list worked by a simulated retention team whose true effect per play is known, and each play's measured save "
       + "rate printed beside it (budget " + ClosedLoop.BUDGET + " and " + ClosedLoop.HOLDOUT_SHARE + " held out "
-      + "unless given; docs/retention.md).")
+      + "unless given; its days are its own, --days is not used; needs a new --warehouse; docs/retention.md).")
   boolean closedLoop;
 
   @Option(names = "--report", defaultValue = "report", paramLabel = "DIR",

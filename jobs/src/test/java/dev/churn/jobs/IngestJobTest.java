@@ -255,14 +255,19 @@ class IngestJobTest extends JobsSuite {
         "c1,2026-03-01,resolve,email,",
         "c1,03/01/2026,resolve,phone,",
         "c2,2026-03-01,educate",
-        "c2,2026-03-01,re_engage,,"));
+        "c2,2026-03-01,re_engage,,",
+        "c2,2026-03-01,re_engage,phone,",
+        "c1,2026-3-1,resolve,phone,",
+        "c2,2026-03-03,check_in,chat,"));
     String[] args = {"--warehouse", wh.toString(), "ingest", "--interventions", log.toString(), "--date", "2026-03-02",
         "--max-bad-fraction", "0.9"};
     CliRun first = cli(args);
     assertEquals(0, first.exitCode(), first.err());
-    assertTrue(first.out().contains("interventions: 9 rows, 2 stored, 7 rejected"), first.out());
+    // Line 11 corrects line 10 (stored, not a duplicate of a rejected line); line 13 is a day ahead (the slack).
+    assertTrue(first.out().contains("interventions: 12 rows, 4 stored, 8 rejected"), first.out());
     Warehouse w = new Warehouse(spark, wh.toString());
-    assertRows(List.of(RowFactory.create("c1", "resolve"), RowFactory.create("c2", "educate")), KEY_REASON,
+    assertRows(List.of(RowFactory.create("c1", "resolve"), RowFactory.create("c2", "educate"),
+            RowFactory.create("c2", "re_engage"), RowFactory.create("c2", "check_in")), KEY_REASON,
         w.read(Table.INTERVENTIONS).select(col("customer_id").as("key"), col("play").as("reason")));
     Dataset<Row> team = w.read(Table.EVENTS_QUARANTINE).where(col(Events.SOURCE_FILE).endsWith("2026-03-02.csv"));
     assertRows(List.of(
@@ -272,16 +277,17 @@ class IngestJobTest extends JobsSuite {
             RowFactory.create("7", "duplicate"),
             RowFactory.create("8", "bad_intervention_record"),
             RowFactory.create("9", "malformed"),
-            RowFactory.create("10", "bad_intervention_record")), KEY_REASON,
+            RowFactory.create("10", "bad_intervention_record"),
+            RowFactory.create("12", "bad_intervention_record")), KEY_REASON,
         team.select(col(Events.SOURCE_POSITION).cast("string").as("key"), col(Events.REASON).as("reason")));
     Row stage = w.read(Table.RUN_LOG).where(col("stage").equalTo("interventions")).first();
-    assertEquals(List.of(9L, 2L, 7L), List.of(stage.<Long>getAs("rows_in"), stage.<Long>getAs("rows_out"),
+    assertEquals(List.of(12L, 4L, 8L), List.of(stage.<Long>getAs("rows_in"), stage.<Long>getAs("rows_out"),
         stage.<Long>getAs("rows_rejected")), "every row stored or rejected");
 
     CliRun again = cli(args);
     assertEquals(0, again.exitCode(), again.err());
-    assertTrue(again.out().contains("9 rows, 0 stored, 0 rejected, 9 already stored or quarantined"), again.out());
-    assertEquals(List.of(2L, 7L), List.of(w.read(Table.INTERVENTIONS).count(), w.read(Table.EVENTS_QUARANTINE)
+    assertTrue(again.out().contains("12 rows, 0 stored, 0 rejected, 12 already stored or quarantined"), again.out());
+    assertEquals(List.of(4L, 8L), List.of(w.read(Table.INTERVENTIONS).count(), w.read(Table.EVENTS_QUARANTINE)
         .where(col(Events.SOURCE_FILE).endsWith("2026-03-02.csv")).count()));
 
     Path later = write(in.resolve("team/2026-03-03.csv"), List.of(header, "c1,2026-03-01,resolve,phone,"));
@@ -296,8 +302,8 @@ class IngestJobTest extends JobsSuite {
     CliRun arrived = cli("--warehouse", wh.toString(), "ingest", "--events", in.resolve("events/event_date=2026-03-02")
         .toString(), "--interventions", log.toString(), "--date", "2026-03-02", "--max-bad-fraction", "0.9");
     assertEquals(0, arrived.exitCode(), arrived.err());
-    assertTrue(arrived.out().contains("9 rows, 1 stored, 0 rejected, 8 already"), arrived.out());
-    assertEquals(List.of(3L, 6L), List.of(w.read(Table.INTERVENTIONS).count(), w.read(Table.EVENTS_QUARANTINE)
+    assertTrue(arrived.out().contains("12 rows, 1 stored, 0 rejected, 11 already"), arrived.out());
+    assertEquals(List.of(5L, 7L), List.of(w.read(Table.INTERVENTIONS).count(), w.read(Table.EVENTS_QUARANTINE)
             .where(col(Events.SOURCE_FILE).endsWith("2026-03-02.csv")).count()),
         "c9's contact stored, and out of the quarantine");
   }

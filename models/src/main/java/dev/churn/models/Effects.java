@@ -23,7 +23,8 @@ import org.apache.spark.sql.types.StructType;
  * customers assigned to a contact who were contacted within [first listed, first listed + horizon], the held-out
  * customers contacted all the same (contamination), and the per-protocol save rate of the contacted against the
  * held out. Dangers: the per-protocol rate compares customers the team chose to reach (the reachable, the
- * responsive) with a random group, so it is biased by that choice (intention to treat is the measure); a rate over
+ * responsive), who had to be there on the day of the call, with a random group, so it is biased upward by both
+ * (intention to treat is the measure); a rate over
  * few customers has a wide interval, and the intervals say so; churn is the warehouse's, as the forecast's actual
  * churners ({@code churn_date} in (first listed, first listed + horizon]); a held-out customer the team contacts
  * all the same ({@code contacted_holdout}) biases the uplift toward 0.

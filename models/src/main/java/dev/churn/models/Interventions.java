@@ -21,8 +21,8 @@ import org.apache.spark.sql.types.StructType;
  * What the retention team did: the interventions file it logs (CSV with a header: customer_id, contacted_on,
  * play, channel and an optional outcome) and the {@code interventions} table, one row per customer, day and play.
  * {@link #check} decides each row: stored, a replay of a row stored from the same file and line, or rejected with
- * a reason (malformed, a missing or unreadable field, a play the playbook does not name, a contact after the day
- * of the run, a customer the warehouse does not know, a customer, day and play logged before). Dangers: a contact
+ * a reason (malformed, a missing or unreadable field, a play the playbook does not name, a contact more than a day
+ * after the day of the run, a customer the warehouse does not know, a customer, day and play logged before). Dangers: a contact
  * of a held-out customer is stored (it happened), and it is what {@link Effects} counts as the control group's
  * contamination; plays are the playbook's of the ingest, so a team that logs a play a later playbook drops keeps
  * its rows.
@@ -73,7 +73,7 @@ public final class Interventions {
    *
    * @param customers the warehouse's customer ids ({@code customer_id})
    * @param stored the interventions table's rows
-   * @param today the day of the run: a contact after it is {@code future_contact}
+   * @param today the day of the run: a contact more than a day after it is {@code future_contact}
    */
   public static Dataset<Row> check(Dataset<Row> file, Set<String> plays, LocalDate today, Dataset<Row> customers,
       Dataset<Row> stored) {
@@ -83,7 +83,9 @@ public final class Interventions {
       }
     }
     Column id = IdRules.id(col(CUSTOMER_ID));
-    Column day = try_to_date(trim(col(CONTACTED_ON)));
+    // ISO dates only: a bare cast reads "2026" as 2026-01-01 and "2026-3" as March.
+    Column day = when(trim(col(CONTACTED_ON)).rlike("^[0-9]{4}-[0-9]{2}-[0-9]{2}$"),
+        try_to_date(trim(col(CONTACTED_ON)), "yyyy-MM-dd"));
     Column play = lower(trim(col(PLAY)));
     Column channel = nullif(lower(trim(col(CHANNEL))), lit(""));
     Column outcome = nullif(trim(col(OUTCOME)), lit(""));
@@ -106,8 +108,9 @@ public final class Interventions {
     problem = first(problem, channel.isNull(), RejectReason.BAD_INTERVENTION_RECORD, lit("channel is missing"));
     problem = first(problem, not(play.isin(plays.toArray())), RejectReason.UNKNOWN_PLAY,
         concat(lit("play '"), play, lit("' is not one of the playbook's: " + known)));
-    problem = first(problem, day.gt(lit(java.sql.Date.valueOf(today))), RejectReason.FUTURE_CONTACT,
-        concat(lit("contacted_on "), day.cast("string"), lit(" is after the day of the run, " + today)));
+    // A day of slack, as for events: a team a time zone ahead of UTC logs tomorrow's date tonight.
+    problem = first(problem, day.gt(lit(java.sql.Date.valueOf(today.plusDays(1)))), RejectReason.FUTURE_CONTACT,
+        concat(lit("contacted_on "), day.cast("string"), lit(" is more than a day after the day of the run, " + today)));
     Dataset<Row> typed = file.select(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION), col(Events.RAW_RECORD),
         id.as(CUSTOMER_ID), day.as(CONTACTED_ON), play.as(PLAY), channel.as(CHANNEL), outcome.as(OUTCOME),
         problem[0].as(Events.REASON), problem[1].as(Events.DETAIL));
@@ -128,11 +131,13 @@ public final class Interventions {
     Column replay = coalesce(col("_s_file").equalTo(col(Events.SOURCE_FILE))
         .and(col("_s_pos").equalTo(col(Events.SOURCE_POSITION))), lit(false));
     Column elsewhere = col("_s_file").isNotNull().and(not(replay));
-    var order = Window.partitionBy(col(CUSTOMER_ID), col(CONTACTED_ON), col(PLAY))
+    // Numbered among the rows that could be stored only: a rejected line does not make its corrected copy a duplicate.
+    Column storable = col(Events.REASON).isNull().and(not(replay));
+    var order = Window.partitionBy(col(CUSTOMER_ID), col(CONTACTED_ON), col(PLAY), storable)
         .orderBy(col(Events.SOURCE_FILE), col(Events.SOURCE_POSITION));
-    Column later = col(Events.REASON).isNull().and(not(replay)).and(col("_rank").gt(1));
+    Column later = storable.and(col("_rank").gt(1));
     return typed.withColumn(REPLAY, replay)
-        .withColumn("_rank", when(col(Events.REASON).isNull().and(not(replay)), row_number().over(order)))
+        .withColumn("_rank", when(storable, row_number().over(order)))
         .withColumn(Events.DETAIL, when(elsewhere, concat(lit("the same customer, day and play was logged from "),
                 col("_s_file"), lit(" line "), col("_s_pos").cast("string")))
             .when(later, lit("the same customer, day and play is logged earlier in the batch"))

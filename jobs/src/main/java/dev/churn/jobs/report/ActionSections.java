@@ -180,12 +180,15 @@ record ActionSections(Warehouse warehouse, Page page) {
   /** The share of the assigned the team logged a contact for, and the held out it contacted all the same. */
   private static String contacted(Row r) {
     // A table written before interventions were read has no such columns (the next retention run adds them).
-    Double share = java.util.List.of(r.schema().fieldNames()).contains("contacted_share") ? r.getAs("contacted_share")
-        : null;
-    if (share == null || share == 0) {
+    if (!java.util.List.of(r.schema().fieldNames()).contains("contacted_share")) {
       return "none logged";
     }
+    Double share = r.getAs("contacted_share");
     long leaked = r.<Long>getAs("contacted_holdout");
-    return Page.pct(share) + " of the assigned" + (leaked > 0 ? "; " + leaked + " held out contacted" : "");
+    String held = leaked > 0 ? leaked + " held out contacted all the same" : "";
+    if (share == null || share == 0) {
+      return leaked > 0 ? "none of the assigned; " + held : "none logged";
+    }
+    return Page.pct(share) + " of the assigned" + (leaked > 0 ? "; " + held : "");
   }
 }

@@ -100,11 +100,12 @@ final class InterventionsIngest {
         String first = checked.where(rejected.and(not(again))).orderBy(Events.SOURCE_FILE, Events.SOURCE_POSITION)
             .select(coalesce(col(Events.DETAIL), col(Events.REASON))).as(Encoders.STRING()).first();
         throw ChurnException.badData(String.format(Locale.ROOT, "%d of %d interventions rows were rejected, over "
-                + "the allowed %.1f%% (--max-bad-fraction), the first because %s; nothing was committed: is the file "
+                + "the allowed %.1f%% (--max-bad-fraction), the first because %s; no intervention was stored (events "
+                + "of the same command are kept): is the file "
                 + "comma-separated with the header customer_id,contacted_on,play,channel,outcome? Fix it, or raise "
                 + "--max-bad-fraction", counts.rejected(), counts.stored() + counts.rejected(), 100.0 * maxBadFraction,
             first))
-            .withPartialResult(new RunLog.StageResult(counts.rows(), 0, counts.rejected(),
+            .withPartialResult(new RunLog.StageResult(counts.rows(), 0, counts.rows(),
                 "interventions file refused by the gate"));
       }
       // The quarantine first: a crash in between leaves decided rejections, and the rerun stores the rest.

@@ -107,12 +107,14 @@ public final class NightlyJob {
       options.training().horizon(Settings.churn(warehouse));
     }
     IngestJob.Result ingest = null;
-    if (in.events() != null || in.interventions() != null) {
+    List<String> interventions = interventions(day);
+    if (in.events() == null && !interventions.isEmpty()) {
+      requireData(day);
+    }
+    if (in.events() != null || !interventions.isEmpty()) {
       List<String> input = in.events() == null ? List.of() : DayInput.resolve(
           warehouse.spark().sparkContext().hadoopConfiguration(), in.events(), day, in.backfill());
       List<String> customers = in.customers() == null ? null : List.of(in.customers().replace("{date}", day.toString()));
-      List<String> interventions = in.interventions() == null ? List.of()
-          : List.of(in.interventions().replace("{date}", day.toString()));
       ingest = new IngestJob(ctx, new IngestJob.Options(input, customers, in.mapping(), day, in.gate(), null,
           interventions, dev.churn.models.Interventions.plays(options.actions().playbook()))).run();
       if (in.events() != null && ingest.rowsIn() == 0) {
@@ -120,12 +122,7 @@ public final class NightlyJob {
             + "was changed");
       }
     }
-    Warehouse.DataRange data = warehouse.dataRange();
-    if (data == null || data.last().isBefore(day)) {
-      throw ChurnException.noInput("no data for " + day + " in the warehouse (its activity ends "
-          + (data == null ? "before it starts" : "on " + data.last()) + "): pass that day's logs with --events, or "
-          + "ingest them first; nothing was changed");
-    }
+    Warehouse.DataRange data = requireData(day);
     // The earliest day whose data this night changed (null: nothing new, a rerun or a replayed backfill).
     LocalDate touched = ingest == null || ingest.daysTouched().isEmpty() ? null : ingest.daysTouched().get(0);
     LocalDate firstTouched = touched == null || touched.isAfter(day) ? day : touched;
@@ -156,6 +153,36 @@ public final class NightlyJob {
     KillPoints.reached(KillPoints.BEFORE_RUN_LOG);
     return new Result(day, ingest, snapshots, tonight == null ? null : tonight.modelVersion(), model,
         tonight == null ? 0 : tonight.scored(), tonight == null ? 0 : tonight.high());
+  }
+
+  /** The data's range, which must reach {@code day}; else {@link ChurnException#NO_INPUT}. */
+  private Warehouse.DataRange requireData(LocalDate day) {
+    Warehouse.DataRange data = warehouse.dataRange();
+    if (data == null || data.last().isBefore(day)) {
+      throw ChurnException.noInput("no data for " + day + " in the warehouse (its activity ends "
+          + (data == null ? "before it starts" : "on " + data.last()) + "): pass that day's logs with --events, or "
+          + "ingest them first; nothing was changed");
+    }
+    return data;
+  }
+
+  /** The night's interventions file, if the team logged one: a missing file is a night without contacts. */
+  private List<String> interventions(LocalDate day) {
+    String template = options.input().interventions();
+    if (template == null) {
+      return List.of();
+    }
+    String path = template.replace("{date}", day.toString());
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(path);
+      if (!p.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration()).exists(p)) {
+        ctx.console().printf("[nightly] no interventions logged for %s (%s does not exist)%n", day, path);
+        return List.of();
+      }
+    } catch (java.io.IOException e) {
+      throw new ChurnException(ChurnException.FAILURE, "cannot look for " + path + ": " + e.getMessage(), e);
+    }
+    return List.of(path);
   }
 
   /** D's snapshot plus every stored snapshot on or after the earliest day the new data touched, if any. */

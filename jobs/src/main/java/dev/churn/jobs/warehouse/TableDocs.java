@@ -284,7 +284,7 @@ public final class TableDocs {
         "measured_contacted", "contacted_contact whose horizon has ended within the data",
         "churned_contacted", "measured_contacted who churned within the horizon",
         "per_protocol_save_rate", "1 - (churned_contacted / measured_contacted) / holdout_churn_rate: the save rate "
-            + "of the contacts made (biased by whom the team reached; save_rate is the measure)",
+            + "of the contacts made (biased upward by whom the team reached, and when; save_rate is the measure)",
         "per_protocol_save_rate_ci_low", "95 % interval of the per-protocol save rate, low (Katz)",
         "per_protocol_save_rate_ci_high", "95 % interval of the per-protocol save rate, high");
     doc(Table.RUN_LOG, "stage of a run", "Every command run and stage: when, how long, rows in and out, outcome.",
