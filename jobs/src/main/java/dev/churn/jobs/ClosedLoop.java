@@ -2,6 +2,7 @@ package dev.churn.jobs;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 
 import dev.churn.features.SourceMapping;
 import dev.churn.generator.ClosedLoopWorld;
@@ -44,8 +45,8 @@ import org.apache.spark.sql.Row;
  * ({@code nightly --events ... --interventions ...}). At the end each play's measured save rate (pooled over the
  * list months whose horizon has ended, intention to treat) is printed beside its true effect. Defaults and dangers:
  * the model is not retrained in the loop (it would only cost time); the input is written under the warehouse, which
- * must be on the local file system, in {@code _closed_loop_input} (replaced by the next run), and a warehouse that
- * holds events already is refused. What is measured differs from the true effects a little, for three reasons the
+ * must be on the local file system, in {@code _closed_loop_input} (rewritten by the next run, which reruns the loop
+ * over the same files), and a warehouse holding logs ingested from elsewhere is refused. What is measured differs from the true effects a little, for three reasons the
  * intervals are wider than: the true effect lowers the daily hazard, and the list measures the share of churners
  * kept over the horizon, a little lower where many of the listed churn; a call's effect lasts, and a customer called
  * again the next month with another play carries the new play's effect into the rest of the earlier horizon; and
@@ -116,15 +117,20 @@ final class ClosedLoop {
   }
 
   private String input() {
-    return ctx.warehouse().root() + "/_closed_loop_input";
+    return ctx.warehouse().root() + "/" + INPUT;
   }
+
+  /** The folder under the warehouse that holds the loop's input. */
+  static final String INPUT = "_closed_loop_input";
 
   Result run() {
     Warehouse warehouse = ctx.warehouse();
-    if (warehouse.exists(Table.EVENTS)) {
-      // Its customers would meet another sample's under the same ids (and the same event ids: duplicates).
+    // Another sample's customers would meet the loop's under the same ids. A warehouse of an earlier loop is its own:
+    // the same seed writes the same files, so the loop runs again over them as a rerun (replays, the same tables).
+    if (warehouse.exists(Table.INGESTED_FILES) && !warehouse.read(Table.INGESTED_FILES)
+        .where(not(col(dev.churn.features.Events.SOURCE_FILE).contains("/" + INPUT + "/"))).isEmpty()) {
       throw dev.churn.jobs.warehouse.ChurnException.usage("demo --closed-loop needs a warehouse of its own: "
-          + warehouse.root() + " already holds events; give a new --warehouse");
+          + warehouse.root() + " holds logs ingested from elsewhere; give a new --warehouse");
     }
     String input = input();
     GenerateJob.claim(ctx.spark(), input);

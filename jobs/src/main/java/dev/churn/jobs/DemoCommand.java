@@ -42,7 +42,8 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--closed-loop", description = "Runs the loop from list to outcome instead: nights, each night's "
       + "list worked by a simulated retention team whose true effect per play is known, and each play's measured save "
       + "rate printed beside it (budget " + ClosedLoop.BUDGET + " and " + ClosedLoop.HOLDOUT_SHARE + " held out "
-      + "unless given; its days are its own, --days is not used; needs a new --warehouse; docs/retention.md).")
+      + "unless given; its days are its own, --days is not used; its warehouse, unless given, is the default one's "
+      + "name + '" + CLOSED_LOOP_SUFFIX + "'; docs/retention.md).")
   boolean closedLoop;
 
   @Option(names = "--report", defaultValue = "report", paramLabel = "DIR",
@@ -103,6 +104,9 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** What the closed loop's default warehouse adds to the default one's name. */
+  static final String CLOSED_LOOP_SUFFIX = "-closed-loop";
+
   /** {@code --closed-loop}: the loop, then the report of its last night. */
   private int closedLoop(PrintWriter out, GenerateJob.Options generate, Actions.Options given) {
     var parsed = spec.commandLine().getParseResult();
@@ -110,6 +114,12 @@ final class DemoCommand implements Callable<Integer> {
     Actions.Options contact = new Actions.Options(given.saveRate(), given.contactCost(),
         parsed.hasMatchedOption("--budget") ? given.budget() : ClosedLoop.BUDGET,
         parsed.hasMatchedOption("--holdout-share") ? given.holdoutShare() : ClosedLoop.HOLDOUT_SHARE, given.playbook());
+    if (!parsed.hasMatchedOption("--warehouse") && !spec.parent().commandLine().getParseResult()
+        .hasMatchedOption("--warehouse")) {
+      // Not the plain demo's warehouse: the loop's customers would meet the demo's under the same ids.
+      root.warehouse = root.warehouse.replaceAll("/+$", "") + CLOSED_LOOP_SUFFIX;
+      out.printf("demo --closed-loop: warehouse %s%n", root.warehouse);
+    }
     try (ChurnCli.Context ctx = root.open("demo --closed-loop")) {
       ClosedLoop.Result r = new ClosedLoop(ctx, out, generate, contact, ClosedLoop.Shape.DEMO).run();
       ClosedLoop.print(out, r);

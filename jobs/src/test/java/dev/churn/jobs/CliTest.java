@@ -57,6 +57,9 @@ class CliTest extends JobsSuite {
     CliRun r = cli("--warehouse", wh.toString(), "ingest", "--events", "/no/such/folder");
     assertEquals(2, r.exitCode());
     assertEquals("churn: input path does not exist: /no/such/folder\n", r.err());
+    CliRun nothing = cli("--warehouse", wh.toString(), "ingest");
+    assertEquals(2, nothing.exitCode());
+    assertTrue(nothing.err().startsWith("churn: give --events PATH, --interventions PATH or both"), nothing.err());
   }
 
   @Test

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -67,6 +68,10 @@ class NightlyJobTest extends JobsSuite {
     CliRun ingest = cli("--warehouse", wh, "ingest", "--events", raw.resolve("events").toString(), "--customers",
         raw.resolve("customers").toString());
     assertEquals(0, ingest.exitCode(), ingest.err());
+    // The team's log of the second night (the other nights have none: nights without contacts): two calls of the
+    // whale, the first logged a night late.
+    write(raw.resolve("team/" + NIGHTS.get(1) + ".csv"), List.of("customer_id,contacted_on,play,channel,outcome",
+        "WHALE," + NIGHTS.get(1) + ",resolve,phone,", "WHALE," + NIGHTS.get(0) + ",educate,email,"));
   }
 
   private static final int WHALE_PAYMENTS = 20;
@@ -74,7 +79,8 @@ class NightlyJobTest extends JobsSuite {
   /** One grid point: these nights are about the night's tables, not tuning (ModelJobTest and CdnowIngestTest tune). */
   private static CliRun nightly(LocalDate day, String... extra) {
     List<String> args = new ArrayList<>(List.of("--warehouse", wh, "nightly", "--date", day.toString(), "--events",
-        raw.resolve("night").toString(), "--snapshots", "1", "--reg-params", "0.02", "--elastic-net-params", "0"));
+        raw.resolve("night").toString(), "--interventions", raw.resolve("team").toString() + "/{date}.csv",
+        "--snapshots", "1", "--reg-params", "0.02", "--elastic-net-params", "0"));
     args.addAll(List.of(extra));
     CliRun run = cli(args.toArray(String[]::new));
     System.out.println(run.out());
@@ -131,6 +137,8 @@ class NightlyJobTest extends JobsSuite {
     assertEquals(0.02, v1.<Double>getAs("reg_param"), "the grid asked for (one point, outside the default grid)");
     assertEquals(0.0, v1.<Double>getAs("elastic_net_param"));
     assertTrue(afterFirstPass.get("events_quarantine").size() > 0, "bad records of the nights are quarantined");
+    assertEquals(List.of("educate", "resolve"), w.read(Table.INTERVENTIONS).orderBy("play").select("play")
+        .as(Encoders.STRING()).collectAsList(), "the second night's log");
     // The largest accepted values went through every stage: summed exactly, scored, in the retention figures.
     Row whale = w.read(Table.CUSTOMER_FEATURES).where(col("customer_id").equalTo("WHALE")
         .and(col("as_of_date").equalTo(FIRST.toString()))).first();

@@ -187,7 +187,8 @@ public final class IngestJob {
   /** The raw logs and customers file, then the rollup of the days they touched. */
   private Result ingestLogs(RawLogReader reader) {
     ChurnDefinition churn = recordSettings();
-    for (Table t : List.of(Table.EVENTS, Table.EVENTS_QUARANTINE, Table.CUSTOMERS)) {
+    // interventions too: the tables a night reads exist once a log is ingested, the team's log empty until it is given.
+    for (Table t : List.of(Table.EVENTS, Table.EVENTS_QUARANTINE, Table.CUSTOMERS, Table.INTERVENTIONS)) {
       warehouse.ensure(t);
     }
     RunLog log = ctx.runLog();
