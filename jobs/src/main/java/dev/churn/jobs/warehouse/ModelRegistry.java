@@ -49,6 +49,21 @@ public final class ModelRegistry {
    * costs some 15 Spark jobs (one per stage's metadata), which a night scoring several dates paid each time.
    */
   private final Map<Integer, Loaded> loaded = new java.util.HashMap<>();
+  /**
+   * Pipelines loaded in this JVM, by Spark application, folder and spec: a nightly range, the demo's loop and the
+   * tests run many commands in one JVM, each a registry object of its own. A registered version's files never
+   * change (an interrupted training's leftovers are never loaded: {@link #load} asks the registry first); the spec,
+   * read at every load, is part of the key so that a folder written again anyway (a warehouse deleted and made
+   * again at the same path) is loaded again. The application is, because a fitted pipeline holds Datasets of the
+   * session that loaded it. The four last used are kept.
+   */
+  private static final Map<String, PipelineModel> PIPELINES = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(8, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, PipelineModel> eldest) {
+          return size() > 4;
+        }
+      });
 
   public ModelRegistry(Warehouse warehouse) {
     this.warehouse = warehouse;
@@ -186,7 +201,13 @@ public final class ModelRegistry {
       try (FSDataInputStream in = fs.open(specPath)) {
         json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
-      Loaded l = new Loaded(PipelineModel.load(dir(version) + "/pipeline"), ModelSpec.fromJson(json));
+      String key = warehouse.spark().sparkContext().applicationId() + "|" + dir(version) + "|" + json;
+      PipelineModel pipeline = PIPELINES.get(key);
+      if (pipeline == null) {
+        pipeline = PipelineModel.load(dir(version) + "/pipeline");
+        PIPELINES.put(key, pipeline);
+      }
+      Loaded l = new Loaded(pipeline, ModelSpec.fromJson(json));
       loaded.put(version, l);
       return l;
     } catch (IOException e) {
