@@ -193,6 +193,15 @@ public final class ChurnCli {
     return open(command, true);
   }
 
+  /**
+   * Names the tables {@code churn.<table>} in the session, an empty view for each output not written yet, for a
+   * command that runs SQL by name; with --metastore every command does, so that other sessions find them.
+   */
+  static void nameTables(Warehouse wh) {
+    wh.nameTables();
+    dev.churn.jobs.stages.EmptyOutputs.register(wh);
+  }
+
   /** Opens the session for a command that only reads the warehouse (no lock). */
   Context openReadOnly(String command) {
     return open(command, false);
@@ -227,8 +236,9 @@ public final class ChurnCli {
             java.time.Duration.ofMinutes(lockWaitMinutes));
         wh.markCommittedTables();
       }
-      wh.registerAll();
-      dev.churn.jobs.stages.EmptyOutputs.register(wh);
+      if (metastore != null || command.equals(SqlCommand.NAME)) {
+        nameTables(wh);
+      }
       return new Context(spark, wh, lock, stopSession);
     } catch (RuntimeException e) {
       new Context(spark, null, lock, stopSession).close();

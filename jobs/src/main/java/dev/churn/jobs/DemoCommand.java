@@ -77,6 +77,7 @@ final class DemoCommand implements Callable<Integer> {
           TrainJob.Options.first(end, Training.defaults(), sample + "/truth")).run().spec());
       ScoreJob.Result s = new ScoreJob(ctx.stages("score", end, out), end, null).run();
       out.printf("demo: %d customers scored on %s, %d at high risk; the five most at risk:%n", s.scored(), end, s.high());
+      ChurnCli.nameTables(ctx.warehouse()); // the summary's SQL reads the tables by name
       SqlCommand.print(out, ctx.spark().sql("SELECT customer_id, round(churn_probability, 3) AS probability, risk_tier, "
           + "lifecycle_stage, concat_ws('; ', transform(top_reasons, r -> r.phrase)) AS reasons FROM churn.churn_scores "
           + "WHERE as_of_date = DATE'" + end + "' ORDER BY churn_probability DESC LIMIT 5"), 5);

@@ -26,13 +26,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-@Command(name = "sql", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = SqlCommand.NAME, mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Runs Spark SQL against the warehouse tables (churn.<table>, or the bare name) and prints each "
         + "result as tab-separated text with a header line.",
         "Reads only: queries, DESCRIBE, SHOW and EXPLAIN run; any statement that writes, deletes, alters, caches, "
         + "changes a setting or runs code is refused before anything runs (exit 2), and files are not read by path.",
         "A file is a notebook or script whose cells are split on '-- COMMAND ----------' lines and run in order."})
 final class SqlCommand implements Callable<Integer> {
+  /** The command's name: the one whose session names the tables without --metastore (ChurnCli.open). */
+  static final String NAME = "sql";
+
   @ParentCommand ChurnCli root;
   @Spec CommandSpec spec;
 
@@ -65,7 +68,7 @@ final class SqlCommand implements Callable<Integer> {
     if (maxRows < 1) {
       throw new ParameterException(spec.commandLine(), "--max-rows must be at least 1, not " + maxRows);
     }
-    try (ChurnCli.Context ctx = root.openReadOnly("sql")) {
+    try (ChurnCli.Context ctx = root.openReadOnly(NAME)) {
       SparkSession spark = ctx.spark();
       for (int n = 1; n <= statements.size(); n++) {
         String refused;

@@ -67,7 +67,7 @@ class NotebooksTest extends SparkSuite {
    */
   static List<String> run(String notebook, String name, String at, boolean expectRows) {
     Warehouse w = new Warehouse(spark, at);
-    w.registerAll();
+    w.nameTables();
     dev.churn.jobs.stages.EmptyOutputs.register(w);
     List<String> firsts = new java.util.ArrayList<>();
     int n = 0;
@@ -149,7 +149,7 @@ class NotebooksTest extends SparkSuite {
     }
     assertEquals(9, images, "retention by industry, churn, MRR churn, cohorts, survival, scores, ROC, lift, "
         + "calibration");
-    new Warehouse(spark, wh).registerAll();
+    new Warehouse(spark, wh).nameTables();
     for (org.apache.spark.sql.Row r : spark.sql("SELECT industry, retention_rate FROM churn.retention_rates WHERE "
         + "period_type = 'month' AND NOT is_partial AND segment = 'ALL' AND industry <> 'ALL' AND period_start = "
         + "(SELECT max(period_start) FROM churn.retention_rates WHERE period_type = 'month' AND NOT is_partial)")

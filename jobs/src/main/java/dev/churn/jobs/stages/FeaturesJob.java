@@ -130,7 +130,7 @@ public final class FeaturesJob {
       long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, snapshots, dates);
       return new RunLog.StageResult(n, n, 0, "window state " + String.join("; ", how));
     });
-    warehouse.registerAll();
+    warehouse.refreshNames();
     return written.rowsOut();
   }
 

@@ -180,7 +180,7 @@ public final class IngestJob {
               options.interventions(), options.plays(), today, options.gate().maxBadFraction()).run(reader),
           InterventionsIngest.Counts::result).summary());
     }
-    warehouse.registerAll();
+    warehouse.refreshNames();
     return result;
   }
 

@@ -120,7 +120,7 @@ public final class RetentionJob {
           values.unpersist();
         }
       }
-      warehouse.registerAll();
+      warehouse.refreshNames();
       return new Result(rates, cohorts, forecasts, survival, contacts, effects);
     } finally {
       curves.unpersist();

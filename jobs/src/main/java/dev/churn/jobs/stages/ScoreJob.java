@@ -123,7 +123,7 @@ public final class ScoreJob {
     Map<LocalDate, List<String>> drifted = log.stage("drift", () -> drift(features, models),
         d -> new RunLog.StageResult(drifts, drifts, 0, d.values().stream().mapToInt(List::size).sum()
             + " feature(s) above PSI " + Drift.WARN_PSI));
-    warehouse.registerAll();
+    warehouse.refreshNames();
     SortedMap<LocalDate, Result> results = new TreeMap<>();
     for (LocalDate d : dates) {
       results.put(d, new Result(models.get(d).spec().version(), scored.get(d).rows(), scored.get(d).high(),

@@ -132,7 +132,7 @@ public final class TrainJob {
         labelled.unpersist();
       }
     }, t -> new RunLog.StageResult(t.labelledRows(), 1, 0, "model v" + t.spec().version() + " " + t.decision()));
-    warehouse.registerAll();
+    warehouse.refreshNames();
     return trained;
   }
 

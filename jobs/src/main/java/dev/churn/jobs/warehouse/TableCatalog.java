@@ -7,10 +7,16 @@ import org.apache.spark.sql.SparkSession;
  * The session catalog's names for a warehouse's tables ({@code churn.<name>}): registered by location, so dropping
  * a name never touches files. The session's catalog is this run's own, or with {@code --metastore} a Hive metastore
  * other sessions share (ChurnCli's Metastore: one warehouse per metastore).
+ *
+ * <p>Nothing is named until {@link #nameAll()}: a name costs a catalog entry and a read of the table's Delta log
+ * (about a fifth of a small command's driver time when every command named every table), and only a session that
+ * runs SQL by name (the {@code sql} command, the demo's summary) or shares a metastore uses it. After that call,
+ * the tables this warehouse object writes are named as they appear.
  */
 final class TableCatalog {
   private final Warehouse warehouse;
   private final SparkSession spark;
+  private boolean named;
 
   TableCatalog(Warehouse warehouse) {
     this.warehouse = warehouse;
@@ -21,8 +27,28 @@ final class TableCatalog {
     return warehouse.path(table);
   }
 
+  /** Names every existing table now, and from then on each table as this warehouse object writes it. */
+  void nameAll() {
+    named = true;
+    registerAll();
+  }
+
+  /** After a write: names what it created, once {@link #nameAll()} was called; nothing otherwise. */
+  void refresh() {
+    if (named) {
+      registerAll();
+    }
+  }
+
+  /** After {@code table} was created: names it, once {@link #nameAll()} was called; nothing otherwise. */
+  void created(Table table) {
+    if (named) {
+      register(table);
+    }
+  }
+
   /** Makes every existing table queryable as {@code churn.<name>} (and by bare name) in this session. */
-  void registerAll() {
+  private void registerAll() {
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     for (Table t : Table.values()) {
       // Already in this session's catalog at this location: skip the DDL and the Delta log read of exists().
@@ -70,7 +96,7 @@ final class TableCatalog {
     }
   }
 
-  void register(Table table) {
+  private void register(Table table) {
     spark.sql("CREATE DATABASE IF NOT EXISTS " + Table.DATABASE);
     var id = new org.apache.spark.sql.catalyst.TableIdentifier(table.tableName(), scala.Option.apply(Table.DATABASE));
     if (spark.sessionState().catalog().tableExists(id)) {

@@ -341,8 +341,8 @@ public final class TableDocs {
     StringBuilder sb = new StringBuilder("# Tables\n\nGenerated from `TableDocs` (the text every table and column "
         + "carries as its Delta comment, which `DESCRIBE churn.<table>` shows); do not edit by hand: `TableDocsTest` "
         + "fails when it is stale and writes the current text to `jobs/target/docs/tables.md`.\n\n");
-    sb.append("Delta tables under the warehouse, registered as `churn.<table>` in every command's session (and with "
-        + "`--metastore` in a Hive metastore: docs/production.md). Delta enforces the CHECK constraints listed under "
+    sb.append("Delta tables under the warehouse, named `churn.<table>` in the `sql` command's session (and with "
+        + "`--metastore` in a Hive metastore, by every command: docs/production.md). Delta enforces the CHECK constraints listed under "
         + "a table on every write, whoever writes: a write that breaks one fails and stores nothing.\n");
     for (Table t : Table.values()) {
       Doc d = DOCS.get(t);

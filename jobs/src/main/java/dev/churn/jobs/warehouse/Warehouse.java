@@ -394,7 +394,7 @@ public final class Warehouse {
     // them. An ALTER per constraint after the write cost a commit and a scan of the rows each.
     integrity.markCommitted(table);
     long written = lastMetric(table, "numOutputRows");
-    catalog.register(table);
+    catalog.created(table);
     return written;
   }
 
@@ -429,9 +429,17 @@ public final class Warehouse {
     return v == null ? 0 : Long.parseLong(v);
   }
 
-  /** Makes every existing table queryable as {@code churn.<name>} (and by bare name) in this session. */
-  public void registerAll() {
-    catalog.registerAll();
+  /**
+   * Makes every existing table queryable as {@code churn.<name>} (and by bare name) in this session, and keeps the
+   * names current as this object writes ({@link #refreshNames()}). Not done otherwise (TableCatalog says why).
+   */
+  public void nameTables() {
+    catalog.nameAll();
+  }
+
+  /** After a stage's writes: names the tables they created, if {@link #nameTables()} was called. */
+  public void refreshNames() {
+    catalog.refresh();
   }
 
   /** Registers an empty stand-in for a table not written yet ({@link TableCatalog#registerEmpty}). */
