@@ -171,9 +171,9 @@ public final class FeatureCatalogue {
         x -> x > 0 ? "in a free trial" : "not in a trial"));
     out.add(new Feature("days_to_trial_end", "days until the trial ends (0 when not in trial)", "as of", "days", false,
         false, Map.of(), in -> when(trialEnd.gt(in.asOf()), datediff(trialEnd, in.asOf())).otherwise(lit(0)),
-        x -> String.format(Locale.ROOT, "trial ends in %.0f days", x)));
+        x -> "trial ends in " + days(x)));
     out.add(new Feature("tenure_days", "days since signup", "as of", "days", false, true, Map.of(),
-        in -> datediff(in.asOf(), col(Customers.SIGNUP_DATE)), x -> String.format(Locale.ROOT, "customer for %.0f days", x)));
+        in -> datediff(in.asOf(), col(Customers.SIGNUP_DATE)), x -> "customer for " + days(x)));
     out.add(category("plan", "plan on the as-of date", "as of",
         Map.of("_plan_now", new WindowState.LastChange(DailyActivity.PLAN_END, 0)),
         in -> coalesce(col("_plan_now"), col(Customers.SIGNUP_PLAN), lit(Customers.UNKNOWN))));
@@ -196,6 +196,56 @@ public final class FeatureCatalogue {
           return unit.equals("currency") ? meaning + ": " + value
               : value + " " + (x == 1 ? singular(meaning) : meaning);
         });
+  }
+
+  /** A number of days as a reason says it, whole: "1 day", "0 days", "12 days". */
+  public static String days(double x) {
+    String n = String.format(Locale.ROOT, "%.0f", x);
+    return n + (n.equals("1") || n.equals("-1") ? " day" : " days");
+  }
+
+  /**
+   * What a feature measures, without its window: {@code active_days_30d}, {@code active_days_365d} and
+   * {@code active_days_all} all measure {@code active_days}. The windowed features are named measure_&lt;N&gt;d or
+   * measure_all (build() below); any other name is its own measure.
+   */
+  public static String measure(String feature) {
+    return feature.replaceFirst("_(\\d+d|all)$", "");
+  }
+
+  /**
+   * The measures a recency feature's silence empties: "no payment for 40 days" says there were no payments and no
+   * amount paid in any window of 40 days or less.
+   */
+  private static final Map<String, List<String>> SILENCED = Map.of(
+      "days_since_last_login", List.of("logins"),
+      "days_since_last_activity", List.of("events", "active_days"),
+      "days_since_last_ticket", List.of("tickets"),
+      "days_since_last_payment", List.of("payments", "payment_amount"));
+
+  /**
+   * Whether two features' values state one fact about a customer: one measure over two windows with the same value
+   * ("1 day with any event over all history" and "... in the last 365 days"), or a silence and a window within it
+   * holding none ("no payment for 40 days" and "amount paid in the last 30 days: 0.00").
+   */
+  public static boolean sameFact(String a, String valueA, String b, String valueB) {
+    Feature fa = named(a);
+    Feature fb = named(b);
+    if (fa == null || fb == null || fa.categorical() || fb.categorical() || valueA == null || valueB == null) {
+      return false;
+    }
+    double x = Double.parseDouble(valueA);
+    double y = Double.parseDouble(valueB);
+    return measure(a).equals(measure(b)) && Double.compare(x, y) == 0 || silences(a, x, b, y) || silences(b, y, a, x);
+  }
+
+  private static final java.util.regex.Pattern WINDOW_DAYS = java.util.regex.Pattern.compile("_(\\d+)d$");
+
+  /** Whether recency feature {@code r} at {@code days} says that {@code windowed} holds nothing ({@code value} 0). */
+  private static boolean silences(String r, double days, String windowed, double value) {
+    java.util.regex.Matcher w = WINDOW_DAYS.matcher(windowed);
+    return value == 0 && w.find() && Integer.parseInt(w.group(1)) <= days
+        && SILENCED.getOrDefault(r, List.of()).contains(measure(windowed));
   }
 
   /** A count's meaning for one: its first plural word singular ("1 support ticket in the last 30 days"). */
@@ -236,7 +286,7 @@ public final class FeatureCatalogue {
         + "signup when none yet)", "all history", "days", false, true,
         Map.of(last, recencyOf(what, signal)),
         in -> coalesce(datediff(in.asOf(), col(last)), datediff(in.asOf(), col(Customers.SIGNUP_DATE))),
-        x -> String.format(Locale.ROOT, "no %s for %.0f days", what, x));
+        x -> "no " + what + " for " + days(x));
   }
 
   private static WindowState.Latest recencyOf(String what, String signal) {

@@ -159,6 +159,17 @@ class ModelJobTest extends JobsSuite {
         assertTrue(r.getString(2).contains("(typical: "), r.getString(2));
       }
     }
+    // #31: no customer's reasons state one fact twice (ReasonsTest pins what that means), and a day is singular.
+    for (Row c : scores.select("customer_id", "top_reasons").collectAsList()) {
+      List<Row> own = c.getList(1);
+      for (int i = 0; i < own.size(); i++) {
+        assertTrue(!own.get(i).getString(3).matches(".*\\b1 days\\b.*"), own.get(i).getString(3));
+        for (int j = i + 1; j < own.size(); j++) {
+          assertTrue(!FeatureCatalogue.sameFact(own.get(i).getString(0), own.get(i).getString(1),
+              own.get(j).getString(0), own.get(j).getString(1)), c.getString(0) + " repeats a fact: " + own);
+        }
+      }
+    }
     System.out.printf("reasons on %s: %d named, %d customers with no single strong signal%n", END, named, none);
     assertTrue(named > 0, "some customers have reasons");
   }

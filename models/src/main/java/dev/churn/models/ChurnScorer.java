@@ -3,6 +3,7 @@ package dev.churn.models;
 import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.FeatureBuilder;
+import dev.churn.features.FeatureCatalogue;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -153,7 +154,7 @@ public final class ChurnScorer {
           break;
         }
         String feature = e.getKey();
-        if (explanation == null || risky(feature, v.get(feature), scaled)) {
+        if ((explanation == null || risky(feature, v.get(feature), scaled)) && !shownAlready(feature, v.get(feature), out)) {
           Double typical = explanation == null ? null : explanation.typical().get(feature);
           out.add(RowFactory.create(feature, v.get(feature), e.getValue(),
               Reasons.phrase(feature, v.get(feature), typical, vocabulary)));
@@ -163,6 +164,15 @@ public final class ChurnScorer {
         out.add(RowFactory.create(null, null, null, Reasons.NO_SIGNAL));
       }
       return out;
+    }
+
+    /**
+     * Whether a stronger reason already chosen states the same fact ({@link FeatureCatalogue#sameFact}: "1 day with
+     * any event over all history" and "... in the last 365 days" for a customer of one day). The next reason takes
+     * its place.
+     */
+    static boolean shownAlready(String feature, String value, List<Row> chosen) {
+      return chosen.stream().anyMatch(r -> FeatureCatalogue.sameFact(r.getString(0), r.getString(1), feature, value));
     }
 
     private boolean risky(String feature, String value, Vector scaled) {

@@ -47,7 +47,7 @@ public final class Reasons {
 
   private static String typicalWords(FeatureCatalogue.Feature f, double t) {
     return switch (f.unit()) {
-      case "days" -> String.format(Locale.ROOT, "%.0f days", t);
+      case "days" -> FeatureCatalogue.days(t);
       case "ratio in [-1, 1]" -> Math.abs(t) < 0.005 ? "flat" : String.format(Locale.ROOT, "%+.2f", t);
       // The median comes back through log(1 + x): 2.0000000004 is 2.
       default -> Math.abs(t - Math.rint(t)) < 1e-6 ? String.format(Locale.ROOT, "%.0f", t)

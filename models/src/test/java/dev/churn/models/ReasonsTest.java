@@ -1,0 +1,81 @@
+package dev.churn.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** Reasons as a customer's list shows them: one fact once, in grammatical English. No Spark session. */
+class ReasonsTest {
+
+  @Test
+  void aDayIsSingular() {
+    assertEquals("customer for 1 day (typical: 533 days)", Reasons.phrase("tenure_days", "1.0", 533.0, Map.of()));
+    assertEquals("customer for 0 days", Reasons.phrase("tenure_days", "0.0"));
+    assertEquals("no login for 1 day (typical: 1 day)", Reasons.phrase("days_since_last_login", "1.0", 1.0, Map.of()));
+    assertEquals("trial ends in 1 day", Reasons.phrase("days_to_trial_end", "1.0"));
+    assertEquals("trial ends in 12 days", Reasons.phrase("days_to_trial_end", "12.0"));
+    assertEquals("1 day with any event over all history (typical: 67 days)",
+        Reasons.phrase("active_days_all", "1.0", 67.0, Map.of()));
+    assertEquals("2 days with any event in the last 365 days", Reasons.phrase("active_days_365d", "2.0"));
+  }
+
+  /**
+   * The issue's customer of one day: active_days_all and active_days_365d both 1 say one fact; the stronger is
+   * shown, and the next reason (tenure) takes the other's place. A longer window with another value is another fact.
+   */
+  @Test
+  void aFactTwoWindowsStateIsShownOnceTheStrongerOne() {
+    List<String> slots = List.of("active_days_all", "active_days_365d", "tenure_days", "active_days_30d");
+    // Every slot on the risky side (direction and scaled value agree), typical values above the customer's.
+    ModelSpec.Explanation why = new ModelSpec.Explanation(List.of(-1.0, -1.0, -1.0, -1.0),
+        Map.of("active_days_all", 67.0, "active_days_365d", 67.0, "tenure_days", 533.0, "active_days_30d", 9.0), 0.0);
+    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of());
+    Map<String, Double> contributions = Map.of("active_days_all", 0.9, "active_days_365d", 0.8, "tenure_days", 0.5,
+        "active_days_30d", 0.2);
+
+    List<Row> oneDay = top.call(Vectors.dense(-1, -1, -1, -1), scala(contributions), scala(Map.of("active_days_all",
+        "1.0", "active_days_365d", "1.0", "tenure_days", "1.0", "active_days_30d", "1.0")));
+    assertEquals(List.of("active_days_all", "tenure_days"), oneDay.stream().map(r -> r.getString(0)).toList(),
+        "active_days_365d and active_days_30d repeat active_days_all's 1 day");
+    assertEquals(List.of("1 day with any event over all history (typical: 67 days)",
+        "customer for 1 day (typical: 533 days)"), oneDay.stream().map(r -> r.getString(3)).toList());
+
+    List<Row> olderLog = top.call(Vectors.dense(-1, -1, -1, -1), scala(contributions), scala(Map.of("active_days_all",
+        "40.0", "active_days_365d", "12.0", "tenure_days", "400.0", "active_days_30d", "1.0")));
+    assertEquals(List.of("active_days_all", "active_days_365d", "tenure_days"),
+        olderLog.stream().map(r -> r.getString(0)).toList(), "other values are other facts");
+  }
+
+  /**
+   * ModelJobTest's customer before #31: "no payment for 1038 days", then nothing paid in 30 days, then nothing in
+   * 365: the silence says the other two. A window longer than the silence, or a window with payments, says more.
+   */
+  @Test
+  void aSilenceSaysTheEmptyWindowsWithinIt() {
+    List<String> slots = List.of("days_since_last_payment", "payment_amount_30d", "payment_amount_365d", "logins_30d");
+    ModelSpec.Explanation why = new ModelSpec.Explanation(List.of(1.0, -1.0, -1.0, -1.0), Map.of(
+        "days_since_last_payment", 22.0, "payment_amount_30d", 49.0, "payment_amount_365d", 398.0, "logins_30d", 9.0),
+        0.0);
+    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of());
+    Map<String, Double> contributions = Map.of("days_since_last_payment", 0.63, "payment_amount_30d", 0.49,
+        "payment_amount_365d", 0.42, "logins_30d", 0.2);
+    List<Row> longSilence = top.call(Vectors.dense(1, -1, -1, -1), scala(contributions), scala(Map.of(
+        "days_since_last_payment", "1038.0", "payment_amount_30d", "0.0", "payment_amount_365d", "0.0",
+        "logins_30d", "2.0")));
+    assertEquals(List.of("days_since_last_payment", "logins_30d"), longSilence.stream().map(r -> r.getString(0))
+        .toList());
+    List<Row> shortSilence = top.call(Vectors.dense(1, -1, -1, -1), scala(contributions), scala(Map.of(
+        "days_since_last_payment", "40.0", "payment_amount_30d", "0.0", "payment_amount_365d", "0.0",
+        "logins_30d", "2.0")));
+    assertEquals(List.of("days_since_last_payment", "payment_amount_365d", "logins_30d"),
+        shortSilence.stream().map(r -> r.getString(0)).toList(), "40 days of silence say nothing of 365 days");
+  }
+
+  private static <V> scala.collection.Map<String, V> scala(Map<String, V> map) {
+    return scala.jdk.javaapi.CollectionConverters.asScala(map);
+  }
+}
