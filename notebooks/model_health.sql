@@ -34,11 +34,14 @@ ORDER BY model_version DESC
 
 -- MAGIC %md
 -- MAGIC ## Features that drifted most at the latest scoring date (PSI above 0.25 is worth a look)
+-- MAGIC `cause` says why a moved feature moved: `history` when its window reaches back further than the model's first
+-- MAGIC training snapshot could see and the log has grown since (it grows with the log, whatever the customers do),
+-- MAGIC `population` otherwise.
 
 -- COMMAND ----------
 
 -- expect rows
-SELECT feature, model_version, round(psi, 3) AS psi, status
+SELECT feature, model_version, round(psi, 3) AS psi, status, cause
 FROM churn.feature_drift
 WHERE as_of_date = (SELECT max(as_of_date) FROM churn.feature_drift)
 ORDER BY psi DESC

@@ -214,6 +214,23 @@ public final class FeatureCatalogue {
   }
 
   /**
+   * How many days back from the as-of date a feature's value can reach: its window ("90 days", "7 vs 28 days": 35),
+   * {@link Integer#MAX_VALUE} over all history, 0 for a value of the as-of date or a static one. A feature whose
+   * reach is longer than the history a snapshot sees grows with the log, not with the customer (Drift.cause).
+   */
+  public static int reach(String feature) {
+    Feature f = named(feature);
+    if (f == null) {
+      return 0;
+    }
+    if (f.window().equals("all history")) {
+      return Integer.MAX_VALUE;
+    }
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(?: vs (\\d+))? days").matcher(f.window());
+    return !m.matches() ? 0 : Integer.parseInt(m.group(1)) + (m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
+  }
+
+  /**
    * The measures a recency feature's silence empties: "no payment for 40 days" says there were no payments and no
    * amount paid in any window of 40 days or less.
    */

@@ -32,6 +32,25 @@ public final class Drift {
     return psi > WARN_PSI ? "shifted" : psi > MODERATE_PSI ? "moderate" : "stable";
   }
 
+  /** A moved feature's cause: the customers changed, as far as the feature can tell. */
+  public static final String POPULATION = "population";
+  /** A moved feature's cause: its window reaches back further than the model's training saw, and the log grew. */
+  public static final String HISTORY = "history";
+
+  /**
+   * Why a feature moved (moderate or shifted): {@link #HISTORY} when it reaches back further than the history the
+   * model's earliest training snapshot saw ({@code historyAtTraining} days, counted from the warehouse's first
+   * day) and the scoring date sees more ({@code historyNow}): a count over 365 days, or over all history, on a
+   * log of 91 days grows as the log does, whatever the customers do; {@link #POPULATION} otherwise. Null for a
+   * stable feature. A history cause does not say the customers are unchanged: the feature cannot tell.
+   */
+  public static String cause(double psi, int reachDays, long historyAtTraining, long historyNow) {
+    if (status(psi).equals("stable")) {
+      return null;
+    }
+    return reachDays > historyAtTraining && historyNow > historyAtTraining ? HISTORY : POPULATION;
+  }
+
   /** Decile edges and the training share of rows in each bin, per feature. */
   public record Reference(Map<String, double[]> edges, Map<String, double[]> shares) {}
 

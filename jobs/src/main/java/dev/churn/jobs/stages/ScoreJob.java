@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import dev.churn.features.FeatureBuilder;
+import dev.churn.features.FeatureCatalogue;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.ModelRegistry;
@@ -18,6 +19,7 @@ import dev.churn.models.Drift;
 import dev.churn.models.ModelSpec;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -120,9 +122,11 @@ public final class ScoreJob {
     });
     KillPoints.reached(KillPoints.SCORES_COMMITTED);
     int drifts = models.values().stream().mapToInt(m -> m.spec().drift().edges().size()).sum();
-    Map<LocalDate, List<String>> drifted = log.stage("drift", () -> drift(features, models),
-        d -> new RunLog.StageResult(drifts, drifts, 0, d.values().stream().mapToInt(List::size).sum()
-            + " feature(s) above PSI " + Drift.WARN_PSI));
+    Drifts drift = log.stage("drift", () -> drift(features, models),
+        d -> new RunLog.StageResult(drifts, drifts, 0, d.shifted().values().stream().mapToInt(List::size).sum()
+            + " feature(s) above PSI " + Drift.WARN_PSI + (d.byHistory() == 0 ? "" : ", " + d.byHistory()
+            + " of them as the log grew")));
+    Map<LocalDate, List<String>> drifted = drift.shifted();
     warehouse.refreshNames();
     SortedMap<LocalDate, Result> results = new TreeMap<>();
     for (LocalDate d : dates) {
@@ -132,28 +136,45 @@ public final class ScoreJob {
     return results;
   }
 
-  /** Writes each date's drift rows in one commit; returns the features that shifted, by date. */
-  private Map<LocalDate, List<String>> drift(Map<LocalDate, Dataset<Row>> features,
-      Map<LocalDate, ModelRegistry.Loaded> models) {
+  /** The features that shifted, by date, and how many of those shifts the log's growth explains. */
+  private record Drifts(Map<LocalDate, List<String>> shifted, int byHistory) {}
+
+  /** Writes each date's drift rows in one commit. */
+  private Drifts drift(Map<LocalDate, Dataset<Row>> features, Map<LocalDate, ModelRegistry.Loaded> models) {
     List<Row> rows = new ArrayList<>();
+    int[] byHistory = {0};
     Map<LocalDate, List<String>> drifted = new TreeMap<>();
+    LocalDate first = ctx.warehouse().dataRange().first();
     features.forEach((day, snapshot) -> {
       ModelSpec spec = models.get(day).spec();
       int v = spec.version();
       Map<String, Double> psi = Drift.psi(snapshot, spec.drift().edges(), spec.drift().shares());
+      // The history each snapshot saw, from the warehouse's first day: the earliest training snapshot's and today's.
+      LocalDate trained = spec.split().trainDates().stream().map(LocalDate::parse).min(LocalDate::compareTo).orElse(day);
+      long then = ChronoUnit.DAYS.between(first, trained) + 1;
+      long now = ChronoUnit.DAYS.between(first, day) + 1;
       List<String> shifted = new ArrayList<>();
       psi.forEach((f, value) -> {
+        String cause = Drift.cause(value, FeatureCatalogue.reach(f), then, now);
         if (value > Drift.WARN_PSI) {
           shifted.add(f);
-          ctx.console().printf(Locale.ROOT, "[score] warning: feature %s drifted (PSI %.2f > %.2f) since model v%d "
-              + "was trained%n", f, value, Drift.WARN_PSI, v);
+          if (Drift.HISTORY.equals(cause)) {
+            byHistory[0]++;
+            ctx.console().printf(Locale.ROOT, "[score] note: feature %s moved (PSI %.2f > %.2f) as the log grew: its "
+                + "window (%s) reaches back further than the %d days of history model v%d's first training snapshot "
+                + "saw (%d days now): the log's age moves it, whatever the customers do%n", f, value, Drift.WARN_PSI,
+                FeatureCatalogue.named(f).window(), then, v, now);
+          } else {
+            ctx.console().printf(Locale.ROOT, "[score] warning: feature %s drifted (PSI %.2f > %.2f) since model v%d "
+                + "was trained%n", f, value, Drift.WARN_PSI, v);
+          }
         }
-        rows.add(RowFactory.create(Date.valueOf(day), v, f, value, Drift.status(value)));
+        rows.add(RowFactory.create(Date.valueOf(day), v, f, value, Drift.status(value), cause));
       });
       drifted.put(day, shifted);
     });
     ctx.warehouse().replaceDates(Table.FEATURE_DRIFT,
         ctx.warehouse().spark().createDataFrame(rows, Table.FEATURE_DRIFT.schema()), features.keySet());
-    return drifted;
+    return new Drifts(drifted, byHistory[0]);
   }
 }

@@ -148,7 +148,8 @@ public enum Table {
         .add("model_version", DataTypes.IntegerType, false)
         .add("feature", DataTypes.StringType, false)
         .add("psi", DataTypes.DoubleType)
-        .add("status", DataTypes.StringType);
+        .add("status", DataTypes.StringType)
+        .add("cause", DataTypes.StringType);
 
     /** Spark jobs the Spark context ran during a stage (nested stages' included; {@link CommandCost}). */
     public static final String SPARK_JOBS = "spark_jobs";

@@ -150,7 +150,10 @@ public final class TableDocs {
         "model_version", MODEL_VERSION,
         "feature", "the feature",
         "psi", "population stability index against the model's training distribution",
-        "status", "stable (PSI up to 0.1), moderate (up to 0.25) or shifted");
+        "status", "stable (PSI up to 0.1), moderate (up to 0.25) or shifted",
+        "cause", "for a moved feature: history when its window reaches back further than the model's earliest "
+            + "training snapshot could see and the log has grown since (it grows with the log, whatever the customers "
+            + "do), population otherwise; null when stable");
     doc(Table.RETENTION_RATES, "period x segment x industry",
         "Churn and retention per month, quarter and year, by segment and industry ('all' for every one).",
         "period_type", "month, quarter or year",
