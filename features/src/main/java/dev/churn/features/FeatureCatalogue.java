@@ -213,6 +213,9 @@ public final class FeatureCatalogue {
     return feature.replaceFirst("_(\\d+d|all)$", "");
   }
 
+  /** A window in days: "90 days", or "7 vs 28 days" for a trend. */
+  private static final java.util.regex.Pattern WINDOW_SPAN = java.util.regex.Pattern.compile("(\\d+)(?: vs (\\d+))? days");
+
   /**
    * How many days back from the as-of date a feature's value can reach: its window ("90 days", "7 vs 28 days": 35),
    * {@link Integer#MAX_VALUE} over all history, 0 for a value of the as-of date or a static one. A feature whose
@@ -226,7 +229,7 @@ public final class FeatureCatalogue {
     if (f.window().equals("all history")) {
       return Integer.MAX_VALUE;
     }
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)(?: vs (\\d+))? days").matcher(f.window());
+    java.util.regex.Matcher m = WINDOW_SPAN.matcher(f.window());
     return !m.matches() ? 0 : Integer.parseInt(m.group(1)) + (m.group(2) == null ? 0 : Integer.parseInt(m.group(2)));
   }
 
