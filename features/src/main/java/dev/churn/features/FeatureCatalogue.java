@@ -105,8 +105,12 @@ public final class FeatureCatalogue {
       }
       out.add(aggregate("active_days_" + w + "d", "days with any event in the last " + w + " days", w + " days",
           "days", activeDays(0, w)));
-      out.add(aggregate("seats_max_" + w + "d", "most distinct active users (seats) on one day in the last " + w
-          + " days", w + " days", "users", new WindowState.Max(DailyActivity.Signal.ACTIVE_USERS.column(), w)));
+      String seats = "seats_max_" + w + "d";
+      String last = " in the last " + w + " days";
+      out.add(new Feature(seats, "most distinct active users (seats) on one day" + last, w + " days", "users", false,
+          true, Map.of(seats, new WindowState.Max(DailyActivity.Signal.ACTIVE_USERS.column(), w)),
+          in -> coalesce(col(seats), lit(0)), x -> x == 0 ? "no active user" + last
+              : String.format(Locale.ROOT, "at most %.0f active user%s (seats) a day", x, x == 1 ? "" : "s") + last));
     }
     for (String t : TRENDED) {
       out.add(trend(t, 7, 28, "the previous 4 weeks", t.replace('_', ' ') + ": daily rate of the last 7 days "

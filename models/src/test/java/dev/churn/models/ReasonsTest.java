@@ -21,6 +21,10 @@ class ReasonsTest {
     assertEquals("1 day with any event over all history (typical: 67 days)",
         Reasons.phrase("active_days_all", "1.0", 67.0, Map.of()));
     assertEquals("2 days with any event in the last 365 days", Reasons.phrase("active_days_365d", "2.0"));
+    // Seats: the most users active on one day, said as a reader would (not "0 most distinct active users").
+    assertEquals("no active user in the last 7 days (typical: 2)", Reasons.phrase("seats_max_7d", "0.0", 2.0, Map.of()));
+    assertEquals("at most 1 active user (seats) a day in the last 30 days", Reasons.phrase("seats_max_30d", "1.0"));
+    assertEquals("at most 3 active users (seats) a day in the last 90 days", Reasons.phrase("seats_max_90d", "3.0"));
   }
 
   /**
