@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.features.FeatureCatalogue;
+import dev.churn.features.FeatureFacts;
 import dev.churn.models.ModelSpec;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
@@ -165,7 +166,7 @@ class ModelJobTest extends JobsSuite {
       for (int i = 0; i < own.size(); i++) {
         assertTrue(!own.get(i).getString(3).matches(".*\\b1 days\\b.*"), own.get(i).getString(3));
         for (int j = i + 1; j < own.size(); j++) {
-          assertTrue(!FeatureCatalogue.sameFact(own.get(i).getString(0), own.get(i).getString(1),
+          assertTrue(!FeatureFacts.sameFact(own.get(i).getString(0), own.get(i).getString(1),
               own.get(j).getString(0), own.get(j).getString(1)), c.getString(0) + " repeats a fact: " + own);
         }
       }

@@ -3,7 +3,7 @@ package dev.churn.models;
 import static org.apache.spark.sql.functions.*;
 
 import dev.churn.features.FeatureBuilder;
-import dev.churn.features.FeatureCatalogue;
+import dev.churn.features.FeatureFacts;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -167,12 +167,12 @@ public final class ChurnScorer {
     }
 
     /**
-     * Whether a stronger reason already chosen states the same fact ({@link FeatureCatalogue#sameFact}: "1 day with
+     * Whether a stronger reason already chosen states the same fact ({@link FeatureFacts#sameFact}: "1 day with
      * any event over all history" and "... in the last 365 days" for a customer of one day). The next reason takes
      * its place.
      */
     static boolean shownAlready(String feature, String value, List<Row> chosen) {
-      return chosen.stream().anyMatch(r -> FeatureCatalogue.sameFact(r.getString(0), r.getString(1), feature, value));
+      return chosen.stream().anyMatch(r -> FeatureFacts.sameFact(r.getString(0), r.getString(1), feature, value));
     }
 
     private boolean risky(String feature, String value, Vector scaled) {

@@ -3,7 +3,7 @@ package dev.churn.models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.churn.features.FeatureCatalogue;
+import dev.churn.features.FeatureFacts;
 import org.junit.jupiter.api.Test;
 
 /** Why a feature moved: the customers, or a window longer than the log the model learned on (#31). No Spark. */
@@ -11,13 +11,13 @@ class DriftCauseTest {
 
   @Test
   void aFeatureReachesBackAsFarAsItsWindow() {
-    assertEquals(30, FeatureCatalogue.reach("logins_30d"));
-    assertEquals(365, FeatureCatalogue.reach("active_days_365d"));
-    assertEquals(35, FeatureCatalogue.reach("logins_trend_7v28"), "7 days against the 28 before");
-    assertEquals(Integer.MAX_VALUE, FeatureCatalogue.reach("active_days_all"));
-    assertEquals(Integer.MAX_VALUE, FeatureCatalogue.reach("days_since_last_login"));
-    assertEquals(0, FeatureCatalogue.reach("tenure_days"), "the as-of date's value, whatever the log holds");
-    assertEquals(0, FeatureCatalogue.reach("industry"));
+    assertEquals(30, FeatureFacts.reach("logins_30d"));
+    assertEquals(365, FeatureFacts.reach("active_days_365d"));
+    assertEquals(35, FeatureFacts.reach("logins_trend_7v28"), "7 days against the 28 before");
+    assertEquals(Integer.MAX_VALUE, FeatureFacts.reach("active_days_all"));
+    assertEquals(Integer.MAX_VALUE, FeatureFacts.reach("days_since_last_login"));
+    assertEquals(0, FeatureFacts.reach("tenure_days"), "the as-of date's value, whatever the log holds");
+    assertEquals(0, FeatureFacts.reach("industry"));
   }
 
   /**

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.when;
 
 import dev.churn.features.FeatureBuilder;
 import dev.churn.features.FeatureCatalogue;
+import dev.churn.features.FeatureFacts;
 import dev.churn.jobs.warehouse.ChurnException;
 import dev.churn.jobs.warehouse.KillPoints;
 import dev.churn.jobs.warehouse.ModelRegistry;
@@ -155,7 +156,7 @@ public final class ScoreJob {
       long now = ChronoUnit.DAYS.between(first, day) + 1;
       List<String> shifted = new ArrayList<>();
       psi.forEach((f, value) -> {
-        String cause = Drift.cause(value, FeatureCatalogue.reach(f), then, now);
+        String cause = Drift.cause(value, FeatureFacts.reach(f), then, now);
         if (value > Drift.WARN_PSI) {
           shifted.add(f);
           if (Drift.HISTORY.equals(cause)) {
