@@ -70,12 +70,8 @@ public final class FeatureFacts {
     return measure(a).equals(measure(b)) && Double.compare(x, y) == 0 || silences(a, x, b, y) || silences(b, y, a, x);
   }
 
-  private static final Pattern WINDOW_DAYS = Pattern.compile("_(\\d+)d$");
-
   /** Whether recency feature {@code r} at {@code days} says that {@code windowed} holds nothing ({@code value} 0). */
   private static boolean silences(String r, double days, String windowed, double value) {
-    Matcher w = WINDOW_DAYS.matcher(windowed);
-    return value == 0 && w.find() && Integer.parseInt(w.group(1)) <= days
-        && SILENCED.getOrDefault(r, List.of()).contains(measure(windowed));
+    return value == 0 && reach(windowed) <= days && SILENCED.getOrDefault(r, List.of()).contains(measure(windowed));
   }
 }
