@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Tables are read through Delta Kernel ({@code KernelTables}): the rows Delta's own reader returns, a frame pinned
- * to the version it was made at, and the as-of dates and data range answered from the log's file list as a
- * DISTINCT over the rows would answer them.
+ * to the version it was made at, and the as-of dates, data range and row count answered from the log's file list as
+ * a DISTINCT or a COUNT over the rows would answer them.
  */
 class KernelReadsTest extends JobsSuite {
   private static final StructType SCORES = new StructType().add("customer_id", DataTypes.StringType)
@@ -44,6 +44,7 @@ class KernelReadsTest extends JobsSuite {
     w.replaceDates(Table.CHURN_SCORES, scores("2026-03-03", "d"), dates("2026-03-03"));
     assertEquals(6, before.count(), "a frame read before a commit does not see it");
     assertEquals(7, w.read(Table.CHURN_SCORES).count());
+    assertEquals(7, w.rows(Table.CHURN_SCORES), "rows from the log's statistics");
     assertEquals(dates("2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"),
         w.asOfDates(Table.CHURN_SCORES, null, null));
     assertEquals(dates("2026-03-02", "2026-03-03"), w.asOfDates(Table.CHURN_SCORES, LocalDate.parse("2026-03-02"),
@@ -56,5 +57,8 @@ class KernelReadsTest extends JobsSuite {
         .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
     assertEquals(dates("2026-03-01", "2026-03-03", "2026-03-04"), distinct);
     assertEquals(distinct, w.asOfDates(Table.CHURN_SCORES, null, null));
+    assertEquals(w.read(Table.CHURN_SCORES).count(), w.rows(Table.CHURN_SCORES), "rows after a delete that rewrote files");
+    assertEquals(4, w.rows(Table.CHURN_SCORES));
+    assertEquals(0, w.rows(Table.CHURN_FORECAST), "a table that does not exist holds none");
   }
 }

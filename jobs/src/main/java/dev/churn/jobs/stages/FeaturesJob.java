@@ -95,43 +95,53 @@ public final class FeaturesJob {
         }
         before = d;
       }
-      List<Dataset<Row>> states = new ArrayList<>();
-      Dataset<Row> built = scratch.isEmpty() ? null
-          : WindowState.fromScratch(warehouse.read(Table.DAILY_ACTIVITY), scratch).localCheckpoint();
-      if (built != null) {
-        states.add(built);
-      }
-      TreeSet<LocalDate> stateDates = new TreeSet<>(scratch);
-      List<String> how = new ArrayList<>();
-      LocalDate at = stored;
-      Dataset<Row> state = at == null ? null : stateOf(at);
-      for (LocalDate d : dates) {
-        if (scratch.contains(d)) {
-          how.add(d + " built from the lookback");
-          state = built.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d))));
-        } else {
-          how.add(d + " advanced from " + at);
-          for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
-            state = WindowState.advance(state, warehouse.read(Table.DAILY_ACTIVITY), x).localCheckpoint();
-            states.add(state);
-            stateDates.add(x);
-          }
-        }
-        at = d;
-      }
-      Dataset<Row> allStates = union(states);
-      warehouse.replaceDates(Table.FEATURE_STATE, allStates, stateDates);
-      KillPoints.reached(KillPoints.FEATURE_STATE_COMMITTED);
-      // One file per date, sorted by customer, as when each date was its own plan: training reads the rows in file
-      // order, and L-BFGS's sums (so a model's last digits) follow the order and the partitions they come in.
-      Dataset<Row> snapshots = FeatureBuilder.fromState(allStates, customers, dates, churn, rules)
-          .repartition(col(FeatureBuilder.AS_OF_DATE))
-          .sortWithinPartitions(FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID);
-      long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, snapshots, dates);
-      return new RunLog.StageResult(n, n, 0, "window state " + String.join("; ", how));
+      // Rows read: every rollup row up to each date built from the lookback, a customer's state per day advanced.
+      long rows = warehouse.rows(Table.DAILY_ACTIVITY) * scratch.size()
+          + warehouse.rows(Table.CUSTOMERS) * (dates.size() - scratch.size());
+      return CodeGeneration.forRows(warehouse.spark(), rows, () -> build(customers, stored, scratch, churn, rules));
     });
     warehouse.refreshNames();
     return written.rowsOut();
+  }
+
+  /** Builds the states of {@code scratch} from the lookback, advances the others from {@code stored}, and writes. */
+  private RunLog.StageResult build(Dataset<Row> customers, LocalDate stored, List<LocalDate> scratch,
+      ChurnDefinition churn, FeatureBuilder.LifecycleRules rules) {
+    Warehouse warehouse = ctx.warehouse();
+    List<Dataset<Row>> states = new ArrayList<>();
+    Dataset<Row> built = scratch.isEmpty() ? null
+        : WindowState.fromScratch(warehouse.read(Table.DAILY_ACTIVITY), scratch).localCheckpoint();
+    if (built != null) {
+      states.add(built);
+    }
+    TreeSet<LocalDate> stateDates = new TreeSet<>(scratch);
+    List<String> how = new ArrayList<>();
+    LocalDate at = stored;
+    Dataset<Row> state = at == null ? null : stateOf(at);
+    for (LocalDate d : dates) {
+      if (scratch.contains(d)) {
+        how.add(d + " built from the lookback");
+        state = built.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d))));
+      } else {
+        how.add(d + " advanced from " + at);
+        for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
+          state = WindowState.advance(state, warehouse.read(Table.DAILY_ACTIVITY), x).localCheckpoint();
+          states.add(state);
+          stateDates.add(x);
+        }
+      }
+      at = d;
+    }
+    Dataset<Row> allStates = union(states);
+    warehouse.replaceDates(Table.FEATURE_STATE, allStates, stateDates);
+    KillPoints.reached(KillPoints.FEATURE_STATE_COMMITTED);
+    // One file per date, sorted by customer, as when each date was its own plan: training reads the rows in file
+    // order, and L-BFGS's sums (so a model's last digits) follow the order and the partitions they come in.
+    Dataset<Row> snapshots = FeatureBuilder.fromState(allStates, customers, dates, churn, rules)
+        .repartition(col(FeatureBuilder.AS_OF_DATE))
+        .sortWithinPartitions(FeatureBuilder.AS_OF_DATE, Customers.CUSTOMER_ID);
+    long n = warehouse.replaceDates(Table.CUSTOMER_FEATURES, snapshots, dates);
+    return new RunLog.StageResult(n, n, 0, "window state " + String.join("; ", how));
   }
 
   private static Dataset<Row> union(Collection<Dataset<Row>> parts) {

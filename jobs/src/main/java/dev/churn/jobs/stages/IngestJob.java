@@ -173,7 +173,9 @@ public final class IngestJob {
   public Result run() {
     RunLog log = ctx.runLog();
     RawLogReader reader = new RawLogReader(warehouse.spark());
-    Result result = options.events().isEmpty() ? Result.none(log.runId()) : ingestLogs(reader);
+    Result result = options.events().isEmpty() ? Result.none(log.runId())
+        : CodeGeneration.forRows(warehouse.spark(), CodeGeneration.textRecords(reader.bytes(options.events())),
+            () -> ingestLogs(reader));
     if (!options.interventions().isEmpty()) {
       LocalDate today = options.date() != null ? options.date() : options.today();
       result = result.withInterventions(log.stage("interventions", () -> new InterventionsIngest(warehouse, log,

@@ -59,6 +59,21 @@ public final class RawLogReader {
     }
   }
 
+  /** The bytes of the files under {@code inputs}, each counted once: what a batch's size is estimated from. */
+  public long bytes(List<String> inputs) {
+    requireExists(inputs);
+    long total = 0;
+    for (String file : lines.files(inputs)) {
+      try {
+        Path path = new Path(file);
+        total += path.getFileSystem(spark.sparkContext().hadoopConfiguration()).getFileStatus(path).getLen();
+      } catch (IOException e) {
+        throw new ChurnException(ChurnException.FAILURE, "cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }
+    return total;
+  }
+
   /** Source columns of the mapping (or of the file header) plus the lineage columns of {@link EventValidation}. */
   public Dataset<Row> read(List<String> inputs, SourceMapping mapping) {
     requireExists(inputs);

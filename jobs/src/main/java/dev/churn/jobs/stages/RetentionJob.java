@@ -73,11 +73,16 @@ public final class RetentionJob {
   }
 
   public Result run() {
+    // Rows read: every customer (with their activity over the range, grouped by customer).
+    long customerCount = ctx.warehouse().rows(Table.CUSTOMERS);
+    return CodeGeneration.forRows(ctx.warehouse().spark(), customerCount, () -> retain(customerCount));
+  }
+
+  private Result retain(long customerCount) {
     Warehouse warehouse = ctx.warehouse();
     RunLog log = ctx.runLog();
     Dataset<Row> customers = warehouse.read(Table.CUSTOMERS);
     Dataset<Row> daily = warehouse.read(Table.DAILY_ACTIVITY);
-    long customerCount = customers.count();
     long rates = log.stage("retention_rates", () -> warehouse.replaceWhere(Table.RETENTION_RATES,
         Retention.rates(customers, daily, Retention.periods(warehouse.spark(), from, to)),
         "period_end >= DATE'" + from + "' AND period_start <= DATE'" + to + "'"),

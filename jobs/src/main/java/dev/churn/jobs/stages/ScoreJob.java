@@ -92,7 +92,9 @@ public final class ScoreJob {
     dates.forEach(d -> features.put(d, snapshots.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d))))));
     String used = models.values().stream().map(m -> "v" + m.spec().version()).distinct()
         .collect(Collectors.joining(", ", "model ", ""));
-    Map<LocalDate, Scored> scored = log.stage("score", () -> {
+    // Rows read: every customer on every date scored (and the same for drift).
+    long rows = warehouse.rows(Table.CUSTOMERS) * dates.size();
+    Map<LocalDate, Scored> scored = log.stage("score", () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> {
       Dataset<Row> scores = null;
       for (LocalDate d : dates) {
         ModelRegistry.Loaded loaded = models.get(d);
@@ -117,13 +119,13 @@ public final class ScoreJob {
       } finally {
         scores.unpersist();
       }
-    }, c -> {
+    }), c -> {
       long n = c.values().stream().mapToLong(Scored::rows).sum();
       return new RunLog.StageResult(n, n, 0, used);
     });
     KillPoints.reached(KillPoints.SCORES_COMMITTED);
     int drifts = models.values().stream().mapToInt(m -> m.spec().drift().edges().size()).sum();
-    Drifts drift = log.stage("drift", () -> drift(features, models),
+    Drifts drift = log.stage("drift", () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> drift(features, models)),
         d -> new RunLog.StageResult(drifts, drifts, 0, d.shifted().values().stream().mapToInt(List::size).sum()
             + " feature(s) above PSI " + Drift.WARN_PSI + (d.byHistory() == 0 ? "" : ", " + d.byHistory()
             + " of them as the log grew")));

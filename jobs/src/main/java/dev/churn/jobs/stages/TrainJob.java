@@ -120,7 +120,9 @@ public final class TrainJob {
       return RunLog.StageResult.of(dates.size(), missing.size());
     });
     KillPoints.reached(KillPoints.TRAINING_SNAPSHOTS_BUILT);
-    Trained trained = log.stage("train", () -> {
+    // Rows read: at most every customer on every training, validation and test date.
+    long rows = warehouse.rows(Table.CUSTOMERS) * split.allDates().size();
+    Trained trained = log.stage("train", () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> {
       // In an order fixed by the tables' content: the fitted model's last digits follow the order rows come in.
       Dataset<Row> features = warehouse.readInContentOrder(Table.CUSTOMER_FEATURES);
       Dataset<Row> labelled = Labels.label(ChurnTrainer.on(features, split.allDates()),
@@ -131,7 +133,7 @@ public final class TrainJob {
       } finally {
         labelled.unpersist();
       }
-    }, t -> new RunLog.StageResult(t.labelledRows(), 1, 0, "model v" + t.spec().version() + " " + t.decision()));
+    }), t -> new RunLog.StageResult(t.labelledRows(), 1, 0, "model v" + t.spec().version() + " " + t.decision()));
     warehouse.refreshNames();
     return trained;
   }

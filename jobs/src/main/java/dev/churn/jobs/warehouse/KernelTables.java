@@ -74,16 +74,16 @@ public final class KernelTables {
   private static final Pattern NUM_RECORDS = Pattern.compile("\"numRecords\":(\\d+)");
 
   /**
-   * The values of {@code column} (a partition column) over the files of the table at {@code path} that hold rows,
-   * sorted as text: the answer of {@code SELECT DISTINCT column}, read from the log's file list (statistics say
-   * which files are empty; a file without statistics counts as holding rows) instead of from the data; a null
-   * partition value is left out, as MIN and MAX leave it out.
+   * One file of a table's latest snapshot: its partition values and its row count (null without statistics, or
+   * with a deletion vector).
    */
-  static TreeSet<String> partitionValues(SparkSession spark, String path, String column) {
+  private record DataFile(Map<String, String> partition, Long records) {}
+
+  /** Visits the files of the latest snapshot of the table at {@code path}, from its log (no Spark job). */
+  private static void files(SparkSession spark, String path, java.util.function.Consumer<DataFile> visit) {
     Engine engine = DefaultEngine.create(spark.sparkContext().hadoopConfiguration());
     ScanImpl scan = (ScanImpl) io.delta.kernel.Table.forPath(engine, path).getLatestSnapshot(engine)
         .getScanBuilder().build();
-    TreeSet<String> values = new TreeSet<>();
     try (CloseableIterator<FilteredColumnarBatch> batches = scan.getScanFiles(engine, true)) {
       while (batches.hasNext()) {
         try (CloseableIterator<io.delta.kernel.data.Row> files = batches.next().getRows()) {
@@ -93,16 +93,50 @@ public final class KernelTables {
             String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
                 : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
             Matcher records = stats == null ? null : NUM_RECORDS.matcher(stats);
-            String value = InternalScanFileUtils.getPartitionValues(file).get(column);
-            if (value != null && (records == null || !records.find() || Long.parseLong(records.group(1)) > 0)) {
-              values.add(value);
-            }
+            // A file with deleted rows (a deletion vector) holds fewer rows than its statistics count.
+            boolean counted = records != null && records.find()
+                && InternalScanFileUtils.getDeletionVectorDescriptorFromRow(file) == null;
+            visit.accept(new DataFile(InternalScanFileUtils.getPartitionValues(file),
+                counted ? Long.valueOf(records.group(1)) : null));
           }
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list the files of " + path, e);
     }
+  }
+
+  /**
+   * The values of {@code column} (a partition column) over the files of the table at {@code path} that hold rows,
+   * sorted as text: the answer of {@code SELECT DISTINCT column}, read from the log's file list (statistics say
+   * which files are empty; a file without statistics counts as holding rows) instead of from the data; a null
+   * partition value is left out, as MIN and MAX leave it out.
+   */
+  static TreeSet<String> partitionValues(SparkSession spark, String path, String column) {
+    TreeSet<String> values = new TreeSet<>();
+    files(spark, path, f -> {
+      String value = f.partition().get(column);
+      if (value != null && (f.records() == null || f.records() > 0)) {
+        values.add(value);
+      }
+    });
     return values;
+  }
+
+  /**
+   * The rows of the table at {@code path}, summed from its files' statistics in the log (no Spark job), or null
+   * when a file has none (a table written without statistics).
+   */
+  static Long rowCount(SparkSession spark, String path) {
+    long[] sum = {0};
+    boolean[] unknown = {false};
+    files(spark, path, f -> {
+      if (f.records() == null) {
+        unknown[0] = true;
+      } else {
+        sum[0] += f.records();
+      }
+    });
+    return unknown[0] ? null : sum[0];
   }
 }

@@ -195,6 +195,11 @@ public final class Warehouse {
     }
   }
 
+  /** The rows {@code table} holds (0 when it does not exist), from its log's statistics: no Spark job. */
+  public long rows(Table table) {
+    return facts.rows(table);
+  }
+
   /** The earliest signup date of any customer, or null before any customer was stored. */
   public LocalDate firstSignup() {
     return facts.firstSignup();

@@ -39,6 +39,24 @@ final class WarehouseFacts {
     });
   }
 
+  /** The table's rows (0 when it does not exist), from its log's statistics where Kernel reads them, else counted. */
+  long rows(Table table) {
+    Long rows = derived(table, "rows", () -> {
+      if (warehouse.kernelAvailable()) {
+        try {
+          Long counted = KernelTables.rowCount(warehouse.spark(), warehouse.path(table));
+          if (counted != null) {
+            return counted;
+          }
+        } catch (RuntimeException | LinkageError kernel) {
+          warehouse.kernelFailed("list the files of " + warehouse.path(table) + "; counting its rows instead", kernel);
+        }
+      }
+      return warehouse.read(table).count();
+    });
+    return rows == null ? 0 : rows;
+  }
+
   List<LocalDate> asOfDates(Table table, LocalDate from, LocalDate to) {
     if (!FeatureBuilder.AS_OF_DATE.equals(table.partitionColumn())) {
       throw new IllegalArgumentException(table.tableName() + " is not partitioned by " + FeatureBuilder.AS_OF_DATE);
