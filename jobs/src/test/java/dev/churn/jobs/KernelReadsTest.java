@@ -57,7 +57,8 @@ class KernelReadsTest extends JobsSuite {
         .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
     assertEquals(dates("2026-03-01", "2026-03-03", "2026-03-04"), distinct);
     assertEquals(distinct, w.asOfDates(Table.CHURN_SCORES, null, null));
-    assertEquals(w.read(Table.CHURN_SCORES).count(), w.rows(Table.CHURN_SCORES), "rows after a delete that rewrote files");
+    assertEquals(w.read(Table.CHURN_SCORES).count(), w.rows(Table.CHURN_SCORES),
+        "rows after a delete that rewrote files");
     assertEquals(4, w.rows(Table.CHURN_SCORES));
     assertEquals(0, w.rows(Table.CHURN_FORECAST), "a table that does not exist holds none");
   }

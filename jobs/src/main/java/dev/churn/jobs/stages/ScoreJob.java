@@ -125,7 +125,8 @@ public final class ScoreJob {
     });
     KillPoints.reached(KillPoints.SCORES_COMMITTED);
     int drifts = models.values().stream().mapToInt(m -> m.spec().drift().edges().size()).sum();
-    Drifts drift = log.stage("drift", () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> drift(features, models)),
+    Drifts drift = log.stage("drift",
+        () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> drift(features, models)),
         d -> new RunLog.StageResult(drifts, drifts, 0, d.shifted().values().stream().mapToInt(List::size).sum()
             + " feature(s) above PSI " + Drift.WARN_PSI + (d.byHistory() == 0 ? "" : ", " + d.byHistory()
             + " of them as the log grew")));

@@ -120,8 +120,12 @@ public final class TrainJob {
       return RunLog.StageResult.of(dates.size(), missing.size());
     });
     KillPoints.reached(KillPoints.TRAINING_SNAPSHOTS_BUILT);
-    // Rows read: at most every customer on every training, validation and test date.
-    long rows = warehouse.rows(Table.CUSTOMERS) * split.allDates().size();
+    // Rows read: at most every customer on every training, validation and test date, once per grid point (each
+    // point's fit is scored on the validation and test snapshots). CDNOW's training (23,570 customers, 8 dates, 6
+    // points) took 149.8 s interpreted against 135.4 s compiled; the demo's (2,000 customers) 28.9 s against 33.0 s.
+    ChurnTrainer.Config grid = options.training().trainer();
+    long rows = warehouse.rows(Table.CUSTOMERS) * split.allDates().size()
+        * grid.regParams().size() * grid.elasticNetParams().size();
     Trained trained = log.stage("train", () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> {
       // In an order fixed by the tables' content: the fitted model's last digits follow the order rows come in.
       Dataset<Row> features = warehouse.readInContentOrder(Table.CUSTOMER_FEATURES);
