@@ -19,9 +19,10 @@ import org.junit.jupiter.api.BeforeAll;
  * <p>Test sessions evaluate expressions interpreted ({@link #INTERPRETED}): on fixtures of a few hundred rows,
  * compiling each plan with Janino was the largest single cost of a test JVM (31 % of its CPU samples in a
  * profiled end-to-end class), far more than evaluating the rows. Results are the same by Spark's contract (its
- * own suites run both ways). The product's sessions keep whole-stage code generation, and the tests that run
- * the packaged product (ClusterIT, BenchRunIT) keep it too; a class on a large log ({@code CdnowIngestTest})
- * switches it back on with {@link #compiled()}. In-memory columnar caches are built uncompressed, which is
+ * own suites run both ways). The product's sessions choose per stage by the rows it reads (the jobs module's
+ * {@code CodeGeneration}, which leaves a session launched with a setting, as these are, as it is), and so do the
+ * tests that run the packaged product (ClusterIT, BenchRunIT); a class on a large log ({@code CdnowIngestTest})
+ * switches code generation back on with {@link #compiled()}. In-memory columnar caches are built uncompressed, which is
  * cheaper for small data.
  */
 public abstract class SparkSuite {

@@ -84,14 +84,14 @@ final class BatchChecks {
           .where(col(Table.Schemas.FINGERPRINT).isin(same.keySet().stream().map(Content::fingerprint).toArray()))
           .select(Events.SOURCE_FILE, Table.Schemas.RECORDS, Table.Schemas.FINGERPRINT).collectAsList()) {
         Content content = new Content(r.getLong(1), r.getLong(2));
+        // The table's key (path and fingerprint) is stored: recordFiles appends only the files whose key is not.
+        Content given = batch.files().get(r.getString(0));
+        if (given != null && given.fingerprint() == content.fingerprint()) {
+          recorded.add(r.getString(0));
+        }
         java.util.SortedSet<String> paths = same.get(content);
         if (paths != null) {
           paths.add(r.getString(0));
-          // The table's key (path and fingerprint) is stored: recordFiles appends only the files whose key is not.
-          Content given = batch.files().get(r.getString(0));
-          if (given != null && given.fingerprint() == content.fingerprint()) {
-            recorded.add(r.getString(0));
-          }
         }
       }
     }

@@ -25,10 +25,11 @@ import org.apache.spark.sql.SparkSession;
  * <p>Defaults: interpreted below {@link #COMPILED_FROM_ROWS} rows, between the largest pass measured faster interpreted
  * (one lookback over 197,475 rows) and the smallest measured faster compiled (the rollup of 820,999 events); a training
  * on 20,000 customers (bench's {@code m}, 960,000 rows by that count) stays compiled. A session whose launch
- * configuration sets {@code spark.sql.codegen.wholeStage} ({@code spark-submit --conf}, or {@code -D} through
- * {@code CHURN_JAVA_OPTS}) keeps its setting for every stage. Danger: the setting is the session's, changed for the
- * stage and restored after it: a query another thread runs meanwhile gets it too (churn runs one stage at a time; a
- * training's concurrent fits run inside its stage).
+ * configuration sets {@code spark.sql.codegen.wholeStage} or {@code spark.sql.codegen.factoryMode}
+ * ({@code spark-submit --conf}, or {@code -D} through {@code CHURN_JAVA_OPTS}) keeps its settings for every stage:
+ * {@code wholeStage=false} with {@code factoryMode=NO_CODEGEN} is interpreted throughout. Danger: the setting is the
+ * session's, changed for the stage and restored after it: a query another thread runs meanwhile gets it too (churn
+ * runs one stage at a time; a training's concurrent fits run inside its stage).
  */
 final class CodeGeneration {
   private CodeGeneration() {}
@@ -36,9 +37,12 @@ final class CodeGeneration {
   /** The rows from which a stage compiles its plans (500,000). */
   static final long COMPILED_FROM_ROWS = 500_000;
 
-  /** An estimate of the records in raw text of {@code bytes}: a JSON event line is about 130 bytes, a CSV one 40. */
-  static long textRecords(long bytes) {
-    return bytes / 100;
+  /**
+   * An estimate of the records in raw files of {@code bytes} (uncompressed; {@link RawLogReader#bytes}): a JSON
+   * event line is about 130 bytes, a CSV one 40, and a Parquet record takes fewer bytes than its text.
+   */
+  static long records(long bytes, String format) {
+    return bytes / ("parquet".equals(format) ? 20 : 50);
   }
 
   private static final String WHOLE_STAGE = "spark.sql.codegen.wholeStage";
@@ -46,7 +50,8 @@ final class CodeGeneration {
 
   /** Runs {@code stage} compiled when it reads at least {@link #COMPILED_FROM_ROWS} rows, else interpreted. */
   static <T> T forRows(SparkSession spark, long rows, Supplier<T> stage) {
-    return forRows(spark.conf(), spark.sparkContext().getConf().contains(WHOLE_STAGE), rows, stage);
+    org.apache.spark.SparkConf launch = spark.sparkContext().getConf();
+    return forRows(spark.conf(), launch.contains(WHOLE_STAGE) || launch.contains(FACTORY_MODE), rows, stage);
   }
 
   /** As above on {@code conf}; {@code launchSetting}: the session was started with a setting of its own, kept. */

@@ -173,8 +173,10 @@ public final class IngestJob {
   public Result run() {
     RunLog log = ctx.runLog();
     RawLogReader reader = new RawLogReader(warehouse.spark());
+    // Rows read: the batch's records, or every customer when more (the customers merge reads them all).
     Result result = options.events().isEmpty() ? Result.none(log.runId())
-        : CodeGeneration.forRows(warehouse.spark(), CodeGeneration.textRecords(reader.bytes(options.events())),
+        : CodeGeneration.forRows(warehouse.spark(), Math.max(warehouse.rows(Table.CUSTOMERS),
+            CodeGeneration.records(reader.bytes(options.events()), options.mapping().format())),
             () -> ingestLogs(reader));
     if (!options.interventions().isEmpty()) {
       LocalDate today = options.date() != null ? options.date() : options.today();

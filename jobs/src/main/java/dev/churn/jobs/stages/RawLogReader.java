@@ -59,16 +59,22 @@ public final class RawLogReader {
     }
   }
 
-  /** The bytes of the files under {@code inputs}, each counted once: what a batch's size is estimated from. */
+  /**
+   * The bytes of the files under {@code inputs}, each counted once and a compressed one (a codec Hadoop knows by its
+   * name) eight times over: what a batch's size is estimated from. A path that does not exist or cannot be read
+   * counts nothing here; the read reports it.
+   */
   public long bytes(List<String> inputs) {
-    requireExists(inputs);
+    org.apache.hadoop.conf.Configuration conf = spark.sparkContext().hadoopConfiguration();
+    org.apache.hadoop.io.compress.CompressionCodecFactory codecs =
+        new org.apache.hadoop.io.compress.CompressionCodecFactory(conf);
     long total = 0;
     for (String file : lines.files(inputs)) {
       try {
         Path path = new Path(file);
-        total += path.getFileSystem(spark.sparkContext().hadoopConfiguration()).getFileStatus(path).getLen();
-      } catch (IOException e) {
-        throw new ChurnException(ChurnException.FAILURE, "cannot read " + file + ": " + e.getMessage(), e);
+        total += path.getFileSystem(conf).getFileStatus(path).getLen() * (codecs.getCodec(path) == null ? 1 : 8);
+      } catch (IOException | IllegalArgumentException e) {
+        // Missing or unreadable: the stage's read fails on it with its own message, inside the run's log.
       }
     }
     return total;

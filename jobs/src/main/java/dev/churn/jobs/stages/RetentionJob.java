@@ -73,9 +73,10 @@ public final class RetentionJob {
   }
 
   public Result run() {
-    // Rows read: every customer (with their activity over the range, grouped by customer).
+    // Rows read: every customer and, at most, every day of their activity.
     long customerCount = ctx.warehouse().rows(Table.CUSTOMERS);
-    return CodeGeneration.forRows(ctx.warehouse().spark(), customerCount, () -> retain(customerCount));
+    long rows = customerCount + ctx.warehouse().rows(Table.DAILY_ACTIVITY);
+    return CodeGeneration.forRows(ctx.warehouse().spark(), rows, () -> retain(customerCount));
   }
 
   private Result retain(long customerCount) {

@@ -11,7 +11,7 @@ import org.apache.spark.sql.Row;
 
 /**
  * What a warehouse knows about its data ({@link Warehouse#dataRange}, {@link Warehouse#asOfDates},
- * {@link Warehouse#firstSignup}, {@link Warehouse#setting}), each answer kept with the version of the table it
+ * {@link Warehouse#firstSignup}, {@link Warehouse#setting}, {@link Warehouse#rows}), each answer kept with the version of the table it
  * came from and recomputed only after a commit to that table, by this run or any other.
  */
 final class WarehouseFacts {
