@@ -299,6 +299,14 @@ class HostileInputTest extends JobsSuite {
         rotated.out());
     assertEquals(List.of(11.77, 11.78, 12.0, 77.0, 78.0), warehouse.read(Table.EVENTS).orderBy(Events.AMOUNT)
         .select(Events.AMOUNT).as(org.apache.spark.sql.Encoders.DOUBLE()).collectAsList());
+    // ingested_files is appended to (its keys, path and fingerprint, new by construction): the new content of
+    // changed.txt joins it, its rotated copy does not, and a plain rerun adds nothing.
+    assertEquals(3, warehouse.read(Table.INGESTED_FILES).count(), "changed.txt's new content, not its rotated copy");
+    CliRun plain = cli("--warehouse", wh.toString(), "ingest", "--events", moved.toString(), "--mapping", mapping,
+        "--date", "1997-01-31");
+    assertEquals(0, plain.exitCode(), plain.err());
+    assertEquals(3, warehouse.read(Table.INGESTED_FILES).count(), "a rerun records no file again");
+    assertEquals(5, warehouse.read(Table.EVENTS).count(), "a rerun stores no event again");
   }
 
   /** The catalogue yields every reason code docs/ingest.md's reason table lists (the acceptance query of issue 15). */
