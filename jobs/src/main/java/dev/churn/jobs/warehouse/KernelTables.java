@@ -23,9 +23,9 @@ import org.apache.spark.sql.util.CaseInsensitiveStringMap;
 
 /**
  * What Delta Kernel answers about a table in the driver, with no Spark job: its rows as a frame ({@link Source}),
- * its partition values ({@link #partitionValues}) and its row count ({@link #rowCount}). Delta's own path reader (format {@code delta}) reconstructs
- * a table's state and filters its files with Spark jobs, one to three per read: a quarter of a night's jobs on the
- * demo warehouse, for the same rows.
+ * its partition values ({@link #partitionValues}) and its row count ({@link #rowCount}). Delta's own path reader
+ * (format {@code delta}) reconstructs a table's state and filters its files with Spark jobs, one to three per read:
+ * a quarter of a night's jobs on the demo warehouse, for the same rows.
  *
  * <p>Danger: both use classes of Delta's {@code internal} packages ({@code DeltaV2Table}, the Kernel-based,
  * read-only connector shipped in delta-spark; Kernel's {@code ScanImpl}), which may change with any Delta release.

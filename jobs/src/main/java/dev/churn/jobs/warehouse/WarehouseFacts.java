@@ -11,8 +11,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * What a warehouse knows about its data ({@link Warehouse#dataRange}, {@link Warehouse#asOfDates},
- * {@link Warehouse#firstSignup}, {@link Warehouse#setting}, {@link Warehouse#rows}), each answer kept with the version of the table it
- * came from and recomputed only after a commit to that table, by this run or any other.
+ * {@link Warehouse#firstSignup}, {@link Warehouse#setting}, {@link Warehouse#rows}), each answer kept with the
+ * version of the table it came from and recomputed only after a commit to that table, by this run or any other.
  */
 final class WarehouseFacts {
   private final Warehouse warehouse;
@@ -41,19 +41,8 @@ final class WarehouseFacts {
 
   /** The table's rows (0 when it does not exist), from its log's statistics where Kernel reads them, else counted. */
   long rows(Table table) {
-    Long rows = derived(table, "rows", () -> {
-      if (warehouse.kernelAvailable()) {
-        try {
-          Long counted = KernelTables.rowCount(warehouse.spark(), warehouse.path(table));
-          if (counted != null) {
-            return counted;
-          }
-        } catch (RuntimeException | LinkageError kernel) {
-          warehouse.kernelFailed("list the files of " + warehouse.path(table) + "; counting its rows instead", kernel);
-        }
-      }
-      return warehouse.read(table).count();
-    });
+    Long rows = derived(table, "rows", () -> fromLog(table, "counting its rows",
+        () -> KernelTables.rowCount(warehouse.spark(), warehouse.path(table)), () -> warehouse.read(table).count()));
     return rows == null ? 0 : rows;
   }
 
@@ -83,19 +72,30 @@ final class WarehouseFacts {
    */
   private List<LocalDate> partitionDates(Table table) {
     String column = table.partitionColumn();
-    return derived(table, "partition dates", () -> {
-      if (warehouse.kernelAvailable()) {
-        try {
-          return KernelTables.partitionValues(warehouse.spark(), warehouse.path(table), column).stream()
-              .map(LocalDate::parse).toList();
-        } catch (RuntimeException | LinkageError kernel) {
-          warehouse.kernelFailed("list the files of " + warehouse.path(table) + "; reading its dates instead", kernel);
+    return derived(table, "partition dates", () -> fromLog(table, "reading its dates",
+        () -> KernelTables.partitionValues(warehouse.spark(), warehouse.path(table), column).stream()
+            .map(LocalDate::parse).toList(),
+        () -> warehouse.readInContentOrder(table).where(col(column).isNotNull()).select(column).distinct()
+            .collectAsList().stream().map(r -> r.getDate(0).toLocalDate()).sorted().toList()));
+  }
+
+  /**
+   * {@code kernel}'s answer from the table's log, or {@code data}'s from its rows where Kernel cannot list its files
+   * (logged, as {@code instead} says) or has no answer (null).
+   */
+  private <T> T fromLog(Table table, String instead, java.util.function.Supplier<T> kernel,
+      java.util.function.Supplier<T> data) {
+    if (warehouse.kernelAvailable()) {
+      try {
+        T answer = kernel.get();
+        if (answer != null) {
+          return answer;
         }
+      } catch (RuntimeException | LinkageError e) {
+        warehouse.kernelFailed("list the files of " + warehouse.path(table) + "; " + instead + " instead", e);
       }
-      return warehouse.readInContentOrder(table).where(col(column).isNotNull()).select(column).distinct()
-          .collectAsList().stream()
-          .map(r -> r.getDate(0).toLocalDate()).sorted().toList();
-    });
+    }
+    return data.get();
   }
 
   /**
