@@ -147,7 +147,7 @@ public final class ClosedLoopWorld {
     try {
       for (long i = 0; i < customers; i++) {
         SyntheticCustomer c = new SyntheticCustomer(seed, i, start, days);
-        c.simulate(start, span, badFraction, sink, contacts.get(c.id()), hazardScale);
+        c.simulate(start, span, badFraction, sink, contacts.get(c.id()), hazardScale, null);
       }
     } finally {
       for (Writer w : files.values()) {

@@ -47,7 +47,13 @@ public final class GenerateJob {
    * What to generate: {@code customers} customers over {@code days} days from {@code start}, deterministic for
    * {@code seed}, with {@code badFraction} (at most 0.5) of the records made bad on purpose.
    */
-  public record Options(String out, int customers, int days, LocalDate start, long seed, double badFraction) {
+  public record Options(String out, int customers, int days, LocalDate start, long seed, double badFraction,
+      ActivityChange activityChange) {
+    /** A sample whose customers behave the same throughout. */
+    public Options(String out, int customers, int days, LocalDate start, long seed, double badFraction) {
+      this(out, customers, days, start, seed, badFraction, null);
+    }
+
     public Options {
       if (customers <= 0 || days <= 0) {
         throw new IllegalArgumentException("--customers and --days must be positive");
@@ -59,7 +65,36 @@ public final class GenerateJob {
 
     /** The same sample written to another folder. */
     public Options withOut(String folder) {
-      return new Options(folder, customers, days, start, seed, badFraction);
+      return new Options(folder, customers, days, start, seed, badFraction, activityChange);
+    }
+  }
+
+  /**
+   * A change of behaviour on purpose, for drift to catch: from day {@code from} on, every customer logs in (and so
+   * uses the product) {@code factor} times as often as before (0.5: half as often). The days before it are the
+   * same, record for record, as without it; what drives churn follows the same law after it (the customers'
+   * engagement, and so their hazard, is not changed; only the random draws after the change differ).
+   */
+  public record ActivityChange(LocalDate from, double factor) implements java.io.Serializable {
+    public ActivityChange {
+      if (!(factor >= 0 && factor <= 4)) {
+        throw new IllegalArgumentException("--activity-change: the factor must be between 0 and 4, not " + factor);
+      }
+    }
+
+    /** "DATE=FACTOR", as the command line gives it ("2026-07-01=0.5"). */
+    public static ActivityChange parse(String text) {
+      String[] parts = text.split("=", 2);
+      try {
+        return new ActivityChange(LocalDate.parse(parts[0].trim()), Double.parseDouble(parts[1].trim()));
+      } catch (java.time.format.DateTimeParseException | NumberFormatException | ArrayIndexOutOfBoundsException e) {
+        throw new IllegalArgumentException("--activity-change takes DATE=FACTOR (2026-07-01=0.5), not '" + text + "'");
+      }
+    }
+
+    /** The factor on day {@code d}: 1 before the change. */
+    double on(LocalDate d) {
+      return d.isBefore(from) ? 1.0 : factor;
     }
   }
 
@@ -102,6 +137,7 @@ public final class GenerateJob {
     int customers = o.customers();
     long seed = o.seed();
     double bad = o.badFraction();
+    ActivityChange change = o.activityChange();
     claim(spark, o.out());
     delete(out + "/events");
     delete(out + "/customers");
@@ -113,7 +149,7 @@ public final class GenerateJob {
       }
       int chunk = ids.next().intValue(); // spark.range below puts one chunk in each partition
       return new Chunk(out, chunk, Math.min(customers, (chunk + 1) * CUSTOMERS_PER_CHUNK), seed, start, days, bad,
-          events, badRecords);
+          change, events, badRecords);
     };
     // One pass: the hazard rows are written as they come; events, customers and bad records leave by the side.
     spark.range(0, chunks, 1, chunks).as(Encoders.LONG()).mapPartitions(simulate, Encoders.row(HAZARD))
@@ -141,6 +177,7 @@ public final class GenerateJob {
     private final LocalDate start;
     private final int days;
     private final double bad;
+    private final ActivityChange change;
     private final LongAccumulator events;
     private final CollectionAccumulator<Row> badRecords;
     private final long end;
@@ -148,8 +185,8 @@ public final class GenerateJob {
     private long written;
     private boolean closed;
 
-    Chunk(String out, int chunk, long end, long seed, LocalDate start, int days, double bad, LongAccumulator events,
-        CollectionAccumulator<Row> badRecords) throws IOException {
+    Chunk(String out, int chunk, long end, long seed, LocalDate start, int days, double bad, ActivityChange change,
+        LongAccumulator events, CollectionAccumulator<Row> badRecords) throws IOException {
       this.out = out;
       this.part = String.format("part-%05d", chunk);
       this.fs = new Path(out).getFileSystem(new Configuration());
@@ -159,6 +196,7 @@ public final class GenerateJob {
       this.start = start;
       this.days = days;
       this.bad = bad;
+      this.change = change;
       this.events = events;
       this.badRecords = badRecords;
       this.customersFile = open(fs, new Path(out + "/customers/" + part + ".csv"));
@@ -172,7 +210,7 @@ public final class GenerateJob {
           SyntheticCustomer c = new SyntheticCustomer(seed, next++, start, days);
           customersFile.write(c.customerCsv());
           customersFile.write('\n');
-          c.simulate(start, days, bad, this);
+          c.simulate(start, days, bad, this, null, 1.0, change);
         }
         if (hazard.isEmpty() && !closed) {
           close();

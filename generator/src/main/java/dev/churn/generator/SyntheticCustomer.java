@@ -99,7 +99,7 @@ final class SyntheticCustomer {
 
   /** Simulates [start, start + days) into {@code out}: events, truth and injected bad records. */
   void simulate(LocalDate start, int days, double badFraction, Sink out) {
-    simulate(start, days, badFraction, out, null, 1.0);
+    simulate(start, days, badFraction, out, null, 1.0, null);
   }
 
   /**
@@ -108,10 +108,11 @@ final class SyntheticCustomer {
    * Nothing else changes: the days before a contact are the same, day by day and draw by draw, as without it, and
    * the churn draw of a day is the same number, so a contacted customer churns later or not at all (common random
    * numbers: the contact's effect is the only difference). {@code hazardScale} multiplies every day's hazard (1: the
-   * business of the yardsticks).
+   * business of the yardsticks). {@code change} (null: none) changes how often the customer logs in from its day on
+   * ({@link GenerateJob.ActivityChange}).
    */
   void simulate(LocalDate start, int days, double badFraction, Sink out,
-      java.util.NavigableMap<LocalDate, Double> contacts, double hazardScale) {
+      java.util.NavigableMap<LocalDate, Double> contacts, double hazardScale, GenerateJob.ActivityChange change) {
     double baseHazard = -Math.log(yearlyRetention(industry)) / 365.0;
     double level = 0.3 + 0.6 * rng.nextDouble();
     double engagement = signup.isBefore(start) ? clamp(level + 0.15 * rng.nextGaussian()) : 0.65;
@@ -136,8 +137,9 @@ final class SyntheticCustomer {
       }
       double weekday = d.getDayOfWeek() == DayOfWeek.SATURDAY || d.getDayOfWeek() == DayOfWeek.SUNDAY ? 0.3 : 1.0;
       int users = Math.min(seats, 3);
+      double usage = change == null ? 1.0 : change.on(d);
       for (int user = 1; user <= users; user++) {
-        if (rng.nextDouble() < 0.75 * engagement * weekday) {
+        if (rng.nextDouble() < 0.75 * engagement * weekday * usage) {
           String uid = id + "-u" + user;
           today.add(event(d, "login", uid, null, null, null));
           today.add(event(d, "session", uid, null, null, null));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.churn.features.RejectReason;
@@ -66,6 +67,32 @@ class GeneratorTest extends SparkSuite {
       new SyntheticCustomer(seed, i, START, days).simulate(START, days, badFraction, r);
     }
     return r;
+  }
+
+  /**
+   * A change of behaviour on purpose (#31's drift test): from its day on, logins come at the factor's rate; every
+   * record before it is the one the unchanged log has.
+   */
+  @Test
+  void anActivityChangeLeavesTheDaysBeforeItAndCutsLoginsFromItsDayOn() {
+    LocalDate from = START.plusDays(40);
+    Recorder same = new Recorder();
+    Recorder changed = new Recorder();
+    for (int i = 0; i < 60; i++) {
+      new SyntheticCustomer(3, i, START, 80).simulate(START, 80, 0, same, null, 1.0, null);
+      new SyntheticCustomer(3, i, START, 80).simulate(START, 80, 0, changed, null, 1.0,
+          new GenerateJob.ActivityChange(from, 0.25));
+    }
+    java.util.function.Predicate<String> before = e -> LocalDate.parse(e.substring(0, 10)).isBefore(from);
+    assertEquals(same.events.stream().filter(before).toList(), changed.events.stream().filter(before).toList());
+    long logins = same.events.stream().filter(before.negate()).filter(e -> e.contains("\"login\"")).count();
+    long fewer = changed.events.stream().filter(before.negate()).filter(e -> e.contains("\"login\"")).count();
+    assertTrue(logins > 500 && fewer > 0.15 * logins && fewer < 0.35 * logins, fewer + " logins of " + logins);
+    assertEquals("--activity-change takes DATE=FACTOR (2026-07-01=0.5), not '2026-07-01'",
+        assertThrows(IllegalArgumentException.class, () -> GenerateJob.ActivityChange.parse("2026-07-01")).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> GenerateJob.ActivityChange.parse("2026-07-01=-1"));
+    assertThrows(IllegalArgumentException.class, () -> GenerateJob.ActivityChange.parse("2026-07-01=NaN"));
+    assertEquals(new GenerateJob.ActivityChange(from, 0.5), GenerateJob.ActivityChange.parse(from + "=0.5"));
   }
 
   @Test

@@ -35,12 +35,18 @@ final class GenerateCommand implements Callable<Integer> {
           + "(page-event JSON for mappings/app-events.json); a shape keeps the log it came from under canonical/.")
   String shape;
 
+  @Option(names = "--activity-change", paramLabel = "DATE=FACTOR",
+      description = "From DATE on, customers log in FACTOR times as often (0.5: half as often; between 0 and 4), "
+          + "their churn hazard unchanged: a change of behaviour on purpose, for drift to catch (default: none).")
+  String activityChange;
+
   @Override
   public Integer call() {
     LogShapes.Shape form = ChurnCli.options(spec, () -> LogShapes.Shape.of(shape));
     String canonical = form == LogShapes.Shape.CANONICAL ? out : out + "/" + LogShapes.CANONICAL_FOLDER;
     GenerateJob.Options options = ChurnCli.options(spec, () -> sample.generate(canonical, days,
-        form == LogShapes.Shape.CANONICAL ? badFraction : 0));
+        form == LogShapes.Shape.CANONICAL ? badFraction : 0, activityChange == null ? null
+            : GenerateJob.ActivityChange.parse(activityChange)));
     try (ChurnCli.Context ctx = root.openReadOnly("generate")) {
       // Before anything is replaced: the folder must be new, empty or the generator's own (never a warehouse).
       ChurnCli.options(spec, () -> {

@@ -20,6 +20,11 @@ final class SampleOptions {
 
   /** The generator's options for {@code days} days into {@code out}. */
   GenerateJob.Options generate(String out, int days, double badFraction) {
-    return new GenerateJob.Options(out, customers, days, start, seed, badFraction);
+    return generate(out, days, badFraction, null);
+  }
+
+  /** The same, with a change of behaviour on purpose (null: none). */
+  GenerateJob.Options generate(String out, int days, double badFraction, GenerateJob.ActivityChange change) {
+    return new GenerateJob.Options(out, customers, days, start, seed, badFraction, change);
   }
 }
