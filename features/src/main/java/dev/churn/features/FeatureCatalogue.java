@@ -76,14 +76,49 @@ public final class FeatureCatalogue {
     return Integer.toHexString(sb.toString().hashCode());
   }
 
+  /**
+   * How the model takes {@code feature} when its window reaches back further than the history a snapshot sees
+   * (a young warehouse). Windows of 90 days or less are full on every training snapshot (training starts 90 days
+   * into the log) and taken as they are; so are values of the as-of date and recencies, which the customer's
+   * tenure bounds, not the log's age. Counts over 365 days and over all history are scaled to their full window
+   * for customers older than the log ({@code ObservedHistory} in the models module), except two declared here: successful payments over 365 days are left out while the log is younger (monthly billing
+   * puts them on a lattice of a few counts, which scaling moves from one point to the next as the log grows; the
+   * amount paid and the 90-day count carry them), and newsletter unsubscribes are taken as they are (one lasting
+   * event, which scaling would multiply).
+   */
+  public static FeatureFacts.ShortHistory shortHistory(String feature) {
+    int reach = FeatureFacts.reach(feature);
+    if (feature.equals(DailyActivity.Signal.PAYMENTS.column() + "_365d")) {
+      return FeatureFacts.ShortHistory.LEFT_OUT;
+    }
+    if (reach <= WINDOWS[WINDOWS.length - 1] || feature.equals(DailyActivity.Signal.UNSUBSCRIBES.column() + "_365d")
+        || !feature.equals(FeatureFacts.measure(feature) + (reach == Integer.MAX_VALUE ? "_all" : "_" + reach + "d"))) {
+      return FeatureFacts.ShortHistory.AS_IS;
+    }
+    return FeatureFacts.ShortHistory.SCALED;
+  }
+
+  /** A feature's {@link #shortHistory} in the catalogue's words. */
+  static String shortHistoryWords(String feature) {
+    return switch (shortHistory(feature)) {
+      case AS_IS -> "as is";
+      case SCALED -> "scaled to its full window for a customer older than the log (x window / days of it the log "
+          + "covers; " + (FeatureFacts.reach(feature) == Integer.MAX_VALUE ? "the window is the customer's life"
+          : "the window is the customer's life when shorter") + ")";
+      case LEFT_OUT -> "left out while the log is younger than the window";
+    };
+  }
+
   /** The catalogue as a Markdown table (docs/features.md is generated from this). */
   public static String markdown() {
     StringBuilder sb = new StringBuilder("# Feature catalogue\n\nGenerated from `FeatureCatalogue.features()`; "
         + "do not edit by hand. Every feature is computed from `daily_activity` and `customers` dated on or before "
-        + "the as-of date.\n\n| feature | meaning | window | unit |\n|---|---|---|---|\n");
+        + "the as-of date. *Short history*: how the model takes the feature when its window reaches back further "
+        + "than the log a snapshot sees (a warehouse younger than the window; the feature table keeps the value as "
+        + "counted).\n\n| feature | meaning | window | unit | short history |\n|---|---|---|---|---|\n");
     for (Feature f : FEATURES) {
       sb.append("| `").append(f.name()).append("` | ").append(f.meaning()).append(" | ").append(f.window())
-          .append(" | ").append(f.unit()).append(" |\n");
+          .append(" | ").append(f.unit()).append(" | ").append(shortHistoryWords(f.name())).append(" |\n");
     }
     return sb.toString();
   }
@@ -209,7 +244,7 @@ public final class FeatureCatalogue {
   }
 
   /** A count's meaning for one: its first plural word singular ("1 support ticket in the last 30 days"). */
-  static String singular(String meaning) {
+  public static String singular(String meaning) {
     return meaning.replaceFirst("\\b(\\w+)s\\b", "$1");
   }
 

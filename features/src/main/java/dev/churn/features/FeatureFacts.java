@@ -45,6 +45,22 @@ public final class FeatureFacts {
   }
 
   /**
+   * How the model takes a feature whose window reaches back further than the history a snapshot sees (the
+   * catalogue declares it with the feature: {@link FeatureCatalogue#shortHistory}).
+   */
+  public enum ShortHistory {
+    /** Taken as it is: a value of the as-of date, a static one, or a window every training snapshot fills. */
+    AS_IS,
+    /**
+     * Scaled to a full window: the count times the customer's window (the feature's, or its life since signup when
+     * shorter; all history: its life) over the days of it the log covers, so it does not grow with the log's age.
+     */
+    SCALED,
+    /** Left out of a model whose earliest training snapshot saw less history than the window. */
+    LEFT_OUT
+  }
+
+  /**
    * The measures a recency feature's silence empties: "no payment for 40 days" says there were no payments and no
    * amount paid in any window of 40 days or less.
    */

@@ -64,12 +64,14 @@ public final class ChurnScorer {
    * Rows of {@code churn_scores}: customer_id, as_of_date, churn_probability, risk_tier, lifecycle_stage,
    * top_reasons, model_version; with {@code withContributions}, also every feature's contribution (a map).
    */
-  public static Dataset<Row> score(Dataset<Row> features, PipelineModel model, ModelSpec spec, boolean withContributions) {
-    String mismatch = spec.mismatch(features.schema());
+  public static Dataset<Row> score(Dataset<Row> snapshot, PipelineModel model, ModelSpec spec, ObservedHistory history,
+      boolean withContributions) {
+    String mismatch = spec.mismatch(snapshot.schema());
     if (mismatch != null) {
       throw new FeatureMismatch("the features do not match model v" + spec.version() + " (" + mismatch
           + "): rebuild them with this version's feature code, or retrain");
     }
+    Dataset<Row> features = history.inputs(snapshot, spec);
     double[] coefficients = lr(model).coefficients().toArray();
     List<String> slots = spec.inputs().slots();
     List<Column> values = new ArrayList<>();
@@ -80,7 +82,7 @@ public final class ChurnScorer {
     UserDefinedFunction contributions = udf(new Contributions(coefficients, slots.toArray(String[]::new)),
         DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType));
     UserDefinedFunction reasons = udf(new TopReasons(slots.toArray(String[]::new), spec.explanation(),
-        Reasons.vocabulary(spec.environment())), DataTypes.createArrayType(REASON));
+        Reasons.vocabulary(spec.environment()), spec.inputs().scaled()), DataTypes.createArrayType(REASON));
     Dataset<Row> scored = model.transform(features)
         .withColumn(ChurnTrainer.PROBABILITY, ChurnTrainer.calibrated(spec.fit().calibrationOffset()))
         .withColumn(CONTRIBUTIONS, contributions.apply(col(ChurnTrainer.SCALED), map(values.toArray(Column[]::new))))
@@ -133,11 +135,13 @@ public final class ChurnScorer {
     private final String[] slots;
     private final ModelSpec.Explanation explanation;
     private final Map<String, String> vocabulary;
+    private final List<String> scaledInputs;
 
-    TopReasons(String[] slots, ModelSpec.Explanation explanation, Map<String, String> vocabulary) {
+    TopReasons(String[] slots, ModelSpec.Explanation explanation, Map<String, String> vocabulary, List<String> scaled) {
       this.slots = slots;
       this.explanation = explanation;
       this.vocabulary = vocabulary;
+      this.scaledInputs = List.copyOf(scaled);
     }
 
     @Override
@@ -157,7 +161,7 @@ public final class ChurnScorer {
         if ((explanation == null || risky(feature, v.get(feature), scaled)) && !shownAlready(feature, v.get(feature), out)) {
           Double typical = explanation == null ? null : explanation.typical().get(feature);
           out.add(RowFactory.create(feature, v.get(feature), e.getValue(),
-              Reasons.phrase(feature, v.get(feature), typical, vocabulary)));
+              Reasons.phrase(feature, v.get(feature), typical, vocabulary, scaledInputs.contains(feature))));
         }
       }
       if (out.isEmpty() && explanation != null) {

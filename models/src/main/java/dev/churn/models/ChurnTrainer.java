@@ -176,13 +176,18 @@ public final class ChurnTrainer {
    * {@code 1 - highRiskShare} quantile of its scores on {@code newest} (the snapshot of the as-of date, the one
    * it will score first; the test snapshot when null), so the high tier holds that share of customers.
    *
-   * @param labelled snapshots of every date in {@code split.allDates()}: features plus {@link Labels#LABEL};
+   * @param snapshots snapshots of every date in {@code split.allDates()}: features plus {@link Labels#LABEL};
    *     cached by the caller (it is read many times: once per preparation stage, twice per fit)
-   * @param newest the features of the as-of date (unlabelled), or null
+   * @param newestSnapshot the features of the as-of date (unlabelled), or null
+   * @param history the warehouse's history, which sets the model's inputs ({@link ObservedHistory})
    */
-  public static Outcome train(Dataset<Row> labelled, Dataset<Row> newest, TimeSplit split, Config config) {
-    List<String> numeric = FeatureCatalogue.numeric();
+  public static Outcome train(Dataset<Row> snapshots, Dataset<Row> newestSnapshot, TimeSplit split,
+      ObservedHistory history, Config config) {
+    List<String> numeric = history.numeric(java.util.Collections.min(split.trainDates()));
     List<String> categorical = FeatureCatalogue.categorical();
+    List<String> scaled = ObservedHistory.scaled(numeric);
+    Dataset<Row> labelled = history.inputs(snapshots, scaled);
+    Dataset<Row> newest = newestSnapshot == null ? null : history.inputs(newestSnapshot, scaled);
     // Not cached again: slices of labelled, which callers cache (a cached scan skips the other dates' batches).
     // Building columnar caches was a third of the CPU samples of a profiled CDNOW training; these were copies.
     Dataset<Row> train = on(labelled, split.trainDates());
@@ -215,7 +220,7 @@ public final class ChurnTrainer {
             split.trainDates().stream().map(LocalDate::toString).toList(), split.validationDate().toString(),
             split.testDate().toString(), split.evaluation()),
         new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(labelled.schema(), numeric, categorical),
-            e.slots()),
+            e.slots(), scaled),
         new ModelSpec.Fit(bestReg, bestEn, config.seed(), chosen.table(), finalOffset),
         new ModelSpec.Tiers(e.high(), e.medium(), e.decision(), "high: the top "
             + Math.round(100 * config.highRiskShare()) + "% of this model's scores on " + e.cutDate()

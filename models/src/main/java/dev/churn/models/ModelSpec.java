@@ -45,13 +45,20 @@ public record ModelSpec(int version, Split split, Inputs inputs, Fit fit, Tiers 
   }
 
   /**
-   * The feature contract: numeric and categorical inputs, the fingerprint of their names and types, and the
-   * feature each slot of the model's input vector belongs to.
+   * The feature contract: numeric and categorical inputs, the fingerprint of their names and types, the
+   * feature each slot of the model's input vector belongs to, and the numeric inputs the model takes scaled
+   * to a full window ({@link ObservedHistory}).
    */
-  public record Inputs(List<String> numeric, List<String> categorical, String fingerprint, List<String> slots) {
+  public record Inputs(List<String> numeric, List<String> categorical, String fingerprint, List<String> slots,
+      List<String> scaled) {
     /** Every input, numeric then categorical. */
     public List<String> all() {
       return concat(numeric, categorical);
+    }
+
+    /** The inputs scaled to a full window ({@link ObservedHistory}); none for specs written before it existed. */
+    public List<String> scaled() {
+      return scaled == null ? List.of() : scaled;
     }
   }
 

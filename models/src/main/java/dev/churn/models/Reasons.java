@@ -28,6 +28,15 @@ public final class Reasons {
    * @param vocabulary canonical event type to the log's word for it ({@link #vocabulary})
    */
   public static String phrase(String feature, String value, Double typical, Map<String, String> vocabulary) {
+    return phrase(feature, value, typical, vocabulary, false);
+  }
+
+  /**
+   * @param scaled whether the model takes the feature scaled to a full window ({@link ObservedHistory}): its
+   *     value is an estimate where the log began after the window did
+   */
+  public static String phrase(String feature, String value, Double typical, Map<String, String> vocabulary,
+      boolean scaled) {
     if (value == null) {
       return feature + " unknown";
     }
@@ -38,7 +47,8 @@ public final class Reasons {
     if (f.categorical()) {
       return words(feature.replace('_', ' ') + " is " + value, vocabulary);
     }
-    String phrase = f.phrase().apply(Double.parseDouble(value));
+    double x = Double.parseDouble(value);
+    String phrase = scaled ? ObservedHistory.phrase(feature, x) : f.phrase().apply(x);
     if (typical != null && !f.unit().equals("flag")) {
       phrase += " (typical: " + typicalWords(f, typical) + ")";
     }

@@ -30,6 +30,8 @@ class ChurnModelTest extends SparkSuite {
   private static final TimeSplit SPLIT = new TimeSplit(
       List.of(LocalDate.parse("2026-01-31"), LocalDate.parse("2026-03-02")), LocalDate.parse("2026-04-01"),
       LocalDate.parse("2026-05-01"), 30);
+  /** A log older than every window: no feature left out, the counts over all history taken per observed day. */
+  private static final ObservedHistory HISTORY = new ObservedHistory(LocalDate.parse("2024-01-01"));
   private static final ChurnTrainer.Config CONFIG = new ChurnTrainer.Config(List.of(0.01, 0.1), List.of(0.0), 30, 7);
 
   private static Dataset<Row> labelled;
@@ -70,7 +72,7 @@ class ChurnModelTest extends SparkSuite {
   @BeforeAll
   static void train() {
     labelled = synthetic().localCheckpoint();
-    outcome = ChurnTrainer.train(labelled, null, SPLIT, CONFIG);
+    outcome = ChurnTrainer.train(labelled, null, SPLIT, HISTORY, CONFIG);
   }
 
   private static double[] coefficients(PipelineModel m) {
@@ -95,7 +97,7 @@ class ChurnModelTest extends SparkSuite {
 
   @Test
   void theSameDataAndSeedGiveTheSameModel() {
-    ChurnTrainer.Outcome again = ChurnTrainer.train(labelled, null, SPLIT, CONFIG);
+    ChurnTrainer.Outcome again = ChurnTrainer.train(labelled, null, SPLIT, HISTORY, CONFIG);
     assertArrayEquals(coefficients(outcome.model()), coefficients(again.model()), 1e-9);
     outcome.spec().quality().validation().forEach((k, v) ->
         assertEquals(v, again.spec().quality().validation().get(k), 1e-9, k));
@@ -117,7 +119,7 @@ class ChurnModelTest extends SparkSuite {
   void scoresAreProbabilitiesAndReasonsAddUpToTheLogit() {
     ModelSpec spec = outcome.spec();
     Dataset<Row> features = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(java.sql.Date.valueOf(SPLIT.validationDate()))));
-    Dataset<Row> scored = ChurnScorer.score(features, outcome.model(), spec, true);
+    Dataset<Row> scored = ChurnScorer.score(features, outcome.model(), spec, HISTORY, true);
     assertEquals(400, scored.count());
     assertEquals(0, scored.where(col(ChurnTrainer.PROBABILITY).lt(0).or(col(ChurnTrainer.PROBABILITY).gt(1))).count());
     double intercept = ChurnScorer.intercept(outcome.model());
@@ -154,15 +156,15 @@ class ChurnModelTest extends SparkSuite {
     ModelSpec spec = ModelSpec.fromJson(outcome.spec().toJson());
     assertEquals(outcome.spec().toJson(), spec.toJson());
     Dataset<Row> features = labelled.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(java.sql.Date.valueOf(SPLIT.validationDate()))));
-    assertSameRows(ChurnScorer.score(features, outcome.model(), outcome.spec(), false),
-        ChurnScorer.score(features, loaded, spec, false));
+    assertSameRows(ChurnScorer.score(features, outcome.model(), outcome.spec(), HISTORY, false),
+        ChurnScorer.score(features, loaded, spec, HISTORY, false));
   }
 
   @Test
   void aChangedFeatureSchemaIsRefusedWithWhatChanged() {
     Dataset<Row> changed = labelled.drop("logins_7d").withColumn("tenure_days", col("tenure_days").cast("int"));
     ChurnScorer.FeatureMismatch e = assertThrows(ChurnScorer.FeatureMismatch.class,
-        () -> ChurnScorer.score(changed, outcome.model(), outcome.spec(), false));
+        () -> ChurnScorer.score(changed, outcome.model(), outcome.spec(), HISTORY, false));
     assertEquals("the features do not match model v0 (missing [logins_7d]; changed [tenure_days is int, not double]): "
         + "rebuild them with this version's feature code, or retrain", e.getMessage());
   }

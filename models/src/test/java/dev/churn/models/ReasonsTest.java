@@ -37,7 +37,7 @@ class ReasonsTest {
     // Every slot on the risky side (direction and scaled value agree), typical values above the customer's.
     ModelSpec.Explanation why = new ModelSpec.Explanation(List.of(-1.0, -1.0, -1.0, -1.0),
         Map.of("active_days_all", 67.0, "active_days_365d", 67.0, "tenure_days", 533.0, "active_days_30d", 9.0), 0.0);
-    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of());
+    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of(), List.of());
     Map<String, Double> contributions = Map.of("active_days_all", 0.9, "active_days_365d", 0.8, "tenure_days", 0.5,
         "active_days_30d", 0.2);
 
@@ -64,7 +64,7 @@ class ReasonsTest {
     ModelSpec.Explanation why = new ModelSpec.Explanation(List.of(1.0, -1.0, -1.0, -1.0), Map.of(
         "days_since_last_payment", 22.0, "payment_amount_30d", 49.0, "payment_amount_365d", 398.0, "logins_30d", 9.0),
         0.0);
-    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of());
+    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of(), List.of());
     Map<String, Double> contributions = Map.of("days_since_last_payment", 0.63, "payment_amount_30d", 0.49,
         "payment_amount_365d", 0.42, "logins_30d", 0.2);
     List<Row> longSilence = top.call(Vectors.dense(1, -1, -1, -1), scala(contributions), scala(Map.of(

@@ -18,9 +18,9 @@ import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.models.ChurnScorer;
 import dev.churn.models.Drift;
 import dev.churn.models.ModelSpec;
+import dev.churn.models.ObservedHistory;
 import java.sql.Date;
 import java.time.LocalDate;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -87,6 +87,7 @@ public final class ScoreJob {
       new FeaturesJob(ctx, stale).run();
     }
     List<LocalDate> dates = List.copyOf(models.keySet());
+    ObservedHistory history = new ObservedHistory(warehouse.dataRange().first());
     Dataset<Row> snapshots = warehouse.read(Table.CUSTOMER_FEATURES);
     Map<LocalDate, Dataset<Row>> features = new TreeMap<>();
     dates.forEach(d -> features.put(d, snapshots.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d))))));
@@ -100,7 +101,7 @@ public final class ScoreJob {
         ModelRegistry.Loaded loaded = models.get(d);
         Dataset<Row> one;
         try {
-          one = ChurnScorer.score(features.get(d), loaded.model(), loaded.spec(), false);
+          one = ChurnScorer.score(features.get(d), loaded.model(), loaded.spec(), history, false);
         } catch (ChurnScorer.FeatureMismatch e) {
           throw ChurnException.badData(e.getMessage());
         }
@@ -126,7 +127,7 @@ public final class ScoreJob {
     KillPoints.reached(KillPoints.SCORES_COMMITTED);
     int drifts = models.values().stream().mapToInt(m -> m.spec().drift().edges().size()).sum();
     Drifts drift = log.stage("drift",
-        () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> drift(features, models)),
+        () -> CodeGeneration.forRows(warehouse.spark(), rows, () -> drift(features, models, history)),
         d -> new RunLog.StageResult(drifts, drifts, 0, d.shifted().values().stream().mapToInt(List::size).sum()
             + " feature(s) above PSI " + Drift.WARN_PSI + (d.byHistory() == 0 ? "" : ", " + d.byHistory()
             + " of them as the log grew")));
@@ -144,22 +145,24 @@ public final class ScoreJob {
   private record Drifts(Map<LocalDate, List<String>> shifted, int byHistory) {}
 
   /** Writes each date's drift rows in one commit. */
-  private Drifts drift(Map<LocalDate, Dataset<Row>> features, Map<LocalDate, ModelRegistry.Loaded> models) {
+  private Drifts drift(Map<LocalDate, Dataset<Row>> features, Map<LocalDate, ModelRegistry.Loaded> models,
+      ObservedHistory history) {
     List<Row> rows = new ArrayList<>();
     int[] byHistory = {0};
     Map<LocalDate, List<String>> drifted = new TreeMap<>();
-    LocalDate first = ctx.warehouse().dataRange().first();
     features.forEach((day, snapshot) -> {
       ModelSpec spec = models.get(day).spec();
       int v = spec.version();
-      Map<String, Double> psi = Drift.psi(snapshot, spec.drift().edges(), spec.drift().shares());
+      List<String> scaled = spec.inputs().scaled();
+      Map<String, Double> psi = Drift.psi(history.inputs(snapshot, spec), spec.drift().edges(), spec.drift().shares());
       // The history each snapshot saw, from the warehouse's first day: the earliest training snapshot's and today's.
       LocalDate trained = spec.split().trainDates().stream().map(LocalDate::parse).min(LocalDate::compareTo).orElse(day);
-      long then = ChronoUnit.DAYS.between(first, trained) + 1;
-      long now = ChronoUnit.DAYS.between(first, day) + 1;
+      long then = history.days(trained);
+      long now = history.days(day);
       List<String> shifted = new ArrayList<>();
       psi.forEach((f, value) -> {
-        String cause = Drift.cause(value, FeatureFacts.reach(f), then, now);
+        // A feature scaled to a full window does not grow with the log: whatever moves it, the customers did.
+        String cause = Drift.cause(value, scaled.contains(f) ? 0 : FeatureFacts.reach(f), then, now);
         if (value > Drift.WARN_PSI) {
           shifted.add(f);
           if (Drift.HISTORY.equals(cause)) {

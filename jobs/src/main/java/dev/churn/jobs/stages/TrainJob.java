@@ -16,6 +16,7 @@ import dev.churn.models.Challenger;
 import dev.churn.models.ChurnScorer;
 import dev.churn.models.ChurnTrainer;
 import dev.churn.models.ModelSpec;
+import dev.churn.models.ObservedHistory;
 import dev.churn.models.Reasons;
 import dev.churn.models.TimeSplit;
 import java.time.Instant;
@@ -144,8 +145,10 @@ public final class TrainJob {
   private Trained trainAndRegister(Dataset<Row> labelled, Dataset<Row> newest, TimeSplit split,
       ChurnDefinition churn) {
     ChurnTrainer.Outcome outcome;
+    // The warehouse's history as the models' inputs see it: from its first day of data.
+    ObservedHistory history = new ObservedHistory(ctx.warehouse().dataRange().first());
     try {
-      outcome = ChurnTrainer.train(labelled, newest, split, options.training().trainer());
+      outcome = ChurnTrainer.train(labelled, newest, split, history, options.training().trainer());
     } catch (IllegalArgumentException e) {
       throw ChurnException.badData("cannot train: " + e.getMessage());
     }
@@ -158,7 +161,7 @@ public final class TrainJob {
     }
     Challenger.Decision decision = Challenger.unopposed();
     if (options.incumbent() != null) {
-      Double incumbentAuc = incumbentAuc(test, options.incumbent());
+      Double incumbentAuc = incumbentAuc(test, options.incumbent(), history);
       if (incumbentAuc != null) {
         metrics.put("incumbent_roc_auc", incumbentAuc);
       }
@@ -178,11 +181,11 @@ public final class TrainJob {
    * The incumbent's ROC-AUC on the candidate's test snapshot, which lies after every label the incumbent was
    * fitted on (it was trained as of an earlier date); null when the incumbent does not fit the features.
    */
-  private Double incumbentAuc(Dataset<Row> test, int version) {
+  private Double incumbentAuc(Dataset<Row> test, int version, ObservedHistory history) {
     ModelRegistry.Loaded incumbent = ctx.registry().load(version);
     Dataset<Row> scored;
     try {
-      scored = ChurnScorer.score(test, incumbent.model(), incumbent.spec(), false);
+      scored = ChurnScorer.score(test, incumbent.model(), incumbent.spec(), history, false);
     } catch (ChurnScorer.FeatureMismatch e) {
       return null;
     }

@@ -144,11 +144,12 @@ public final class TableDocs {
         "lifecycle_stage", "new, active, declining or lapsed (docs/model.md)",
         "top_reasons", "up to three features that raise the risk most (feature, value, contribution, phrase)",
         "model_version", MODEL_VERSION);
-    doc(Table.FEATURE_DRIFT, "as_of_date x feature", "How far each feature's distribution moved since the model "
-        + "was trained (population stability index).",
+    doc(Table.FEATURE_DRIFT, "as_of_date x feature", "How far each of the model's numeric inputs moved since the "
+        + "model was trained (population stability index), as the model takes it (a count scaled to its full window "
+        + "where the log is younger than the window: docs/features.md, short history).",
         "as_of_date", "the scoring date",
         "model_version", MODEL_VERSION,
-        "feature", "the feature",
+        "feature", "the feature (one of the model's numeric inputs)",
         "psi", "population stability index against the model's training distribution",
         "status", "stable (PSI up to 0.1), moderate (up to 0.25) or shifted",
         "cause", "for a moved feature: history when its window reaches back further than the model's earliest "
