@@ -152,7 +152,7 @@ public final class FeatureBuilder {
    */
   public static Column lifecycleStage(LifecycleRules rules) {
     return when(col("days_since_last_activity").geq(rules.lapsedAfterDays()), lit("lapsed"))
-        .when(col("tenure_days").lt(rules.newTenureDays()), lit("new"))
+        .when(col(FeatureCatalogue.TENURE_DAYS).lt(rules.newTenureDays()), lit("new"))
         .when(col("events_trend_7v28").leq(rules.decliningTrend()).or(col("events_trend_30v60").leq(rules.decliningTrend())),
             lit("declining"))
         .otherwise(lit("active"));

@@ -20,6 +20,8 @@ public final class FeatureCatalogue {
   private FeatureCatalogue() {}
 
   public static final int[] WINDOWS = {7, 30, 90};
+  /** The customer's days since signup on the as-of date. */
+  public static final String TENURE_DAYS = "tenure_days";
 
   /** Signals counted over 7, 30 and 90 days. */
   private static final DailyActivity.Signal[] WINDOWED = {
@@ -211,7 +213,7 @@ public final class FeatureCatalogue {
     out.add(new Feature("days_to_trial_end", "days until the trial ends (0 when not in trial)", "as of", "days", false,
         false, Map.of(), in -> when(trialEnd.gt(in.asOf()), datediff(trialEnd, in.asOf())).otherwise(lit(0)),
         x -> "trial ends in " + days(x)));
-    out.add(new Feature("tenure_days", "days since signup", "as of", "days", false, true, Map.of(),
+    out.add(new Feature(TENURE_DAYS, "days since signup", "as of", "days", false, true, Map.of(),
         in -> datediff(in.asOf(), col(Customers.SIGNUP_DATE)), x -> "customer for " + days(x)));
     out.add(category("plan", "plan on the as-of date", "as of",
         Map.of("_plan_now", new WindowState.LastChange(DailyActivity.PLAN_END, 0)),

@@ -2,6 +2,7 @@ package dev.churn.models;
 
 import static org.apache.spark.sql.functions.*;
 
+import dev.churn.features.FeatureCatalogue;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -89,14 +90,14 @@ public final class Actions {
     UserDefinedFunction remaining = udf(new RemainingDays(curves), DataTypes.DoubleType);
     Column mrr = coalesce(col("mrr"), lit(0.0));
     Column monthly = when(mrr.gt(0), mrr).otherwise(coalesce(col("payment_amount_365d"), lit(0.0)).divide(12));
-    return scores.join(features.select("customer_id", "as_of_date", "mrr", "payment_amount_365d", "tenure_days"),
+    return scores.join(features.select("customer_id", "as_of_date", "mrr", "payment_amount_365d", FeatureCatalogue.TENURE_DAYS),
             new String[] {"customer_id", "as_of_date"})
         .join(customers.select("customer_id", "segment", "industry"), "customer_id")
         .withColumn("monthly_value", monthly)
         .withColumn("expected_mrr_lost", col("churn_probability").multiply(mrr)
             .multiply(col("horizon_days")).divide(DAYS_PER_MONTH))
         .withColumn("expected_remaining_months", remaining.apply(col("as_of_date"), col("segment"),
-            col("tenure_days").cast("int")).divide(DAYS_PER_MONTH))
+            col(FeatureCatalogue.TENURE_DAYS).cast("int")).divide(DAYS_PER_MONTH))
         .withColumn("expected_ltv", col("monthly_value").multiply(col("expected_remaining_months")));
   }
 

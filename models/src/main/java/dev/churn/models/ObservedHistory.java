@@ -74,7 +74,7 @@ public record ObservedHistory(LocalDate firstDay) {
       return snapshot;
     }
     Column logDays = datediff(col(FeatureBuilder.AS_OF_DATE), lit(java.sql.Date.valueOf(firstDay))).plus(1);
-    Column lifeDays = greatest(coalesce(col(TENURE).plus(1), logDays), lit(1));
+    Column lifeDays = greatest(coalesce(col(FeatureCatalogue.TENURE_DAYS).plus(1), logDays), lit(1));
     Dataset<Row> out = snapshot;
     for (String f : scaled) {
       int reach = FeatureFacts.reach(f);
@@ -84,9 +84,6 @@ public record ObservedHistory(LocalDate firstDay) {
     }
     return out;
   }
-
-  /** The feature whose value is the customer's days since signup. */
-  static final String TENURE = "tenure_days";
 
   /**
    * A reason's words for a scaled value: the feature's own, on the value rounded to whole units, and "about" when
