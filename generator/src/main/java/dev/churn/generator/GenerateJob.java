@@ -71,14 +71,15 @@ public final class GenerateJob {
 
   /**
    * A change of behaviour on purpose, for drift to catch: from day {@code from} on, every customer logs in (and so
-   * uses the product) {@code factor} times as often as before (0.5: half as often). The days before it are the
+   * uses the product) {@code factor} times as often as before (0.5: half as often; at most 1, as a login's chance
+   * is already near 1 for the most engaged customers, a rise could not be a multiple). The days before it are the
    * same, record for record, as without it; what drives churn follows the same law after it (the customers'
    * engagement, and so their hazard, is not changed; only the random draws after the change differ).
    */
   public record ActivityChange(LocalDate from, double factor) implements java.io.Serializable {
     public ActivityChange {
-      if (!(factor >= 0 && factor <= 4)) {
-        throw new IllegalArgumentException("--activity-change: the factor must be between 0 and 4, not " + factor);
+      if (!(factor >= 0 && factor <= 1)) {
+        throw new IllegalArgumentException("--activity-change: the factor must be between 0 and 1, not " + factor);
       }
     }
 

@@ -91,6 +91,7 @@ class GeneratorTest extends SparkSuite {
     assertEquals("--activity-change takes DATE=FACTOR (2026-07-01=0.5), not '2026-07-01'",
         assertThrows(IllegalArgumentException.class, () -> GenerateJob.ActivityChange.parse("2026-07-01")).getMessage());
     assertThrows(IllegalArgumentException.class, () -> GenerateJob.ActivityChange.parse("2026-07-01=-1"));
+    assertThrows(IllegalArgumentException.class, () -> GenerateJob.ActivityChange.parse("2026-07-01=1.5"));
     assertThrows(IllegalArgumentException.class, () -> GenerateJob.ActivityChange.parse("2026-07-01=NaN"));
     assertEquals(new GenerateJob.ActivityChange(from, 0.5), GenerateJob.ActivityChange.parse(from + "=0.5"));
   }

@@ -36,7 +36,7 @@ final class GenerateCommand implements Callable<Integer> {
   String shape;
 
   @Option(names = "--activity-change", paramLabel = "DATE=FACTOR",
-      description = "From DATE on, customers log in FACTOR times as often (0.5: half as often; between 0 and 4), "
+      description = "From DATE on, customers log in FACTOR times as often (0.5: half as often; between 0 and 1), "
           + "their churn hazard unchanged: a change of behaviour on purpose, for drift to catch (default: none).")
   String activityChange;
 

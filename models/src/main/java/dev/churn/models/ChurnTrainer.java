@@ -219,7 +219,7 @@ public final class ChurnTrainer {
         new ModelSpec.Split(split.testDate().plusDays(split.horizonDays()).toString(), split.horizonDays(),
             split.trainDates().stream().map(LocalDate::toString).toList(), split.validationDate().toString(),
             split.testDate().toString(), split.evaluation()),
-        new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(labelled.schema(), numeric, categorical),
+        new ModelSpec.Inputs(numeric, categorical, ModelSpec.fingerprint(snapshots.schema(), numeric, categorical),
             e.slots(), scaled),
         new ModelSpec.Fit(bestReg, bestEn, config.seed(), chosen.table(), finalOffset),
         new ModelSpec.Tiers(e.high(), e.medium(), e.decision(), "high: the top "

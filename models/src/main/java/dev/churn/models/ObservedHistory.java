@@ -33,7 +33,7 @@ import org.apache.spark.sql.Row;
  * <p>Measured (bench/results/features-history-2026-12-06.md): on the demo's first scoring the counts as counted
  * moved by PSI 1.23 to 1.40, scaled none is above 0.25, and the test figures rose (ROC-AUC 0.738 -> 0.742, PR-AUC
  * 0.053 -> 0.063); CDNOW's yardstick is unchanged (0.8409). Scaling every customer by the log's days alone, or by
- * its days since signup, cost CDNOW 0.001 and 0.011; leaving every unfilled count out, 0.003.
+ * its days since signup, cost CDNOW 0.001 and 0.010; leaving every unfilled count out, 0.003.
  */
 public record ObservedHistory(LocalDate firstDay) {
 

@@ -153,7 +153,6 @@ public final class ScoreJob {
     features.forEach((day, snapshot) -> {
       ModelSpec spec = models.get(day).spec();
       int v = spec.version();
-      List<String> scaled = spec.inputs().scaled();
       Map<String, Double> psi = Drift.psi(history.inputs(snapshot, spec), spec.drift().edges(), spec.drift().shares());
       // The history each snapshot saw, from the warehouse's first day: the earliest training snapshot's and today's.
       LocalDate trained = spec.split().trainDates().stream().map(LocalDate::parse).min(LocalDate::compareTo).orElse(day);
@@ -161,8 +160,9 @@ public final class ScoreJob {
       long now = history.days(day);
       List<String> shifted = new ArrayList<>();
       psi.forEach((f, value) -> {
-        // A feature scaled to a full window does not grow with the log: whatever moves it, the customers did.
-        String cause = Drift.cause(value, scaled.contains(f) ? 0 : FeatureFacts.reach(f), then, now);
+        // By the window, also for a scaled count: customers who signed up inside the log are not scaled, and on a
+        // log whose signups are inferred from its first events they may be older than it (docs/model.md).
+        String cause = Drift.cause(value, FeatureFacts.reach(f), then, now);
         if (value > Drift.WARN_PSI) {
           shifted.add(f);
           if (Drift.HISTORY.equals(cause)) {

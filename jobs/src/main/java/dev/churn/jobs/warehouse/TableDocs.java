@@ -142,7 +142,8 @@ public final class TableDocs {
         "churn_probability", "the calibrated probability of churning within the model's horizon",
         "risk_tier", "high, medium or low, by the model's thresholds (high: about --high-risk-share of its as-of date)",
         "lifecycle_stage", "new, active, declining or lapsed (docs/model.md)",
-        "top_reasons", "up to three features that raise the risk most (feature, value, contribution, phrase)",
+        "top_reasons", "up to three features that raise the risk most (feature, value, contribution, phrase; the "
+            + "value as the model takes it: a count scaled to its full window where docs/features.md says so)",
         "model_version", MODEL_VERSION);
     doc(Table.FEATURE_DRIFT, "as_of_date x feature", "How far each of the model's numeric inputs moved since the "
         + "model was trained (population stability index), as the model takes it (a count scaled to its full window "
