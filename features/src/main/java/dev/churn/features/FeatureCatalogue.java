@@ -84,11 +84,12 @@ public final class FeatureCatalogue {
    * into the log) and taken as they are; so are values of the as-of date, the recencies (a silence that began
    * before the log reads as long as the log on a young one: no scaling can tell how long it really is) and
    * silence_vs_rhythm (a ratio: its active days over all history are divided by the days since signup, which a
-   * young log shortens on both sides only for customers inside it). Counts over 365 days and over all history are scaled to their full window
-   * for customers older than the log ({@code ObservedHistory} in the models module), except two declared here: successful payments over 365 days are left out while the log is younger (monthly billing
-   * puts them on a lattice of a few counts, which scaling moves from one point to the next as the log grows; the
-   * amount paid and the 90-day count carry them), and newsletter unsubscribes are taken as they are (one lasting
-   * event, which scaling would multiply).
+   * young log shortens on both sides only for customers inside it). Counts over 365 days and over all history are
+   * scaled to their full window for customers older than the log ({@code ObservedHistory} in the models module),
+   * except two declared here: successful payments over 365 days are left out while the log is younger (monthly
+   * billing puts them on a lattice of a few counts, which scaling moves from one point to the next as the log
+   * grows; the amount paid and the 90-day count carry them), and newsletter unsubscribes are taken as they are
+   * (one lasting event, which scaling would multiply).
    */
   public static FeatureFacts.ShortHistory shortHistory(String feature) {
     int reach = FeatureFacts.reach(feature);

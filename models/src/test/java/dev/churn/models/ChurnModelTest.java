@@ -30,7 +30,7 @@ class ChurnModelTest extends SparkSuite {
   private static final TimeSplit SPLIT = new TimeSplit(
       List.of(LocalDate.parse("2026-01-31"), LocalDate.parse("2026-03-02")), LocalDate.parse("2026-04-01"),
       LocalDate.parse("2026-05-01"), 30);
-  /** A log older than every window: no feature left out, the counts over all history taken per observed day. */
+  /** A log older than every window: no feature left out; counts over all history scaled for older customers. */
   private static final ObservedHistory HISTORY = new ObservedHistory(LocalDate.parse("2024-01-01"));
   private static final ChurnTrainer.Config CONFIG = new ChurnTrainer.Config(List.of(0.01, 0.1), List.of(0.0), 30, 7);
 

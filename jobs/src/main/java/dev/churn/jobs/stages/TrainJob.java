@@ -133,7 +133,8 @@ public final class TrainJob {
           warehouse.readInContentOrder(Table.CUSTOMERS), warehouse.readInContentOrder(Table.DAILY_ACTIVITY), churn,
           horizon).persist(StorageLevel.MEMORY_AND_DISK());
       try {
-        return trainAndRegister(labelled, ChurnTrainer.on(features, List.of(options.asOf())), split, churn);
+        return trainAndRegister(labelled, ChurnTrainer.on(features, List.of(options.asOf())), split, churn,
+            new ObservedHistory(data.first()));
       } finally {
         labelled.unpersist();
       }
@@ -143,10 +144,8 @@ public final class TrainJob {
   }
 
   private Trained trainAndRegister(Dataset<Row> labelled, Dataset<Row> newest, TimeSplit split,
-      ChurnDefinition churn) {
+      ChurnDefinition churn, ObservedHistory history) {
     ChurnTrainer.Outcome outcome;
-    // The warehouse's history as the models' inputs see it: from its first day of data.
-    ObservedHistory history = new ObservedHistory(ctx.warehouse().dataRange().first());
     try {
       outcome = ChurnTrainer.train(labelled, newest, split, history, options.training().trainer());
     } catch (IllegalArgumentException e) {
