@@ -93,12 +93,18 @@ final class ClosedLoop {
   private final GenerateJob.Options sample;
   private final Actions.Options contact;
   private final Shape shape;
+  private final Training training;
 
-  /** The loop of {@code shape} over {@code sample}'s customers, seed and start (its days are the shape's). */
-  ClosedLoop(ChurnCli.Context ctx, PrintWriter out, GenerateJob.Options sample, Actions.Options contact, Shape shape) {
+  /**
+   * The loop of {@code shape} over {@code sample}'s customers, seed and start (its days are the shape's), its model
+   * trained as {@code training} says ({@code demo --closed-loop}: {@link Training#defaults()}).
+   */
+  ClosedLoop(ChurnCli.Context ctx, PrintWriter out, GenerateJob.Options sample, Actions.Options contact, Shape shape,
+      Training training) {
     this.ctx = ctx;
     this.out = out;
     this.shape = shape;
+    this.training = training;
     this.sample = new GenerateJob.Options(sample.out(), sample.customers(), shape.historyDays() + shape.loopDays(),
         sample.start(), sample.seed(), sample.badFraction());
     this.contact = contact;
@@ -112,7 +118,7 @@ final class ClosedLoop {
         input + "/interventions/{date}.csv");
     // The loop is about the list, not the model: trained once, it is kept (retraining would only cost time).
     NightlyJob.Retrain keep = new NightlyJob.Retrain(10 * shape.loopDays(), NightlyJob.Retrain.DEFAULT_TOLERANCE, false);
-    return new NightlyJob(ctx.stages("nightly", day, out), new NightlyJob.Options(day, nights, Training.defaults(),
+    return new NightlyJob(ctx.stages("nightly", day, out), new NightlyJob.Options(day, nights, training,
         keep, contact)).run();
   }
 
@@ -152,7 +158,7 @@ final class ClosedLoop {
         List.of(input + "/events/history"), List.of(input + "/customers/history.csv"), SourceMapping.canonical(), null,
         IngestJob.Gate.of(IngestJob.DEFAULT_MAX_BAD_FRACTION))).run());
     TrainCommand.print(out, new TrainJob(ctx.stages("train", historyEnd, out),
-        TrainJob.Options.first(historyEnd, Training.defaults(), null)).run().spec());
+        TrainJob.Options.first(historyEnd, training, null)).run().spec());
     new ScoreJob(ctx.stages("score", historyEnd, out), historyEnd, null).run();
     new RetentionJob(ctx.stages("retention", historyEnd, out), RetentionJob.Range.of(start, historyEnd), contact).run();
 

@@ -122,7 +122,8 @@ final class DemoCommand implements Callable<Integer> {
       out.printf("demo --closed-loop: warehouse %s%n", root.warehouse);
     }
     try (ChurnCli.Context ctx = root.open("demo --closed-loop")) {
-      ClosedLoop.Result r = new ClosedLoop(ctx, out, generate, contact, ClosedLoop.Shape.DEMO).run();
+      ClosedLoop.Result r = new ClosedLoop(ctx, out, generate, contact, ClosedLoop.Shape.DEMO,
+          Training.defaults()).run();
       ClosedLoop.print(out, r);
       LocalDate last = ctx.warehouse().dataRange().last();
       ReportJob.Result rep = new ReportJob(ctx.warehouse(), new ModelRegistry(ctx.warehouse()), last, report).run();
