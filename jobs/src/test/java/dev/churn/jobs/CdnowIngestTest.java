@@ -109,7 +109,7 @@ class CdnowIngestTest extends JobsSuite {
     // back; the registered model is refitted on training and validation, as the yardstick was fitted. One grid
     // point, the one the default grid chooses here by its validation PR-AUC (0.943): the same registered model as
     // the default grid's, to the last digit, without the five other fits (two of the class's seven minutes in CI;
-    // the grid's choice is ChurnModelTest's and TuningTest's).
+    // the grid's choice is ChurnModelTest's, in memory, and TuningTest's).
     CliRun train = cli("--warehouse", wh.toString(), "train", "--as-of", "1998-06-29", "--snapshot-step-days", "30",
         "--snapshots", "7", "--reg-params", "0.001", "--elastic-net-params", "0");
     assertEquals(0, train.exitCode(), train.err());

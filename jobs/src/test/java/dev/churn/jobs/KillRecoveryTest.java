@@ -138,7 +138,7 @@ class KillRecoveryTest extends JobsSuite {
     assertEquals(137, child.exitValue(), "killed by SIGKILL");
   }
 
-  /** One grid point: these nights are about the night's tables, not tuning (ModelJobTest and CdnowIngestTest tune). */
+  /** One grid point: these nights are about the night's tables, not tuning (ChurnModelTest tunes a grid, in memory). */
   private static String[] nightArgs(Path wh) {
     return new String[] {"--warehouse", wh.toString(), "nightly", "--date", NIGHT.toString(), "--events",
         raw.resolve("night").toString(), "--snapshots", "2", "--max-bad-fraction", "0.5", "--reg-params", "0.01",

@@ -76,7 +76,7 @@ class NightlyJobTest extends JobsSuite {
 
   private static final int WHALE_PAYMENTS = 20;
 
-  /** One grid point: these nights are about the night's tables, not tuning (ModelJobTest and CdnowIngestTest tune). */
+  /** One grid point: these nights are about the night's tables, not tuning (ChurnModelTest tunes a grid, in memory). */
   private static CliRun nightly(LocalDate day, String... extra) {
     List<String> args = new ArrayList<>(List.of("--warehouse", wh, "nightly", "--date", day.toString(), "--events",
         raw.resolve("night").toString(), "--interventions", raw.resolve("team").toString() + "/{date}.csv",

@@ -4,15 +4,14 @@ import static org.apache.spark.sql.functions.*;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataTypes;
 
 /**
  * Feature drift as the population stability index (PSI) of each numeric feature against its training
@@ -66,48 +65,83 @@ public final class Drift {
   }
 
   /**
-   * The share of rows in each bin of {@code edges}, per feature: one pass over the data, the rows unpivoted to
-   * (feature, value) and binned by {@link Bin}. (Binning with a CASE per edge inline made one generated method of
-   * every feature's comparisons, which Janino failed to compile on every scoring, after seconds of trying, and
-   * a 1 MB task binary.)
+   * The share of rows in each bin of {@code edges}, per feature (a null counts as 0): one pass over the data, each
+   * partition counting every feature's bins in arrays ({@link BinCounts}), the partitions' counts added up. (Rows
+   * unpivoted to (feature, value) and grouped by a UDF's bin cost 14.5 s of a CDNOW training, 212,130 rows of 45
+   * features, mostly hashing 9.5 million items into an aggregation map; a CASE per edge inline made one generated
+   * method of every feature's comparisons, which Janino failed to compile.)
    */
   public static Map<String, double[]> shares(Dataset<Row> data, Map<String, double[]> edges) {
-    List<Column> items = new ArrayList<>();
-    for (String f : edges.keySet()) {
-      items.add(struct(lit(f).as("feature"), coalesce(col(f).cast("double"), lit(0.0)).as("x")));
-    }
-    UserDefinedFunction bin = udf(new Bin(edges), DataTypes.IntegerType);
-    Dataset<Row> counts = data.select(explode(array(items.toArray(Column[]::new))).as("fx"))
-        .groupBy(col("fx.feature"), bin.apply(col("fx.feature"), col("fx.x")).as("bin")).count();
-    List<Row> rows = counts.collectAsList();
-    // Every row gives each feature exactly one item, so one feature's bins add up to the row count: no second pass.
-    String first = edges.keySet().stream().findFirst().orElse(null);
-    long total = rows.stream().filter(r -> r.getString(0).equals(first)).mapToLong(r -> r.getLong(2)).sum();
+    List<String> features = new ArrayList<>(edges.keySet());
     Map<String, double[]> out = new LinkedHashMap<>();
     edges.forEach((f, e) -> out.put(f, new double[e.length + 1]));
-    for (Row r : rows) {
-      out.get(r.getString(0))[r.getInt(1)] = total == 0 ? 0 : (double) r.getLong(2) / total;
+    if (features.isEmpty()) {
+      return out;
+    }
+    double[][] sorted = features.stream().map(edges::get).toArray(double[][]::new);
+    // One array per partition, added up here (a data set may have no partition at all).
+    long[][] counts = BinCounts.zero(sorted);
+    for (long[][] partition : data.select(features.stream().map(f -> coalesce(col(f).cast("double"), lit(0.0)))
+        .toArray(Column[]::new)).javaRDD().mapPartitions(new BinCounts(sorted)).collect()) {
+      BinCounts.add(counts, partition);
+    }
+    // Every row gives each feature exactly one bin, so one feature's bins add up to the row count.
+    long total = Arrays.stream(counts[0]).sum();
+    for (int i = 0; i < features.size(); i++) {
+      double[] shares = out.get(features.get(i));
+      for (int b = 0; b < shares.length; b++) {
+        shares[b] = total == 0 ? 0 : (double) counts[i][b] / total;
+      }
     }
     return out;
   }
 
-  /** A value's bin among a feature's sorted edges: how many edges it is above. */
-  static final class Bin implements UDF2<String, Double, Integer> {
-    private final Map<String, double[]> edges;
+  /** Per feature, the rows of a partition in each bin: a value's bin is how many of its sorted edges it is above. */
+  static final class BinCounts implements FlatMapFunction<Iterator<Row>, long[][]> {
+    private final double[][] edges;
 
-    Bin(Map<String, double[]> edges) {
-      this.edges = new java.util.HashMap<>(edges);
+    BinCounts(double[][] edges) {
+      this.edges = edges;
     }
 
     @Override
-    public Integer call(String feature, Double x) {
+    public Iterator<long[][]> call(Iterator<Row> rows) {
+      long[][] counts = zero(edges);
+      while (rows.hasNext()) {
+        Row r = rows.next();
+        for (int i = 0; i < edges.length; i++) {
+          counts[i][bin(edges[i], r.getDouble(i))]++;
+        }
+      }
+      return java.util.Collections.singletonList(counts).iterator();
+    }
+
+    /** No row in any bin. */
+    static long[][] zero(double[][] edges) {
+      long[][] counts = new long[edges.length][];
+      for (int i = 0; i < edges.length; i++) {
+        counts[i] = new long[edges[i].length + 1];
+      }
+      return counts;
+    }
+
+    static int bin(double[] edges, double x) {
       int bin = 0;
-      for (double edge : edges.get(feature)) {
+      for (double edge : edges) {
         if (x > edge) {
           bin++;
         }
       }
       return bin;
+    }
+
+    /** Adds {@code b} to {@code a}, bin by bin. */
+    static void add(long[][] a, long[][] b) {
+      for (int i = 0; i < a.length; i++) {
+        for (int j = 0; j < a[i].length; j++) {
+          a[i][j] += b[i][j];
+        }
+      }
     }
   }
 
