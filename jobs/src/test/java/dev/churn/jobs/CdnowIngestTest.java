@@ -57,7 +57,7 @@ class CdnowIngestTest extends JobsSuite {
     assertEquals(23_570, w.read(Table.CUSTOMERS).count());
 
     // The model on the real log, validated out of time on 1998-01-01 and tested on 1998-04-01 (labels to
-    // 1998-06-30). One grid point and two training snapshots: the tuning and the yardstick are the test's below.
+    // 1998-06-30). One grid point and two training snapshots: the yardstick is the test's below.
     ChurnDefinition churn = Settings.churn(w);
     assertEquals(ChurnDefinition.inactivity(90), churn);
     CliRun train = cli("--warehouse", wh.toString(), "train", "--as-of", "1998-06-30", "--reg-params", "0.001",
@@ -107,9 +107,9 @@ class CdnowIngestTest extends JobsSuite {
 
     // Test on 1998-03-31 (labels to 1998-06-29), validation on 1997-12-31, training every 30 days from 1997-10-02
     // back; the registered model is refitted on training and validation, as the yardstick was fitted. One grid
-    // point, the one the default grid chooses here by its validation PR-AUC (0.943): the same registered model as
-    // the default grid's, to the last digit, without the five other fits (two of the class's seven minutes in CI;
-    // the grid's choice is ChurnModelTest's, in memory, and TuningTest's).
+    // point, the one the default grid chooses here by its validation PR-AUC (0.943): the same coefficients,
+    // thresholds and figures as the default grid's, to the last digit (the spec's tuning table holds one row), without
+    // the five other fits; the grid's choice is ChurnModelTest's, in memory, and TuningTest's.
     CliRun train = cli("--warehouse", wh.toString(), "train", "--as-of", "1998-06-29", "--snapshot-step-days", "30",
         "--snapshots", "7", "--reg-params", "0.001", "--elastic-net-params", "0");
     assertEquals(0, train.exitCode(), train.err());

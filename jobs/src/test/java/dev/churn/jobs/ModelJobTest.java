@@ -44,8 +44,8 @@ class ModelJobTest extends JobsSuite {
         "2026-01-01", "--seed", "5", "--activity-change", CHANGE + "=0.25").exitCode());
     assertEquals(0, cli("--warehouse", wh, "ingest", "--events", out.resolve("events").toString(), "--customers",
         out.resolve("customers").toString()).exitCode());
-    // One grid point: these tests are about what training registers and scoring writes; the default grid runs
-    // end to end in CdnowIngestTest's yardstick (and the choice among grid points in ChurnModelTest).
+    // One grid point: these tests are about what training registers and scoring writes; the choice among grid
+    // points is ChurnModelTest's (a grid of two, fitted concurrently, in memory).
     CliRun train = cli("--warehouse", wh, "train", "--as-of", END, "--truth", out.resolve("truth").toString(),
         "--reg-params", "0.01", "--elastic-net-params", "0");
     assertEquals(0, train.exitCode(), train.err());

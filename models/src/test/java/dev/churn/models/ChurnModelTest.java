@@ -284,6 +284,20 @@ class ChurnModelTest extends SparkSuite {
     assertArrayEquals(new double[] {0.4, 0.4, 0.2}, shares.get("a"), 1e-12);
     assertArrayEquals(new double[] {0.6, 0.4}, shares.get("b"), 1e-12);
     assertEquals(0.0, Drift.psi(data, edges, shares).get("a"), 1e-12);
+
+    // NaN is above no edge (bin 0); a feature without edges (no deciles: every training value NaN) has one bin; a
+    // data set without rows, or without a partition, has zero shares.
+    Dataset<Row> nan = spark.createDataFrame(List.of(RowFactory.create(Double.NaN, 5L), RowFactory.create(4.0, 5L)),
+        schema);
+    Map<String, double[]> flat = new java.util.LinkedHashMap<>(edges);
+    flat.put("b", new double[0]);
+    Map<String, double[]> nanShares = Drift.shares(nan, flat);
+    assertArrayEquals(new double[] {0.5, 0.0, 0.5}, nanShares.get("a"), 1e-12);
+    assertArrayEquals(new double[] {1.0}, nanShares.get("b"), 1e-12);
+    assertArrayEquals(new double[] {0, 0, 0}, Drift.shares(data.where("false"), edges).get("a"), 1e-12);
+    Dataset<Row> noPartition = spark.emptyDataFrame().select(org.apache.spark.sql.functions.lit(1.0).as("a"),
+        org.apache.spark.sql.functions.lit(1L).as("b"));
+    assertArrayEquals(new double[] {0, 0, 0}, Drift.shares(noPartition, edges).get("a"), 1e-12);
   }
 
   private static double r6(double v) {
