@@ -41,7 +41,8 @@ class ClosedLoopTest extends JobsSuite {
     GenerateJob.Options sample = new GenerateJob.Options("-", 2000, 1, start, 7, 0.01);
     Actions.Options contact = new Actions.Options(0.25, 10.0, 1000, 0.5);
     // The point the default grid chooses on this history (regParam 0.05, elasticNetParam 0.5), alone: the same
-    // coefficients and figures without fitting the five others (the loop is about the list; ChurnModelTest tunes a grid, in memory).
+    // coefficients and figures without fitting the five others (the loop is about the list; ChurnModelTest tunes
+    // a grid, in memory).
     Training training = new Training(null, TimeSplit.DEFAULT_STEP_DAYS, TimeSplit.DEFAULT_SNAPSHOTS,
         ChurnTrainer.Config.defaults().withGrid(List.of(0.05), List.of(0.5)));
     try (ChurnCli.Context ctx = new ChurnCli.Context(spark, new Warehouse(spark, wh.toString()), null, false)) {
