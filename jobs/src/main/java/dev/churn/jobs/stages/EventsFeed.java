@@ -86,7 +86,7 @@ final class EventsFeed {
     LocalDate first = days.stream().min(LocalDate::compareTo).orElseThrow();
     // From the log's file list: a night without late events finds no state to drop and spends no commit on it.
     if (!warehouse.asOfDates(Table.FEATURE_STATE, first, null).isEmpty()) {
-      warehouse.deleteWhere(Table.FEATURE_STATE, col(FeatureBuilder.AS_OF_DATE).geq(lit(java.sql.Date.valueOf(first))));
+      warehouse.deleteDatesFrom(Table.FEATURE_STATE, first);
     }
     Dataset<Row> events = warehouse.read(Table.EVENTS).where(col(Events.EVENT_DATE).isin(
         days.stream().map(java.sql.Date::valueOf).toArray()));

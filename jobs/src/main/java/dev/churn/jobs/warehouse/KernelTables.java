@@ -73,6 +73,12 @@ public final class KernelTables {
 
   private static final Pattern NUM_RECORDS = Pattern.compile("\"numRecords\":(\\d+)");
 
+  /** The rows a file's statistics (its AddFile's {@code stats}, null: none) count, or null when they do not. */
+  static Long records(String stats) {
+    Matcher records = stats == null ? null : NUM_RECORDS.matcher(stats);
+    return records != null && records.find() ? Long.valueOf(records.group(1)) : null;
+  }
+
   /**
    * One file of a table's latest snapshot: its partition values and its row count (null without statistics, or
    * with a deletion vector).
@@ -81,24 +87,30 @@ public final class KernelTables {
 
   /** Visits the files of the latest snapshot of the table at {@code path}, from its log (no Spark job). */
   private static void files(SparkSession spark, String path, java.util.function.Consumer<DataFile> visit) {
+    scanFiles(spark, path, -1, file -> {
+      io.delta.kernel.data.Row add = file.getStruct(InternalScanFileUtils.ADD_FILE_ORDINAL);
+      String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
+          : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
+      // A file with deleted rows (a deletion vector) holds fewer rows than its statistics count.
+      visit.accept(new DataFile(InternalScanFileUtils.getPartitionValues(file),
+          InternalScanFileUtils.getDeletionVectorDescriptorFromRow(file) == null ? records(stats) : null));
+    });
+  }
+
+  /**
+   * Visits Kernel's scan file rows (each an AddFile with its statistics) of version {@code version} (-1: the latest)
+   * of the table at {@code path}, from its log in the driver.
+   */
+  static void scanFiles(SparkSession spark, String path, long version,
+      java.util.function.Consumer<io.delta.kernel.data.Row> visit) {
     Engine engine = DefaultEngine.create(spark.sparkContext().hadoopConfiguration());
-    ScanImpl scan = (ScanImpl) io.delta.kernel.Table.forPath(engine, path).getLatestSnapshot(engine)
-        .getScanBuilder().build();
+    io.delta.kernel.Table table = io.delta.kernel.Table.forPath(engine, path);
+    ScanImpl scan = (ScanImpl) (version < 0 ? table.getLatestSnapshot(engine)
+        : table.getSnapshotAsOfVersion(engine, version)).getScanBuilder().build();
     try (CloseableIterator<FilteredColumnarBatch> batches = scan.getScanFiles(engine, true)) {
       while (batches.hasNext()) {
         try (CloseableIterator<io.delta.kernel.data.Row> files = batches.next().getRows()) {
-          while (files.hasNext()) {
-            io.delta.kernel.data.Row file = files.next();
-            io.delta.kernel.data.Row add = file.getStruct(InternalScanFileUtils.ADD_FILE_ORDINAL);
-            String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
-                : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
-            Matcher records = stats == null ? null : NUM_RECORDS.matcher(stats);
-            // A file with deleted rows (a deletion vector) holds fewer rows than its statistics count.
-            boolean counted = records != null && records.find()
-                && InternalScanFileUtils.getDeletionVectorDescriptorFromRow(file) == null;
-            visit.accept(new DataFile(InternalScanFileUtils.getPartitionValues(file),
-                counted ? Long.valueOf(records.group(1)) : null));
-          }
+          files.forEachRemaining(visit);
         }
       }
     } catch (IOException e) {

@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -251,8 +252,10 @@ public final class Warehouse {
     Column fromSource = s.col(GIVEN).isNotNull();
     Column[] rows = java.util.Arrays.stream(stored.columns())
         .map(c -> functions.when(fromSource, s.col(GIVEN + c)).otherwise(stored.col(c)).as(c)).toArray(Column[]::new);
-    stored.join(s, onKey, "full_outer").select(rows).write().format("delta").mode(SaveMode.Overwrite)
-        .save(path(table));
+    Dataset<Row> merged = stored.join(s, onKey, "full_outer").select(rows);
+    if (DirectReplace.rows(spark, path(table), merged, DirectReplace.ALL).isEmpty()) {
+      merged.write().format("delta").mode(SaveMode.Overwrite).save(path(table));
+    }
   }
 
   /** The prefix of a source's columns in {@link #upsert}, and the name of its flag. */
@@ -286,6 +289,15 @@ public final class Warehouse {
   /** Sets columns of every row of the table (column -> expression over its row); returns the rows updated. */
   public long updateAll(Table table, Map<String, Column> updates) {
     comments.upToDate(table);
+    // Every row is rewritten either way: here in one commit without Delta's state (DirectReplace), or by Delta's
+    // UPDATE where the table's features or an expression's type need it.
+    Dataset<Row> stored = read(table);
+    Dataset<Row> updated = stored.select(java.util.Arrays.stream(stored.columns())
+        .map(c -> updates.containsKey(c) ? updates.get(c).as(c) : col(c)).toArray(Column[]::new));
+    OptionalLong direct = DirectReplace.rows(spark, path(table), updated, DirectReplace.ALL);
+    if (direct.isPresent()) {
+      return direct.getAsLong();
+    }
     DeltaTable.forPath(spark, path(table)).update(updates);
     return lastMetric(table, "numUpdatedRows");
   }
@@ -322,7 +334,30 @@ public final class Warehouse {
       throw new IllegalArgumentException(table.tableName() + " is not partitioned by date");
     }
     String in = String.join(", ", dates.stream().sorted().map(d -> "DATE'" + d + "'").toList());
-    return replaceWhere(table, source, table.partitionColumn() + " IN (" + in + ")");
+    String predicate = table.partitionColumn() + " IN (" + in + ")";
+    if (!exists(table)) {
+      return create(table, source);
+    }
+    comments.upToDate(table);
+    Set<String> values = new java.util.TreeSet<>(dates.stream().map(LocalDate::toString).toList());
+    OptionalLong direct = DirectReplace.partitions(spark, path(table), table.partitionColumn(),
+        v -> v != null && values.contains(v), TableComments.described(table, source), predicate);
+    return direct.isPresent() ? direct.getAsLong() : deltaReplaceWhere(table, source, predicate);
+  }
+
+  /**
+   * Deletes the partitions of {@code table} (partitioned by date) from {@code first} on, if the table exists;
+   * returns the rows deleted.
+   */
+  public long deleteDatesFrom(Table table, LocalDate first) {
+    if (!exists(table)) {
+      return 0;
+    }
+    comments.upToDate(table);
+    OptionalLong direct = DirectReplace.partitions(spark, path(table), table.partitionColumn(),
+        v -> v != null && v.compareTo(first.toString()) >= 0, null, table.partitionColumn() + " >= DATE'" + first + "'");
+    return direct.isPresent() ? direct.getAsLong()
+        : deleteWhere(table, col(table.partitionColumn()).geq(functions.lit(java.sql.Date.valueOf(first))));
   }
 
   /** Replaces exactly the rows matching {@code predicate} (SQL) with {@code source}; returns rows written. */
@@ -331,6 +366,18 @@ public final class Warehouse {
       return create(table, source);
     }
     comments.upToDate(table);
+    if (table.partitionColumn() == null) {
+      // A small table rewritten whole in one commit, without Delta's state (DirectReplace).
+      OptionalLong direct = DirectReplace.rows(spark, path(table), TableComments.described(table, source), predicate);
+      if (direct.isPresent()) {
+        return direct.getAsLong();
+      }
+    }
+    return deltaReplaceWhere(table, source, predicate);
+  }
+
+  /** Delta's own {@code replaceWhere}: where {@link DirectReplace} cannot write (a schema change, a table feature). */
+  private long deltaReplaceWhere(Table table, Dataset<Row> source, String predicate) {
     // mergeSchema: a new feature (or column) joins the table, with its comment; older slices read it as null.
     TableComments.described(table, source).write().format("delta").mode(SaveMode.Overwrite)
         .option("replaceWhere", predicate)
