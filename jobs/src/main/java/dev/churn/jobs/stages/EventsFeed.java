@@ -7,7 +7,6 @@ import dev.churn.features.CustomerMerge;
 import dev.churn.features.Customers;
 import dev.churn.features.DailyActivity;
 import dev.churn.features.Events;
-import dev.churn.features.FeatureBuilder;
 import dev.churn.features.SourceMapping;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
