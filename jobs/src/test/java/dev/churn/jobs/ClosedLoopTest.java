@@ -34,9 +34,9 @@ class ClosedLoopTest extends JobsSuite {
     Path wh = tempDir("closed-loop-wh");
     StringWriter printed = new StringWriter();
     PrintWriter out = new PrintWriter(printed, true);
-    // Three nights 21 days apart after 181 days of history (to 2026-06-30): the lists of June and July
-    // are measured by the last one.
-    ClosedLoop.Shape shape = new ClosedLoop.Shape(181, 63, 21, 5);
+    // Two nights 31 days apart after 181 days of history (to 2026-06-30), on 07-31 and 08-31: the lists of June
+    // (06-30) and July (07-31) are measured by the last one, each list's 30-day horizon ended by then.
+    ClosedLoop.Shape shape = new ClosedLoop.Shape(181, 62, 31, 5);
     LocalDate start = LocalDate.parse("2026-01-01");
     GenerateJob.Options sample = new GenerateJob.Options("-", 2000, 1, start, 7, 0.01);
     Actions.Options contact = new Actions.Options(0.25, 10.0, 1000, 0.5);
