@@ -153,15 +153,7 @@ public final class ModelRegistry {
     warehouse.upsert(Table.MODEL_REGISTRY, warehouse.spark().createDataFrame(List.of(row), Table.MODEL_REGISTRY.schema()));
     entries = null;
     loaded.put(version, new Loaded(model, v));
-    // A later stage of this run (scoring after a training) finds it without loading: MLlib reads each stage's
-    // metadata and data with a Spark job, some 25 for this pipeline.
-    PIPELINES.put(pipelineKey(version, v.toJson()), model);
     return v;
-  }
-
-  /** The key of {@link #PIPELINES} for a version whose spec.json holds {@code json}. */
-  private String pipelineKey(int version, String json) {
-    return warehouse.spark().sparkContext().applicationId() + "|" + dir(version) + "|" + json;
   }
 
   /**
@@ -209,7 +201,7 @@ public final class ModelRegistry {
       try (FSDataInputStream in = fs.open(specPath)) {
         json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
-      String key = pipelineKey(version, json);
+      String key = warehouse.spark().sparkContext().applicationId() + "|" + dir(version) + "|" + json;
       PipelineModel pipeline = PIPELINES.get(key);
       if (pipeline == null) {
         pipeline = PipelineModel.load(dir(version) + "/pipeline");
