@@ -53,6 +53,9 @@ import scala.jdk.javaapi.CollectionConverters;
  * as {@link KernelTables} does.
  */
 final class DirectReplace {
+  private static final org.apache.logging.log4j.Logger LOG =
+      org.apache.logging.log4j.LogManager.getLogger(DirectReplace.class);
+
   private DirectReplace() {}
 
   /** Table properties under which a file's rows are not all its AddFile says: Delta's own path is kept. */
@@ -95,6 +98,10 @@ final class DirectReplace {
    * empty when the table needs Delta's own path.
    */
   static OptionalLong rows(SparkSession spark, String path, Dataset<Row> rows, String predicate) {
+    // The kept rows are read by their files' paths, which Spark's file reader expands as globs.
+    if (path.matches(".*[\\[\\]{}*?\\\\].*")) {
+      return OptionalLong.empty();
+    }
     OptimisticTransaction txn = transaction(spark, path);
     if (!supported(txn, rows.schema(), List.of())) {
       return OptionalLong.empty();
@@ -116,7 +123,7 @@ final class DirectReplace {
       org.apache.hadoop.fs.Path table = new org.apache.hadoop.fs.Path(path);
       // The log stores a file's path as a URI relative to the table (or absolute).
       Dataset<Row> stored = spark.read().schema(schema).parquet(removed.stream().map(r -> new org.apache.hadoop.fs.Path(
-          table, new org.apache.hadoop.fs.Path(java.net.URI.create(r.path()))).toString()).toArray(String[]::new));
+          table, new org.apache.hadoop.fs.Path(java.net.URI.create(r.action().path()))).toString()).toArray(String[]::new));
       write(txn, stored.where(not(matches)), actions, a -> { });
     }
     // Checked as each new row is written: one outside the predicate fails the write, before any commit.
@@ -129,11 +136,12 @@ final class DirectReplace {
   }
 
   /**
-   * A transaction on the table's latest version that counts as having read all of it: a commit by another writer
-   * since then fails it (Delta's conflict check), as nothing it removes may have changed.
+   * A transaction on the table's latest version that counts as having read all of it: Delta's conflict check fails
+   * its commit when another writer's commit since then removed or rewrote files (a blind append does not conflict at
+   * Delta's default isolation level, as with Delta's own {@code replaceWhere}). The warehouse lock keeps writers out.
    */
   private static OptimisticTransaction transaction(SparkSession spark, String path) {
-    OptimisticTransaction txn = DeltaLog.forTable(spark, path).startTransaction();
+    OptimisticTransaction txn = DeltaLog.forTable(spark, path).startTransaction(Option.empty(), Option.empty());
     txn.readWholeTable();
     return txn;
   }
@@ -141,8 +149,8 @@ final class DirectReplace {
   /** The predicate of {@link #rows} that replaces every row: the table is overwritten, nothing is kept. */
   static final String ALL = "true";
 
-  /** A file to remove, with its path as the log stores it and its rows (0 without statistics). */
-  private record Removed(RemoveFile action, String path, long records) {}
+  /** A file to remove, and its rows (0 without statistics). */
+  private record Removed(RemoveFile action, long records) {}
 
   /** Writes {@code rows} in the transaction, checks each new file, adds its actions; returns the rows written. */
   private static long write(OptimisticTransaction txn, Dataset<Row> rows, List<Action> actions,
@@ -214,15 +222,19 @@ final class DirectReplace {
         io.delta.kernel.data.Row add = file.getStruct(InternalScanFileUtils.ADD_FILE_ORDINAL);
         String stored = add.getString(add.getSchema().indexOf("path"));
         long size = add.getLong(add.getSchema().indexOf("size"));
-        Long records = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
-            : KernelTables.records(add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL));
+        String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
+            : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
+        Long records = KernelTables.records(stats);
+        // As Delta's AddFile.removeWithTimestamp: the size and partition values (extended metadata) let the commit's
+        // checksum be derived from the previous one, without the table's state.
         out.add(new Removed(new RemoveFile(stored, Option.<Object>apply(now), true, Option.<Object>apply(true),
             scala.collection.immutable.Map.from(CollectionConverters.asScala(partition)), Option.<Object>apply(size),
-            null, null, Option.empty(), Option.empty(), null), stored, records == null ? 0 : records));
+            null, null, Option.empty(), Option.empty(), stats), records == null ? 0 : records));
       });
     } catch (UncheckedIOException e) {
       throw e;
     } catch (RuntimeException | LinkageError kernel) {
+      LOG.warn("Delta Kernel cannot list the files of " + path + "; writing with Delta's own replaceWhere", kernel);
       return null;
     }
     return deletionVector[0] ? null : out;

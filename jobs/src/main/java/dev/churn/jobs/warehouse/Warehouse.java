@@ -27,8 +27,11 @@ import org.apache.spark.sql.types.StructField;
 
 /**
  * The Delta tables under one root folder or URI, and the only writes the jobs make to them. Every write is
- * idempotent by construction: a MERGE or a rewrite keyed on the table's key, {@code replaceWhere} on the run's
- * slice, or an append of keys checked new under the warehouse lock.
+ * idempotent by construction: a MERGE or a rewrite keyed on the table's key, a replacement of the run's slice, or
+ * an append of keys checked new under the warehouse lock. Replacing writes (a slice, an upsert, an update of every
+ * row) commit the files they remove as Delta Kernel lists them ({@link DirectReplace}), without Delta's table
+ * state; Delta's own {@code replaceWhere}, {@code UPDATE} or overwrite where the schema changes or a table feature
+ * needs it.
  */
 public final class Warehouse {
   private static final Logger LOG = LogManager.getLogger(Warehouse.class);
@@ -289,9 +292,16 @@ public final class Warehouse {
   /** Sets columns of every row of the table (column -> expression over its row); returns the rows updated. */
   public long updateAll(Table table, Map<String, Column> updates) {
     comments.upToDate(table);
+    Dataset<Row> stored = read(table);
+    // As Delta's UPDATE: a column the table lacks is refused, not ignored.
+    List<String> columns = List.of(stored.columns());
+    for (String c : updates.keySet()) {
+      if (!columns.contains(c)) {
+        throw new IllegalArgumentException(table.tableName() + " has no column " + c + " to update");
+      }
+    }
     // Every row is rewritten either way: here in one commit without Delta's state (DirectReplace), or by Delta's
     // UPDATE where the table's features or an expression's type need it.
-    Dataset<Row> stored = read(table);
     Dataset<Row> updated = stored.select(java.util.Arrays.stream(stored.columns())
         .map(c -> updates.containsKey(c) ? updates.get(c).as(c) : col(c)).toArray(Column[]::new));
     OptionalLong direct = DirectReplace.rows(spark, path(table), updated, DirectReplace.ALL);
@@ -350,6 +360,9 @@ public final class Warehouse {
    * returns the rows deleted.
    */
   public long deleteDatesFrom(Table table, LocalDate first) {
+    if (table.partitionColumn() == null) {
+      throw new IllegalArgumentException(table.tableName() + " is not partitioned by date");
+    }
     if (!exists(table)) {
       return 0;
     }
@@ -360,7 +373,10 @@ public final class Warehouse {
         : deleteWhere(table, col(table.partitionColumn()).geq(functions.lit(java.sql.Date.valueOf(first))));
   }
 
-  /** Replaces exactly the rows matching {@code predicate} (SQL) with {@code source}; returns rows written. */
+  /**
+   * Replaces exactly the rows matching {@code predicate} (SQL) with {@code source}; returns the new rows written
+   * (the rows of {@code source}; a kept row copied beside them is not counted).
+   */
   public long replaceWhere(Table table, Dataset<Row> source, String predicate) {
     if (!exists(table)) {
       return create(table, source);

@@ -38,12 +38,22 @@ class DirectReplaceTest extends SparkSuite {
         Date.valueOf((LocalDate) r[1]), r[2])).toList(), SCORES);
   }
 
+  /** The operation of the table's latest commit, from its log: DELETE and UPDATE are Delta's own commands. */
+  private static String lastOperation(Warehouse w, Table t) throws java.io.IOException {
+    java.nio.file.Path log = java.nio.file.Path.of(java.net.URI.create(w.path(t))).resolve("_delta_log");
+    String commit = java.nio.file.Files.readString(log.resolve(String.format("%020d.json",
+        w.latestVersions().get(t))));
+    java.util.regex.Matcher op = java.util.regex.Pattern.compile("\"operation\":\"(\\w+)\"").matcher(commit);
+    return op.find() ? op.group(1) : null;
+  }
+
   private static List<String> stored(Warehouse w, Table t) {
     return w.read(t).collectAsList().stream().map(Row::toString).sorted().toList();
   }
 
   @Test
-  void datesReplaceOnlyTheirPartitionsARowOutsideCommitsNothingAndDeletingFromADateKeepsTheEarlierOnes() {
+  void datesReplaceOnlyTheirPartitionsARowOutsideCommitsNothingAndDeletingFromADateKeepsTheEarlierOnes()
+      throws Exception {
     Warehouse w = new Warehouse(spark, tempDir("direct-dates").toString());
     w.replaceDates(Table.CHURN_SCORES, scores(new Object[] {"a", D1, 0.1}, new Object[] {"b", D1, 0.2},
         new Object[] {"c", D2, 0.3}), List.of(D1, D2));
@@ -68,10 +78,11 @@ class DirectReplaceTest extends SparkSuite {
 
     assertEquals(2, w.deleteDatesFrom(Table.CHURN_SCORES, D2));
     assertEquals(List.of("[a,2026-03-01,0.1]", "[b,2026-03-01,0.2]"), stored(w, Table.CHURN_SCORES));
+    assertEquals("WRITE", lastOperation(w, Table.CHURN_SCORES), "not Delta's DELETE");
   }
 
   @Test
-  void anUnpartitionedTableKeepsTheRowsThePredicateDoesNotHoldForAndRefusesANewRowOutsideIt() {
+  void anUnpartitionedTableKeepsTheRowsThePredicateDoesNotHoldForAndRefusesANewRowOutsideIt() throws Exception {
     Warehouse w = new Warehouse(spark, tempDir("direct-rows").toString());
     List<Row> first = List.of(RowFactory.create("month", Date.valueOf(D1), "ALL", "ALL", 0.9, 0.3),
         RowFactory.create("month", Date.valueOf(D2), "ALL", "ALL", 0.8, 0.6),
@@ -92,6 +103,9 @@ class DirectReplaceTest extends SparkSuite {
     assertEquals(version, w.latestVersions().get(Table.RETENTION_RATES), "nothing was committed");
 
     assertEquals(3, w.updateAll(Table.RETENTION_RATES, Map.of("segment", lit("every"))));
+    assertEquals("WRITE", lastOperation(w, Table.RETENTION_RATES), "not Delta's UPDATE");
+    assertThrows(IllegalArgumentException.class, () -> w.updateAll(Table.RETENTION_RATES, Map.of("segmnt",
+        lit("typo"))));
     assertEquals(List.of("every"), w.read(Table.RETENTION_RATES).select("segment").distinct().collectAsList().stream()
         .map(r -> r.getString(0)).toList());
   }
