@@ -37,8 +37,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * The new rows' files are written by Delta's own transaction (the table's CHECK constraints, statistics and commit
  * protocol, as any write). Delta's {@code replaceWhere} and {@code DELETE} find the files they remove through the
  * table's whole state, rebuilt by three Spark jobs per write ("Compute snapshot"), count the table's files for a
- * metric the same way, and rewrite a touched file in two more jobs: on the demo warehouse's night, some 60 of its 180
- * jobs, for tables of a few dozen files.
+ * metric the same way, and rewrite a touched file in two more jobs: on the demo warehouse's late night, 56 of its
+ * 178 jobs, for tables of a few dozen files (bench/results/night-2026-12-07.md).
  *
  * <p>Two shapes: a table partitioned by one column has whole partitions replaced ({@link #partitions}); a table
  * without partitions is rewritten whole, its kept rows copied beside the new ones ({@link #rows}: meant for the small
@@ -46,7 +46,8 @@ import scala.jdk.javaapi.CollectionConverters;
  *
  * <p>Defaults and dangers: the rows must match the table's schema column for column (names and types in order;
  * the columns' comments stay the table's). A schema change (a new feature), a table with deletion vectors, column
- * mapping, row tracking or a change feed, or a log Kernel cannot read, and {@code OptionalLong.empty()} is returned
+ * mapping, row tracking or a change feed, a log Kernel cannot read (logged), or for {@link #rows} a table path with
+ * glob characters (its kept rows are read by path), and {@code OptionalLong.empty()} is returned
  * with nothing written or committed: the caller falls back to Delta's own write. A row outside what it replaces
  * fails the write before the commit, as Delta's {@code replaceWhere} does. The warehouse lock keeps other writers
  * out; Delta's commit still refuses a concurrent commit that conflicts. Uses Kernel's {@code internal} scan classes,
