@@ -86,9 +86,7 @@ final class DirectReplace {
             + " lies outside what " + predicate + " replaces in " + path + ": nothing was committed");
       }
     });
-    if (!actions.isEmpty()) {
-      commit(txn, actions, List.of(column), predicate);
-    }
+    commit(txn, actions, List.of(column), predicate);
     return OptionalLong.of(written);
   }
 
@@ -168,8 +166,12 @@ final class DirectReplace {
     return written;
   }
 
+  /** Commits {@code actions}, if any: a write that removes and adds nothing leaves the table's version as it was. */
   private static void commit(OptimisticTransaction txn, List<Action> actions, List<String> partitionBy,
       String predicate) {
+    if (actions.isEmpty()) {
+      return;
+    }
     txn.commit(CollectionConverters.asScala(actions).toList(), new DeltaOperations.Write(SaveMode.Overwrite,
         partitionBy.isEmpty() ? Option.empty() : Option.apply(CollectionConverters.asScala(partitionBy).toList()),
         Option.apply(predicate), Option.empty(),
@@ -223,8 +225,7 @@ final class DirectReplace {
         io.delta.kernel.data.Row add = file.getStruct(InternalScanFileUtils.ADD_FILE_ORDINAL);
         String stored = add.getString(add.getSchema().indexOf("path"));
         long size = add.getLong(add.getSchema().indexOf("size"));
-        String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
-            : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
+        String stats = KernelTables.stats(file);
         Long records = KernelTables.records(stats);
         // As Delta's AddFile.removeWithTimestamp: the size and partition values (extended metadata) let the commit's
         // checksum be derived from the previous one, without the table's state.

@@ -73,6 +73,13 @@ public final class KernelTables {
 
   private static final Pattern NUM_RECORDS = Pattern.compile("\"numRecords\":(\\d+)");
 
+  /** The statistics (JSON) of a scan file row's AddFile, or null when it has none. */
+  static String stats(io.delta.kernel.data.Row file) {
+    io.delta.kernel.data.Row add = file.getStruct(InternalScanFileUtils.ADD_FILE_ORDINAL);
+    return add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
+        : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
+  }
+
   /** The rows a file's statistics (its AddFile's {@code stats}, null: none) count, or null when they do not. */
   static Long records(String stats) {
     Matcher records = stats == null ? null : NUM_RECORDS.matcher(stats);
@@ -87,14 +94,10 @@ public final class KernelTables {
 
   /** Visits the files of the latest snapshot of the table at {@code path}, from its log (no Spark job). */
   private static void files(SparkSession spark, String path, java.util.function.Consumer<DataFile> visit) {
-    scanFiles(spark, path, -1, file -> {
-      io.delta.kernel.data.Row add = file.getStruct(InternalScanFileUtils.ADD_FILE_ORDINAL);
-      String stats = add.isNullAt(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL) ? null
-          : add.getString(InternalScanFileUtils.ADD_FILE_STATS_ORDINAL);
-      // A file with deleted rows (a deletion vector) holds fewer rows than its statistics count.
-      visit.accept(new DataFile(InternalScanFileUtils.getPartitionValues(file),
-          InternalScanFileUtils.getDeletionVectorDescriptorFromRow(file) == null ? records(stats) : null));
-    });
+    scanFiles(spark, path, -1, file ->
+        // A file with deleted rows (a deletion vector) holds fewer rows than its statistics count.
+        visit.accept(new DataFile(InternalScanFileUtils.getPartitionValues(file),
+            InternalScanFileUtils.getDeletionVectorDescriptorFromRow(file) == null ? records(stats(file)) : null)));
   }
 
   /**

@@ -302,7 +302,7 @@ public final class Warehouse {
     }
     // Every row is rewritten either way: here in one commit without Delta's state (DirectReplace), or by Delta's
     // UPDATE where the table's features or an expression's type need it.
-    Dataset<Row> updated = stored.select(java.util.Arrays.stream(stored.columns())
+    Dataset<Row> updated = stored.select(columns.stream()
         .map(c -> updates.containsKey(c) ? updates.get(c).as(c) : col(c)).toArray(Column[]::new));
     OptionalLong direct = DirectReplace.rows(spark, path(table), updated, DirectReplace.ALL);
     if (direct.isPresent()) {
@@ -340,9 +340,7 @@ public final class Warehouse {
 
   /** Replaces the partitions of {@code dates} with {@code source}, whose rows must lie in them; returns rows written. */
   public long replaceDates(Table table, Dataset<Row> source, Collection<LocalDate> dates) {
-    if (table.partitionColumn() == null) {
-      throw new IllegalArgumentException(table.tableName() + " is not partitioned by date");
-    }
+    requireDatePartitioned(table);
     String in = String.join(", ", dates.stream().sorted().map(d -> "DATE'" + d + "'").toList());
     String predicate = table.partitionColumn() + " IN (" + in + ")";
     if (!exists(table)) {
@@ -355,14 +353,18 @@ public final class Warehouse {
     return direct.isPresent() ? direct.getAsLong() : deltaReplaceWhere(table, source, predicate);
   }
 
+  private static void requireDatePartitioned(Table table) {
+    if (table.partitionColumn() == null) {
+      throw new IllegalArgumentException(table.tableName() + " is not partitioned by date");
+    }
+  }
+
   /**
    * Deletes the partitions of {@code table} (partitioned by date) from {@code first} on, if the table exists;
    * returns the rows deleted.
    */
   public long deleteDatesFrom(Table table, LocalDate first) {
-    if (table.partitionColumn() == null) {
-      throw new IllegalArgumentException(table.tableName() + " is not partitioned by date");
-    }
+    requireDatePartitioned(table);
     if (!exists(table)) {
       return 0;
     }
