@@ -66,7 +66,9 @@ class ModelJobTest extends JobsSuite {
       double v = r.<Double>getAs(metric);
       assertTrue(v >= 0 && v <= 1, metric + " " + v);
     }
-    assertTrue(Files.isDirectory(Path.of(w.root().replace("file:", "")).resolve("models/v1/pipeline")));
+    Path model = Path.of(w.root().replace("file:", "")).resolve("models/v1");
+    // Beside MLlib's standard folder, the copy that scoring loads without a Spark job (LocalPipelines).
+    assertTrue(Files.isDirectory(model.resolve("pipeline")) && Files.isDirectory(model.resolve("pipeline.local")));
     // 200 days of log: the 365-day payment count is left out (docs/features.md, "short history").
     List<String> inputs = r.getList(r.fieldIndex("feature_list"));
     assertEquals(FeatureCatalogue.features().size() - 1, inputs.size());

@@ -24,7 +24,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
 /**
- * Versioned models under {@code <warehouse>/models/v<N>/} (the fitted pipeline and {@code spec.json}) with one
+ * Versioned models under {@code <warehouse>/models/v<N>/} (the fitted pipeline, on a local warehouse its copy in
+ * MLlib's local format in {@code pipeline.local} ({@link LocalPipelines}), and {@code spec.json}) with one
  * {@code model_registry} row per version. Versions count up from 1. A version is {@link #ACCEPTED} (scoring's
  * default: the latest accepted) or {@link #REJECTED} (a nightly retrain that validated worse than the model in
  * use); rows written before statuses existed count as accepted.
@@ -34,6 +35,9 @@ public final class ModelRegistry {
   public static final String ACCEPTED = "accepted";
   /** A retrained candidate that validated worse than the model in use: kept for audit, used only when named. */
   public static final String REJECTED = "rejected";
+
+  /** A version's fitted pipeline, in MLlib's standard format: the folder any MLlib reader loads. */
+  static final String PIPELINE = "pipeline";
 
   /** A registered version's date and status. */
   public record Entry(int version, LocalDate asOf, String status) {}
@@ -71,6 +75,12 @@ public final class ModelRegistry {
 
   private String dir(int version) {
     return warehouse.root() + "/models/v" + version;
+  }
+
+  /** A version's local-format copy of its pipeline, where its folder is on the local file system. */
+  private java.util.Optional<java.nio.file.Path> localCopy(int version) throws IOException {
+    return LocalPipelines.local(dir(version) + "/" + PIPELINE + LocalPipelines.SUFFIX,
+        warehouse.spark().sparkContext().hadoopConfiguration());
   }
 
   /** The latest accepted version, or null. */
@@ -127,7 +137,8 @@ public final class ModelRegistry {
     int version = claimVersion(console);
     ModelSpec v = spec.withVersion(version);
     try {
-      model.write().overwrite().save(dir(version) + "/pipeline");
+      model.write().overwrite().save(dir(version) + "/" + PIPELINE);
+      localCopy(version).ifPresent(folder -> LocalPipelines.save(model, folder));
       KillPoints.reached(KillPoints.MODEL_HALF_WRITTEN);
       Path specPath = new Path(dir(version) + "/spec.json");
       FileSystem fs = specPath.getFileSystem(warehouse.spark().sparkContext().hadoopConfiguration());
@@ -204,7 +215,9 @@ public final class ModelRegistry {
       String key = warehouse.spark().sparkContext().applicationId() + "|" + dir(version) + "|" + json;
       PipelineModel pipeline = PIPELINES.get(key);
       if (pipeline == null) {
-        pipeline = PipelineModel.load(dir(version) + "/pipeline");
+        // A version registered before local copies existed, or not on the local file system, has none.
+        pipeline = localCopy(version).flatMap(LocalPipelines::load)
+            .orElseGet(() -> PipelineModel.load(dir(version) + "/" + PIPELINE));
         PIPELINES.put(key, pipeline);
       }
       Loaded l = new Loaded(pipeline, ModelSpec.fromJson(json));
