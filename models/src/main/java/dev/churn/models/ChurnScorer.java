@@ -17,8 +17,8 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
-import org.apache.spark.sql.api.java.UDF3;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -73,20 +73,15 @@ public final class ChurnScorer {
     }
     Dataset<Row> features = history.inputs(snapshot, spec);
     double[] coefficients = lr(model).coefficients().toArray();
-    List<String> slots = spec.inputs().slots();
-    List<Column> values = new ArrayList<>();
-    for (String f : spec.inputs().all()) {
-      values.add(lit(f));
-      values.add(col(f).cast("string"));
-    }
-    UserDefinedFunction contributions = udf(new Contributions(coefficients, slots.toArray(String[]::new)),
-        DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType));
-    UserDefinedFunction reasons = udf(new TopReasons(slots.toArray(String[]::new), spec.explanation(),
+    String[] slots = spec.inputs().slots().toArray(String[]::new);
+    List<String> inputs = spec.inputs().all();
+    // Each input's value as text, in the order of inputs (what a reason shows): an array, not a map, since a map
+    // built and converted for every row was a fifth of a scoring's task time (15,581 customers, JFR).
+    Column values = array(inputs.stream().map(f -> col(f).cast("string")).toArray(Column[]::new));
+    UserDefinedFunction reasons = udf(new TopReasons(coefficients, slots, inputs, spec.explanation(),
         Reasons.vocabulary(spec.environment()), spec.inputs().scaled()), DataTypes.createArrayType(REASON));
     Dataset<Row> scored = model.transform(features)
-        .withColumn(ChurnTrainer.PROBABILITY, ChurnTrainer.calibrated(spec.fit().calibrationOffset()))
-        .withColumn(CONTRIBUTIONS, contributions.apply(col(ChurnTrainer.SCALED), map(values.toArray(Column[]::new))))
-        .withColumn("_values", map(values.toArray(Column[]::new)));
+        .withColumn(ChurnTrainer.PROBABILITY, ChurnTrainer.calibrated(spec.fit().calibrationOffset()));
     List<Column> out = new ArrayList<>(List.of(
         col("customer_id"),
         col(FeatureBuilder.AS_OF_DATE),
@@ -95,33 +90,23 @@ public final class ChurnScorer {
             .when(col(ChurnTrainer.PROBABILITY).geq(spec.tiers().medium()), lit("medium"))
             .otherwise(lit("low")).as(RISK_TIER),
         col(FeatureBuilder.LIFECYCLE_STAGE),
-        reasons.apply(col(ChurnTrainer.SCALED), col(CONTRIBUTIONS), col("_values")).as(TOP_REASONS),
+        reasons.apply(col(ChurnTrainer.SCALED), values).as(TOP_REASONS),
         lit(spec.version()).as(MODEL_VERSION)));
     if (withContributions) {
-      out.add(col(CONTRIBUTIONS));
+      out.add(udf((UDF1<Vector, Map<String, Double>>) v -> contributions(coefficients, slots, v),
+          DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType)).apply(col(ChurnTrainer.SCALED))
+          .as(CONTRIBUTIONS));
     }
     return scored.select(out.toArray(Column[]::new));
   }
 
-  /** Per feature: sum over its slots of coefficient x standardised value. */
-  static final class Contributions implements UDF2<Vector, scala.collection.Map<String, String>, Map<String, Double>>,
-      Serializable {
-    private final double[] coefficients;
-    private final String[] slots;
-
-    Contributions(double[] coefficients, String[] slots) {
-      this.coefficients = coefficients;
-      this.slots = slots;
+  /** Per feature, in slot order: the sum over its slots of coefficient x standardised value. */
+  static Map<String, Double> contributions(double[] coefficients, String[] slots, Vector scaled) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    for (int i = 0; i < slots.length; i++) {
+      out.merge(slots[i], coefficients[i] * scaled.apply(i), Double::sum);
     }
-
-    @Override
-    public Map<String, Double> call(Vector scaled, scala.collection.Map<String, String> ignored) {
-      Map<String, Double> out = new LinkedHashMap<>();
-      for (int i = 0; i < slots.length; i++) {
-        out.merge(slots[i], coefficients[i] * scaled.apply(i), Double::sum);
-      }
-      return out;
-    }
+    return out;
   }
 
   /**
@@ -130,25 +115,34 @@ public final class ChurnScorer {
    * category whose customers churn more than the rest), so no reason says the customer is healthy. Specs without
    * an {@link ModelSpec.Explanation} (older models) keep every positive contribution.
    */
-  static final class TopReasons implements UDF3<Vector, scala.collection.Map<String, Double>,
-      scala.collection.Map<String, String>, List<Row>>, Serializable {
+  static final class TopReasons implements UDF2<Vector, scala.collection.Seq<String>, List<Row>>, Serializable {
+    private final double[] coefficients;
     private final String[] slots;
+    /** Each input's position in the values a row gives. */
+    private final Map<String, Integer> position = new java.util.HashMap<>();
     private final ModelSpec.Explanation explanation;
     private final Map<String, String> vocabulary;
     private final List<String> scaledInputs;
 
-    TopReasons(String[] slots, ModelSpec.Explanation explanation, Map<String, String> vocabulary, List<String> scaled) {
+    TopReasons(double[] coefficients, String[] slots, List<String> inputs, ModelSpec.Explanation explanation,
+        Map<String, String> vocabulary, List<String> scaled) {
+      this.coefficients = coefficients;
       this.slots = slots;
+      for (int i = 0; i < inputs.size(); i++) {
+        position.put(inputs.get(i), i);
+      }
       this.explanation = explanation;
       this.vocabulary = vocabulary;
       this.scaledInputs = List.copyOf(scaled);
     }
 
     @Override
-    public List<Row> call(Vector scaled, scala.collection.Map<String, Double> contributions,
-        scala.collection.Map<String, String> values) {
-      Map<String, Double> c = scala.jdk.javaapi.CollectionConverters.asJava(contributions);
-      Map<String, String> v = scala.jdk.javaapi.CollectionConverters.asJava(values);
+    public List<Row> call(Vector scaled, scala.collection.Seq<String> values) {
+      Map<String, Double> c = contributions(coefficients, slots, scaled);
+      java.util.function.Function<String, String> v = f -> {
+        Integer i = position.get(f);
+        return i == null ? null : values.apply(i);
+      };
       List<Map.Entry<String, Double>> sorted = new ArrayList<>(c.entrySet());
       sorted.sort(Map.Entry.<String, Double>comparingByValue(Comparator.reverseOrder()));
       double floor = explanation == null ? 0 : explanation.floor();
@@ -158,10 +152,11 @@ public final class ChurnScorer {
           break;
         }
         String feature = e.getKey();
-        if ((explanation == null || risky(feature, v.get(feature), scaled)) && !shownAlready(feature, v.get(feature), out)) {
+        String value = v.apply(feature);
+        if ((explanation == null || risky(feature, value, scaled)) && !shownAlready(feature, value, out)) {
           Double typical = explanation == null ? null : explanation.typical().get(feature);
-          out.add(RowFactory.create(feature, v.get(feature), e.getValue(),
-              Reasons.phrase(feature, v.get(feature), typical, vocabulary, scaledInputs.contains(feature))));
+          out.add(RowFactory.create(feature, value, e.getValue(),
+              Reasons.phrase(feature, value, typical, vocabulary, scaledInputs.contains(feature))));
         }
       }
       if (out.isEmpty() && explanation != null) {

@@ -37,19 +37,17 @@ class ReasonsTest {
     // Every slot on the risky side (direction and scaled value agree), typical values above the customer's.
     ModelSpec.Explanation why = new ModelSpec.Explanation(List.of(-1.0, -1.0, -1.0, -1.0),
         Map.of("active_days_all", 67.0, "active_days_365d", 67.0, "tenure_days", 533.0, "active_days_30d", 9.0), 0.0);
-    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of(), List.of());
-    Map<String, Double> contributions = Map.of("active_days_all", 0.9, "active_days_365d", 0.8, "tenure_days", 0.5,
-        "active_days_30d", 0.2);
+    // Contributions (coefficient x scaled value) 0.9, 0.8, 0.5 and 0.2, in slot order.
+    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(new double[] {-0.9, -0.8, -0.5, -0.2},
+        slots.toArray(String[]::new), slots, why, Map.of(), List.of());
 
-    List<Row> oneDay = top.call(Vectors.dense(-1, -1, -1, -1), scala(contributions), scala(Map.of("active_days_all",
-        "1.0", "active_days_365d", "1.0", "tenure_days", "1.0", "active_days_30d", "1.0")));
+    List<Row> oneDay = top.call(Vectors.dense(-1, -1, -1, -1), values("1.0", "1.0", "1.0", "1.0"));
     assertEquals(List.of("active_days_all", "tenure_days"), oneDay.stream().map(r -> r.getString(0)).toList(),
         "active_days_365d and active_days_30d repeat active_days_all's 1 day");
     assertEquals(List.of("1 day with any event over all history (typical: 67 days)",
         "customer for 1 day (typical: 533 days)"), oneDay.stream().map(r -> r.getString(3)).toList());
 
-    List<Row> olderLog = top.call(Vectors.dense(-1, -1, -1, -1), scala(contributions), scala(Map.of("active_days_all",
-        "40.0", "active_days_365d", "12.0", "tenure_days", "400.0", "active_days_30d", "1.0")));
+    List<Row> olderLog = top.call(Vectors.dense(-1, -1, -1, -1), values("40.0", "12.0", "400.0", "1.0"));
     assertEquals(List.of("active_days_all", "active_days_365d", "tenure_days"),
         olderLog.stream().map(r -> r.getString(0)).toList(), "other values are other facts");
   }
@@ -64,22 +62,19 @@ class ReasonsTest {
     ModelSpec.Explanation why = new ModelSpec.Explanation(List.of(1.0, -1.0, -1.0, -1.0), Map.of(
         "days_since_last_payment", 22.0, "payment_amount_30d", 49.0, "payment_amount_365d", 398.0, "logins_30d", 9.0),
         0.0);
-    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(slots.toArray(String[]::new), why, Map.of(), List.of());
-    Map<String, Double> contributions = Map.of("days_since_last_payment", 0.63, "payment_amount_30d", 0.49,
-        "payment_amount_365d", 0.42, "logins_30d", 0.2);
-    List<Row> longSilence = top.call(Vectors.dense(1, -1, -1, -1), scala(contributions), scala(Map.of(
-        "days_since_last_payment", "1038.0", "payment_amount_30d", "0.0", "payment_amount_365d", "0.0",
-        "logins_30d", "2.0")));
+    // Contributions 0.63, 0.49, 0.42 and 0.2, in slot order.
+    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(new double[] {0.63, -0.49, -0.42, -0.2},
+        slots.toArray(String[]::new), slots, why, Map.of(), List.of());
+    List<Row> longSilence = top.call(Vectors.dense(1, -1, -1, -1), values("1038.0", "0.0", "0.0", "2.0"));
     assertEquals(List.of("days_since_last_payment", "logins_30d"), longSilence.stream().map(r -> r.getString(0))
         .toList());
-    List<Row> shortSilence = top.call(Vectors.dense(1, -1, -1, -1), scala(contributions), scala(Map.of(
-        "days_since_last_payment", "40.0", "payment_amount_30d", "0.0", "payment_amount_365d", "0.0",
-        "logins_30d", "2.0")));
+    List<Row> shortSilence = top.call(Vectors.dense(1, -1, -1, -1), values("40.0", "0.0", "0.0", "2.0"));
     assertEquals(List.of("days_since_last_payment", "payment_amount_365d", "logins_30d"),
         shortSilence.stream().map(r -> r.getString(0)).toList(), "40 days of silence say nothing of 365 days");
   }
 
-  private static <V> scala.collection.Map<String, V> scala(Map<String, V> map) {
-    return scala.jdk.javaapi.CollectionConverters.asScala(map);
+  /** A row's input values as the scorer passes them: in the order of the model's inputs (here its slots). */
+  private static scala.collection.Seq<String> values(String... values) {
+    return scala.jdk.javaapi.CollectionConverters.asScala(List.of(values)).toSeq();
   }
 }
