@@ -93,9 +93,8 @@ final class DirectReplace {
   /**
    * Replaces the rows of the unpartitioned table at {@code path} that {@code predicate} (SQL) holds for with
    * {@code rows}, which must all satisfy it: every file of the table is removed and the rows it keeps are written
-   * again beside the new ones, in the same Spark job ({@link #ALL}: none kept, the table overwritten). Returns the
-   * rows written, the kept ones with the new ones as Delta's {@code replaceWhere} counts them, or empty when the
-   * table needs Delta's own path.
+   * again beside the new ones ({@link #ALL}: none kept, the table overwritten). Returns the new rows written, or
+   * empty when the table needs Delta's own path.
    */
   static OptionalLong rows(SparkSession spark, String path, Dataset<Row> rows, String predicate) {
     // The kept rows are read by their files' paths, which Spark's file reader expands as globs.
@@ -118,22 +117,21 @@ final class DirectReplace {
     }
     // A row the predicate is null for is kept, as Delta's DELETE keeps it.
     Column matches = coalesce(expr(predicate), lit(false));
-    // Checked as each new row is written: one outside the predicate fails the write, before any commit.
-    String first = rows.columns()[0];
-    Dataset<Row> written = rows.withColumn(first, when(matches, col(first)).otherwise(raise_error(lit(
-        "a new row lies outside what " + predicate + " replaces in " + path + ": nothing was committed"))));
     if (!removed.isEmpty()) {
       StructType schema = txn.metadata().schema();
       org.apache.hadoop.fs.Path table = new org.apache.hadoop.fs.Path(path);
       // The log stores a file's path as a URI relative to the table (or absolute).
       Dataset<Row> stored = spark.read().schema(schema).parquet(removed.stream().map(r -> new org.apache.hadoop.fs.Path(
           table, new org.apache.hadoop.fs.Path(java.net.URI.create(r.action().path()))).toString()).toArray(String[]::new));
-      // Kept and new rows in one write, one Spark job (positionally: supported() checked the columns' order).
-      written = stored.where(not(matches)).union(written);
+      write(txn, stored.where(not(matches)), actions, a -> { });
     }
-    long count = write(txn, written, actions, a -> { });
+    // Checked as each new row is written: one outside the predicate fails the write, before any commit.
+    String first = rows.columns()[0];
+    Dataset<Row> checked = rows.withColumn(first, when(matches, col(first)).otherwise(raise_error(lit(
+        "a new row lies outside what " + predicate + " replaces in " + path + ": nothing was committed"))));
+    long written = write(txn, checked, actions, a -> { });
     commit(txn, actions, List.of(), predicate);
-    return OptionalLong.of(count);
+    return OptionalLong.of(written);
   }
 
   /**

@@ -376,9 +376,8 @@ public final class Warehouse {
   }
 
   /**
-   * Replaces exactly the rows matching {@code predicate} (SQL) with {@code source}; returns the rows written: those
-   * of {@code source}, and on an unpartitioned table, which is rewritten whole, the kept rows copied beside them (as
-   * Delta's own {@code replaceWhere} counts them).
+   * Replaces exactly the rows matching {@code predicate} (SQL) with {@code source}; returns the new rows written
+   * (the rows of {@code source}; a kept row copied beside them is not counted).
    */
   public long replaceWhere(Table table, Dataset<Row> source, String predicate) {
     if (!exists(table)) {

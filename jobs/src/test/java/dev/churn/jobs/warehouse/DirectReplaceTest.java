@@ -89,9 +89,8 @@ class DirectReplaceTest extends SparkSuite {
         RowFactory.create("week", Date.valueOf(D2), "ALL", "ALL", 0.7, null));
     w.replaceWhere(Table.RETENTION_RATES, spark.createDataFrame(first, RATES), "true");
 
-    // The predicate is null for the week's row: kept, as Delta's DELETE keeps it. Written: the new row and the two
-    // kept ones, copied beside it in the same job (as Delta's replaceWhere counts them).
-    assertEquals(3, w.replaceWhere(Table.RETENTION_RATES, spark.createDataFrame(List.of(RowFactory.create("month",
+    // The predicate is null for the week's row: kept, as Delta's DELETE keeps it.
+    assertEquals(1, w.replaceWhere(Table.RETENTION_RATES, spark.createDataFrame(List.of(RowFactory.create("month",
         Date.valueOf(D3), "ALL", "ALL", 0.95, 0.55)), RATES), "retention_rate_annualized > 0.5"));
     assertEquals(List.of("[month,2026-03-01,ALL,ALL,0.9,0.3]", "[month,2026-03-03,ALL,ALL,0.95,0.55]",
         "[week,2026-03-02,ALL,ALL,0.7,null]"), stored(w, Table.RETENTION_RATES));
