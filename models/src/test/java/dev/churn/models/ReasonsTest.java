@@ -73,8 +73,28 @@ class ReasonsTest {
         shortSilence.stream().map(r -> r.getString(0)).toList(), "40 days of silence say nothing of 365 days");
   }
 
-  /** A row's input values as the scorer passes them: in the order of the model's inputs (here its slots). */
+  /**
+   * The scorer's layout: the values come in the order of the model's inputs, not of its slots, and a categorical
+   * has one slot per level after the numeric ones. Each reason shows its own feature's value; a feature whose value
+   * is null is no reason (it cannot be on the risky side).
+   */
+  @Test
+  void eachReasonShowsItsOwnFeaturesValueWhateverTheOrderOfTheSlots() {
+    List<String> slots = List.of("logins_30d", "tenure_days", "plan", "plan");
+    List<String> inputs = List.of("tenure_days", "logins_30d", "plan");
+    ModelSpec.Explanation why = new ModelSpec.Explanation(List.of(-1.0, -1.0, 1.0, 1.0),
+        Map.of("logins_30d", 9.0, "tenure_days", 533.0), 0.0);
+    // Contributions: logins_30d 0.3, tenure_days 0.5, plan -0.1 + 1.35 = 1.25 (its second level, the customer's).
+    ChurnScorer.TopReasons top = new ChurnScorer.TopReasons(new double[] {-0.3, -0.5, 0.2, 0.9},
+        slots.toArray(String[]::new), inputs, why, Map.of(), List.of());
+    List<Row> reasons = top.call(Vectors.dense(-1, -1, -0.5, 1.5), values("400.0", null, "basic"));
+    assertEquals(List.of("[plan,basic,1.25,plan is basic]",
+        "[tenure_days,400.0,0.5,customer for 400 days (typical: 533 days)]"),
+        reasons.stream().map(Row::toString).toList());
+  }
+
+  /** A row's input values as the scorer passes them: in the order of the model's inputs. */
   private static scala.collection.Seq<String> values(String... values) {
-    return scala.jdk.javaapi.CollectionConverters.asScala(List.of(values)).toSeq();
+    return scala.jdk.javaapi.CollectionConverters.asScala(java.util.Arrays.asList(values)).toSeq();
   }
 }

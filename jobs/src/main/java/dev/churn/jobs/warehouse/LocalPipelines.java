@@ -17,7 +17,9 @@ import org.apache.spark.ml.util.ReadWriteUtils$;
 /**
  * A fitted pipeline's second copy in MLlib's local format, which loads without a Spark job. MLlib's own reader
  * reads each stage's metadata and data through Spark: 25 jobs for the churn pipeline's seven stages, 3 s in a warm
- * JVM and 11 s as a command's first load (measured on the demo's model), paid by every command that scores. The
+ * JVM and 11 s as a JVM's first load (the demo's model), paid by every command that scores. Inside a night most of
+ * that first load is warm-up its later stages pay anyway: the demo's late night ran 25 jobs fewer, its time within
+ * the machine's noise. The
  * local format is the one Spark Connect's model cache uses ({@code ReadWriteUtils.localSavingModeState}, Spark
  * 4.0 and later): the same stages, metadata as plain text files and data as binary files, written and read with
  * {@code java.nio} in the driver: 0 jobs, some 40 ms. The transform of a pipeline loaded from it equals the
@@ -27,7 +29,8 @@ import org.apache.spark.ml.util.ReadWriteUtils$;
  * (PySpark's {@code PipelineModel.load}, older releases). Only a folder on the local file system ({@code file:})
  * has one; elsewhere (HDFS, an object store) the standard copy is the only one. Dangers: the local mode is a
  * thread-local switch of MLlib's, set here only for the duration of one save or load in the calling thread; a
- * local copy that cannot be read (a release whose format differs) is logged and the standard copy loaded instead.
+ * local copy that cannot be read (a release whose format differs, a Spark without the local mode) is logged and the
+ * standard copy loaded instead.
  */
 final class LocalPipelines {
   private LocalPipelines() {}
@@ -49,19 +52,24 @@ final class LocalPipelines {
   }
 
   /**
-   * Saves {@code model} in the local format at {@code folder} (which must not exist). A save that fails removes
-   * what it wrote, logs why and returns false: the standard copy alone still loads.
+   * Saves {@code model} in the local format at {@code folder} (which must not exist): written beside it under a
+   * temporary name, then renamed, so a copy that exists is complete. A save that fails removes what it wrote, logs
+   * why and returns false: the standard copy alone still loads. A Spark without the local mode (its internal API
+   * changed) fails here the same way.
    */
   static boolean save(PipelineModel model, java.nio.file.Path folder) {
+    java.nio.file.Path partial = folder.resolveSibling(folder.getFileName() + ".partial");
     try {
+      delete(partial);
       inLocalMode(() -> {
-        model.write().save(folder.toString());
+        model.write().save(partial.toString());
         return null;
       });
+      Files.move(partial, folder, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       return true;
-    } catch (Exception e) {
+    } catch (Exception | LinkageError e) {
       LOG.warn("cannot save a local copy of the model at " + folder + "; it will load through Spark", e);
-      delete(folder);
+      delete(partial);
       return false;
     }
   }
@@ -73,7 +81,7 @@ final class LocalPipelines {
     }
     try {
       return Optional.of(inLocalMode(() -> PipelineModel.load(folder.toString())));
-    } catch (Exception e) {
+    } catch (Exception | LinkageError e) {
       LOG.warn("cannot read the local copy of the model at " + folder + "; loading it through Spark", e);
       return Optional.empty();
     }
@@ -81,11 +89,12 @@ final class LocalPipelines {
 
   private static <T> T inLocalMode(java.util.concurrent.Callable<T> action) throws Exception {
     ThreadLocal<Object> mode = ReadWriteUtils$.MODULE$.localSavingModeState();
+    Object before = mode.get();
     mode.set(Boolean.TRUE);
     try {
       return action.call();
     } finally {
-      mode.remove();
+      mode.set(before);
     }
   }
 

@@ -50,7 +50,8 @@ public final class ModelRegistry {
   private List<Entry> entries;
   /**
    * Versions loaded or registered by this object: a version's files never change once registered, and a load
-   * costs some 15 Spark jobs (one per stage's metadata), which a night scoring several dates paid each time.
+   * without a local copy costs 25 Spark jobs (each stage's metadata and data), which a night scoring several dates
+   * paid each time.
    */
   private final Map<Integer, Loaded> loaded = new java.util.HashMap<>();
   /**
