@@ -19,11 +19,10 @@ import org.apache.spark.ml.util.ReadWriteUtils$;
  * reads each stage's metadata and data through Spark: 25 jobs for the churn pipeline's seven stages, 3 s in a warm
  * JVM and 11 s as a JVM's first load (the demo's model), paid by every command that scores. Inside a night most of
  * that first load is warm-up its later stages pay anyway: the demo's late night ran 25 jobs fewer, its time within
- * the machine's noise. The
- * local format is the one Spark Connect's model cache uses ({@code ReadWriteUtils.localSavingModeState}, Spark
- * 4.0 and later): the same stages, metadata as plain text files and data as binary files, written and read with
- * {@code java.nio} in the driver: 0 jobs, some 40 ms. The transform of a pipeline loaded from it equals the
- * original's on every row ({@code LocalPipelinesTest}).
+ * the machine's noise. The local format is the one Spark Connect's model cache uses
+ * ({@code ReadWriteUtils.localSavingModeState}, Spark 4.0 and later): the same stages, metadata as plain text files
+ * and data as binary files, written and read with {@code java.nio} in the driver: 0 jobs, some 40 ms. The transform
+ * of a pipeline loaded from it equals the original's on every row ({@code LocalPipelinesTest}).
  *
  * <p>The copy is an addition: the standard copy stays beside it for anything else that reads the model
  * (PySpark's {@code PipelineModel.load}, older releases). Only a folder on the local file system ({@code file:})
