@@ -36,6 +36,15 @@ public final class LocalFileSystems {
       "spark.hadoop.fs.file.impl", Checksummed.class.getName(),
       "spark.hadoop.fs.AbstractFileSystem.file.impl", Context.class.getName());
 
+  /**
+   * {@code path} of {@code fs} as a {@code java.nio} path when {@code fs} is the local file system ({@code file:}),
+   * else empty: where the warehouse's own code reads or writes a local file directly.
+   */
+  public static java.util.Optional<java.nio.file.Path> nioPath(org.apache.hadoop.fs.FileSystem fs, Path path) {
+    return "file".equals(fs.getUri().getScheme())
+        ? java.util.Optional.of(java.nio.file.Path.of(fs.makeQualified(path).toUri())) : java.util.Optional.empty();
+  }
+
   /** {@code fs.file.impl}: Hadoop's checksummed local file system over {@link Raw}. */
   public static final class Checksummed extends LocalFileSystem {
     public Checksummed() {

@@ -2,15 +2,11 @@ package dev.churn.jobs.warehouse;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.util.ReadWriteUtils$;
 
@@ -43,11 +39,7 @@ final class LocalPipelines {
   /** {@code folder} as a local path, or empty when it is not on the local file system. */
   static Optional<java.nio.file.Path> local(String folder, Configuration conf) throws IOException {
     Path path = new Path(folder);
-    FileSystem fs = path.getFileSystem(conf);
-    if (!(fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem)) {
-      return Optional.empty();
-    }
-    return Optional.of(Paths.get(fs.makeQualified(path).toUri()));
+    return LocalFileSystems.nioPath(path.getFileSystem(conf), path);
   }
 
   /**

@@ -118,11 +118,11 @@ public final class WarehouseLock implements AutoCloseable {
   }
 
   private static boolean tryCreate(FileSystem fs, Path path, String owner) throws IOException {
-    if ("file".equals(fs.getUri().getScheme())) {
+    java.util.Optional<java.nio.file.Path> local = LocalFileSystems.nioPath(fs, path);
+    if (local.isPresent()) {
       // The local file system's create(overwrite = false) checks, then creates; NIO's CREATE_NEW is atomic.
-      java.nio.file.Path local = java.nio.file.Path.of(fs.makeQualified(path).toUri());
       try {
-        java.nio.file.Files.writeString(local, owner, java.nio.file.StandardOpenOption.CREATE_NEW,
+        java.nio.file.Files.writeString(local.get(), owner, java.nio.file.StandardOpenOption.CREATE_NEW,
             java.nio.file.StandardOpenOption.WRITE);
         return true;
       } catch (java.nio.file.FileAlreadyExistsException e) {
