@@ -21,7 +21,13 @@ import org.apache.spark.sql.Row;
  * counts, walked in one fixed order (score descending). Floating-point sums taken by Spark in the order its shuffle
  * delivered the rows differed in the last bits between two runs over the same data, and so did the model registry
  * of a rerun; binned curves (Spark's evaluator keeps 1,000 bins) were approximations besides. Only one row per
- * distinct score reaches the driver.
+ * distinct score reaches the driver, at most {@link Counts#MAX_EXACT_SCORES} of them.
+ *
+ * <p>Danger: exact up to {@link Counts#MAX_EXACT_SCORES} distinct scores (a model's probabilities are distinct per
+ * customer, so a snapshot of about a million customers). Past it the scores are binned ({@link Counts#of}): the
+ * metrics are then those of binned scores, with customers in one bin counted as ties. Without the bound the driver
+ * would receive a row per customer: some 24 bytes each in its arrays and about 100 as collected rows, and a
+ * collect of tens of millions of rows would also exceed Spark's default {@code spark.driver.maxResultSize} (1 GiB).
  */
 public final class BinaryMetrics {
   private BinaryMetrics() {}
@@ -40,12 +46,34 @@ public final class BinaryMetrics {
       return positives + negatives;
     }
 
+    /** The most distinct scores counted exactly (1,000,000): about 24 MB of arrays in the driver. */
+    public static final int MAX_EXACT_SCORES = 1_000_000;
+
+    /** Counts of the non-null scores of {@code scored}, exact up to {@link #MAX_EXACT_SCORES} distinct scores. */
     public static Counts of(Dataset<Row> scored, String scoreCol, String labelCol) {
-      Column positive = col(labelCol).cast("double").equalTo(1.0);
-      List<Row> rows = scored.where(col(scoreCol).isNotNull())
-          .groupBy(col(scoreCol).cast("double").as("score"))
-          .agg(count(when(positive, 1)).as("pos"), count(when(not(positive), 1)).as("neg"))
-          .collectAsList();
+      return of(scored, scoreCol, labelCol, MAX_EXACT_SCORES);
+    }
+
+    /**
+     * As above with a bound of {@code maxScores} distinct scores. Past it, a second pass puts the scores in
+     * {@code maxScores} bins of equal width over their range, each counted at its smallest score (exact and
+     * repeatable, as a mean would not be): rows in one bin are ties.
+     */
+    static Counts of(Dataset<Row> scored, String scoreCol, String labelCol, int maxScores) {
+      Dataset<Row> valid = scored.where(col(scoreCol).isNotNull())
+          .select(col(scoreCol).cast("double").as("score"), col(labelCol).cast("double").equalTo(1.0).as("positive"));
+      Column positives = count(when(col("positive"), 1)).as("pos");
+      Column negatives = count(when(not(col("positive")), 1)).as("neg");
+      // One row more than kept: more distinct scores than the bound show without collecting them all.
+      List<Row> rows = valid.groupBy(col("score")).agg(positives, negatives).limit(maxScores + 1).collectAsList();
+      if (rows.size() > maxScores) {
+        Row range = valid.agg(min("score"), max("score")).first();
+        double lo = range.getDouble(0);
+        double width = (range.getDouble(1) - lo) / maxScores;
+        Column bin = least(floor(col("score").minus(lit(lo)).divide(lit(width))), lit((long) maxScores - 1));
+        rows = valid.groupBy(bin.as("bin")).agg(min("score").as("score"), positives, negatives)
+            .select("score", "pos", "neg").collectAsList();
+      }
       List<Row> sorted = new ArrayList<>(rows);
       sorted.sort(java.util.Comparator.comparingDouble((Row r) -> r.getDouble(0)).reversed());
       int n = sorted.size();
