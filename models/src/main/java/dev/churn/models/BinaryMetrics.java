@@ -21,7 +21,7 @@ import org.apache.spark.sql.Row;
  * counts, walked in one fixed order (score descending). Floating-point sums taken by Spark in the order its shuffle
  * delivered the rows differed in the last bits between two runs over the same data, and so did the model registry
  * of a rerun; binned curves (Spark's evaluator keeps 1,000 bins) were approximations besides. Only one row per
- * distinct score reaches the driver, at most {@link Counts#MAX_EXACT_SCORES} of them.
+ * distinct score reaches the driver, and at most one more than {@link Counts#MAX_EXACT_SCORES} of them.
  *
  * <p>Danger: exact up to {@link Counts#MAX_EXACT_SCORES} distinct scores (a model's probabilities are distinct per
  * customer, so a snapshot of about a million customers). Past it the scores are binned ({@link Counts#of}): the
@@ -38,8 +38,9 @@ public final class BinaryMetrics {
   public record Result(Map<String, Double> metrics, List<Decile> calibration) {}
 
   /**
-   * Positives and negatives at each distinct score, scores descending: one Spark pass, from which every metric,
-   * quantile and threshold of the score is computed.
+   * Positives and negatives at each distinct score (past {@link #MAX_EXACT_SCORES}, at each bin's smallest score),
+   * scores descending: one Spark pass (three when binned), from which every metric, quantile and threshold of the
+   * score is computed.
    */
   public record Counts(double[] score, long[] pos, long[] neg, long positives, long negatives) {
     long rows() {
@@ -55,11 +56,16 @@ public final class BinaryMetrics {
     }
 
     /**
-     * As above with a bound of {@code maxScores} distinct scores. Past it, a second pass puts the scores in
+     * As above with a bound of {@code maxScores} distinct scores. Past it, two more passes put the finite scores in
      * {@code maxScores} bins of equal width over their range, each counted at its smallest score (exact and
-     * repeatable, as a mean would not be): rows in one bin are ties.
+     * repeatable, as a mean would not be): rows in one bin are ties, and the quantiles and cuts taken from the
+     * counts are bins' smallest scores. NaN and infinite scores keep a row each, as below the bound. Danger: one
+     * outlying score widens every bin; the scored rows are read once per pass (persist them when costly).
      */
     static Counts of(Dataset<Row> scored, String scoreCol, String labelCol, int maxScores) {
+      if (maxScores < 1 || maxScores == Integer.MAX_VALUE) {
+        throw new IllegalArgumentException("a bound of " + maxScores + " distinct scores");
+      }
       Dataset<Row> valid = scored.where(col(scoreCol).isNotNull())
           .select(col(scoreCol).cast("double").as("score"), col(labelCol).cast("double").equalTo(1.0).as("positive"));
       Column positives = count(when(col("positive"), 1)).as("pos");
@@ -67,12 +73,14 @@ public final class BinaryMetrics {
       // One row more than kept: more distinct scores than the bound show without collecting them all.
       List<Row> rows = valid.groupBy(col("score")).agg(positives, negatives).limit(maxScores + 1).collectAsList();
       if (rows.size() > maxScores) {
-        Row range = valid.agg(min("score"), max("score")).first();
+        // More distinct scores than the bound are at least two finite ones: the range is a number, its width > 0.
+        Column finite = not(isnan(col("score"))).and(abs(col("score")).lt(lit(Double.POSITIVE_INFINITY)));
+        Row range = valid.agg(min(when(finite, col("score"))), max(when(finite, col("score")))).first();
         double lo = range.getDouble(0);
         double width = (range.getDouble(1) - lo) / maxScores;
         Column bin = least(floor(col("score").minus(lit(lo)).divide(lit(width))), lit((long) maxScores - 1));
-        rows = valid.groupBy(bin.as("bin")).agg(min("score").as("score"), positives, negatives)
-            .select("score", "pos", "neg").collectAsList();
+        rows = valid.groupBy(when(finite, bin).as("bin"), when(not(finite), col("score")).as("other"))
+            .agg(min("score").as("score"), positives, negatives).select("score", "pos", "neg").collectAsList();
       }
       List<Row> sorted = new ArrayList<>(rows);
       sorted.sort(java.util.Comparator.comparingDouble((Row r) -> r.getDouble(0)).reversed());
@@ -139,7 +147,7 @@ public final class BinaryMetrics {
 
     /**
      * The smallest score with at least {@code q} of the rows at or below it (the exact quantile that
-     * {@code approxQuantile} estimates).
+     * {@code approxQuantile} estimates; of binned counts, a bin's smallest score).
      */
     public double quantile(double q) {
       long needed = (long) Math.ceil(q * rows());

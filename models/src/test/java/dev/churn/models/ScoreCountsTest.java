@@ -13,8 +13,8 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link BinaryMetrics.Counts#of} in Spark: a row per distinct score up to its bound, binned scores past it (the
- * driver never receives more rows than the bound). Expectations counted by hand.
+ * {@link BinaryMetrics.Counts#of} in Spark: a row per distinct score up to its bound, binned scores past it.
+ * Expectations counted by hand.
  */
 class ScoreCountsTest extends SparkSuite {
   private static final double EXACT = 1e-12;
@@ -50,5 +50,16 @@ class ScoreCountsTest extends SparkSuite {
     // Churner of the top bin: a tie and two stayers below (2.5); of the middle: a tie and one below (1.5); of the
     // bottom: a tie (0.5): 4.5 of 9.
     assertEquals(0.5, c.rocAuc(), EXACT);
+  }
+
+  @Test
+  void aNanScoreKeepsItsOwnRowAndLeavesTheRangeOfTheBinsAlone() {
+    StructType schema = new StructType().add("p", DataTypes.DoubleType).add("label", DataTypes.IntegerType);
+    Dataset<Row> withNan = scored().union(spark.createDataFrame(List.of(RowFactory.create(Double.NaN, 0)), schema));
+    BinaryMetrics.Counts c = BinaryMetrics.Counts.of(withNan, "p", "label", 3);
+    // NaN sorts above every number, as below the bound; the bins are those of [0, 1] above.
+    assertArrayEquals(new double[] {Double.NaN, 0.8, 0.4, 0.0}, c.score(), EXACT);
+    assertArrayEquals(new long[] {0, 1, 1, 1}, c.pos());
+    assertArrayEquals(new long[] {1, 1, 1, 1}, c.neg());
   }
 }
