@@ -18,13 +18,14 @@ import org.junit.jupiter.api.Test;
  */
 class ScoreCountsTest extends SparkSuite {
   private static final double EXACT = 1e-12;
+  private static final StructType SCHEMA = new StructType().add("p", DataTypes.DoubleType)
+      .add("label", DataTypes.IntegerType);
 
   /** Six customers: stayers at 0.0, 0.4 and 0.8, churners at 0.1, 0.5 and 1.0; one unscored row, ignored. */
   private static Dataset<Row> scored() {
-    StructType schema = new StructType().add("p", DataTypes.DoubleType).add("label", DataTypes.IntegerType);
     return spark.createDataFrame(List.of(RowFactory.create(0.0, 0), RowFactory.create(0.1, 1),
         RowFactory.create(0.4, 0), RowFactory.create(0.5, 1), RowFactory.create(0.8, 0), RowFactory.create(1.0, 1),
-        RowFactory.create(null, 1)), schema);
+        RowFactory.create(null, 1)), SCHEMA);
   }
 
   @Test
@@ -54,8 +55,7 @@ class ScoreCountsTest extends SparkSuite {
 
   @Test
   void aNanScoreKeepsItsOwnRowAndLeavesTheRangeOfTheBinsAlone() {
-    StructType schema = new StructType().add("p", DataTypes.DoubleType).add("label", DataTypes.IntegerType);
-    Dataset<Row> withNan = scored().union(spark.createDataFrame(List.of(RowFactory.create(Double.NaN, 0)), schema));
+    Dataset<Row> withNan = scored().union(spark.createDataFrame(List.of(RowFactory.create(Double.NaN, 0)), SCHEMA));
     BinaryMetrics.Counts c = BinaryMetrics.Counts.of(withNan, "p", "label", 3);
     // NaN sorts above every number, as below the bound; the bins are those of [0, 1] above.
     assertArrayEquals(new double[] {Double.NaN, 0.8, 0.4, 0.0}, c.score(), EXACT);
