@@ -31,7 +31,7 @@ public class JobAnatomy {
     int frames = 0;
     for (String line : longForm.split("\n")) {
       if (line.contains("dev.churn.") && frames++ < 2) {
-        where.append(" <- ").append(line.strip().replaceAll("^.*\\.([A-Za-z]+\\.[^.(]+)\\(.*?([A-Za-z]+\\.java:\\d+)\\)$",
+        where.append(" <- ").append(line.strip().replaceAll("^.*\\.([A-Za-z$]+\\.[^.(]+)\\(.*?([A-Za-z]+\\.java:\\d+)\\)$",
             "$1 ($2)"));
       }
     }
