@@ -142,13 +142,18 @@ class EventValidationTest extends SparkSuite {
             + "\"amount\":\"500\"}", false, DAY, "e8", "c1", t, "payment", "500"),
         RowFactory.create("f.jsonl", 9L, "{\"event_id\":\"e9\",\"customer_id\":\"c1\",\"nested\":{\"a\":1,\"b\":2},"
             + "\"browser\":\"a\",\"browser\":\"b\"}",
-            false, DAY, "e9", "c1", t, "login", null));
+            false, DAY, "e9", "c1", t, "login", null),
+        // The name written with an escape the second time; then a name once a field, once a value.
+        RowFactory.create("f.jsonl", 10L, "{\"event_id\":\"e10\",\"customer_id\":\"c1\",\"amount\":\"5\","
+            + "\"am\\u006funt\":\"500\"}", false, DAY, "e10", "c1", t, "payment", "500"),
+        RowFactory.create("f.jsonl", 11L, "{\"event_id\":\"e11\",\"customer_id\":\"c1\",\"note\":\"amount\","
+            + "\"amount\":\"5\"}", false, DAY, "e11", "c1", t, "payment", "5"));
     Dataset<Row> checked = check(rows, List.of());
     List<String> got = checked.orderBy(Events.SOURCE_POSITION).collectAsList().stream()
         .map(r -> r.isNullAt(r.fieldIndex(Events.REASON)) ? r.<String>getAs(Events.CUSTOMER_ID)
             : r.<String>getAs(Events.REASON)).toList();
     assertEquals(List.of("c1", "c1", "c 1", "bad_customer_id", "bad_event_id", "bad_event_id", "duplicate",
-        "duplicate_field", "c1"), got);
+        "duplicate_field", "c1", "duplicate_field", "c1"), got);
   }
 
   /** #32: a customers row says what is wrong with it; an mrr no stage can carry is refused, the largest one kept. */

@@ -4,10 +4,16 @@ import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.churn.jobs.stages.FeaturesJob;
+import dev.churn.jobs.stages.StageContext;
+import dev.churn.jobs.warehouse.RunLog;
 import dev.churn.jobs.warehouse.Table;
 import dev.churn.jobs.warehouse.Warehouse;
 import dev.churn.testing.EndToEnd;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -51,6 +57,51 @@ class FeaturesJobTest extends JobsSuite {
     assertEquals(earlier, wf.read(Table.CUSTOMER_FEATURES).where(col("as_of_date").equalTo("2026-02-25"))
         .orderBy("customer_id").collectAsList(), "an earlier date's window does not cover the late day");
     assertEquals(4, wf.read(Table.CUSTOMER_FEATURES).count(), "rerunning a date replaces it");
+  }
+
+  /**
+   * A night's first date with no state to advance from gets its state built {@link FeaturesJob#MAX_ADVANCE} days
+   * earlier and advanced, the states between kept; the snapshot equals one built from the lookback, and the next
+   * night, whose late event made the later states stale, advances from the earliest instead of rebuilding.
+   */
+  @Test
+  void aNightWithoutAStateLeadsInSoTheNextNightsAdvance() {
+    Path in = tempDir("lead-in");
+    for (String day : List.of("2026-02-20", "2026-02-26", "2026-03-01", "2026-03-02")) {
+      write(in.resolve("history/event_date=" + day + "/part-00000.jsonl"), List.of(event("h" + day, "c1", day
+          + "T08:00:00Z", "login"), event("k" + day, "c2", day + "T09:00:00Z", "feature_use")));
+    }
+    write(in.resolve("late/event_date=2026-03-03/part-00000.jsonl"), List.of(
+        event("late", "c2", "2026-02-28T10:00:00Z", "login"), event("d3", "c1", "2026-03-03T08:00:00Z", "login")));
+    String led = tempDir("lead-in-wh").toString();
+    String plain = tempDir("lead-in-plain").toString();
+    for (String w : List.of(led, plain)) {
+      assertEquals(0, cli("--warehouse", w, "ingest", "--events", in.resolve("history").toString()).exitCode());
+    }
+    LocalDate night = LocalDate.parse("2026-03-02");
+    assertTrue(features(led, List.of(night)).contains("window state 2026-02-27 built from the lookback; 2026-03-02 "
+        + "advanced from 2026-02-27"));
+    Warehouse w = new Warehouse(spark, led);
+    assertEquals(List.of("2026-02-27", "2026-02-28", "2026-03-01", "2026-03-02"), w.read(Table.FEATURE_STATE)
+        .select("as_of_date").distinct().orderBy("as_of_date").collectAsList().stream().map(r -> r.get(0).toString())
+        .toList(), "the states of the lead-in are kept");
+    assertEquals(0, cli("--warehouse", plain, "features", "--as-of", night.toString()).exitCode());
+    assertSameRows(new Warehouse(spark, plain).read(Table.CUSTOMER_FEATURES), w.read(Table.CUSTOMER_FEATURES));
+
+    // The next night: a late event of 02-28 drops the states from that day on; 02-27's is still valid.
+    assertEquals(0, cli("--warehouse", led, "ingest", "--events", in.resolve("late").toString()).exitCode());
+    String next = features(led, List.of(night, night.plusDays(1)));
+    assertTrue(next.contains("window state 2026-03-02 advanced from 2026-02-27; 2026-03-03 advanced from 2026-03-02"),
+        next);
+  }
+
+  /** Runs the nightly job's features stage (with its lead-in) on {@code dates}; returns what it printed. */
+  private static String features(String warehouse, List<LocalDate> dates) {
+    StringWriter printed = new StringWriter();
+    Warehouse w = new Warehouse(spark, warehouse);
+    new FeaturesJob(StageContext.of(w, new RunLog(w, "nightly", dates.get(dates.size() - 1),
+        new PrintWriter(printed, true))), dates, true).run();
+    return printed.toString();
   }
 
   @Test

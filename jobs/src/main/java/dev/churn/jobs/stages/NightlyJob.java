@@ -130,7 +130,7 @@ public final class NightlyJob {
     LocalDate firstTouched = touched == null || touched.isAfter(day) ? day : touched;
 
     List<LocalDate> snapshots = snapshotsToRebuild(touched, day);
-    new FeaturesJob(ctx, snapshots).run();
+    new FeaturesJob(ctx, snapshots, true).run();
     String model = model(day);
 
     List<LocalDate> scored = warehouse.asOfDates(Table.CHURN_SCORES, firstTouched, null);
