@@ -32,10 +32,12 @@ import org.apache.spark.sql.Row;
  * previous date of the run, or the latest stored state) advanced one day at a time with the rollup day entering
  * the windows and the days leaving them ({@link WindowState#advance}); with none, it is built from the rollup up
  * to the date, every such date of the run in one aggregation (a training's snapshots are one pass, not one per
- * date). So a night's snapshot costs the customers plus a handful of rollup days, not the history. The chain is
- * kept in memory; every state it went through and every snapshot (all dates in one plan) are written at the end,
- * one commit per table. An ingest drops the
- * states its new days make stale. Idempotent: a rerun replaces those dates' states and snapshots and nothing else.
+ * date), or, for the nightly job, {@link #MAX_ADVANCE} days before the date and advanced to it (a lead-in, see the
+ * constructor). So a night's snapshot costs the customers plus a handful of rollup days, not the history. The chain
+ * is kept in memory; every state it went through and every snapshot (all dates in one plan) are written at the
+ * end, one commit per table. An ingest drops the states its new days make stale. Idempotent: a rerun replaces
+ * those dates' states and snapshots, and writes no state the first run did not (its lead-ins' states are kept, so
+ * the rerun advances from them).
  */
 public final class FeaturesJob {
   /** The most days a state is advanced through (an advance costs about a third of a rebuild on 20,000 customers). */
@@ -55,12 +57,12 @@ public final class FeaturesJob {
   }
 
   /**
-   * With {@code leadIn}, as the nightly job runs it: when the first date has no state to advance from, the state
-   * built from the lookback is that of {@link #MAX_ADVANCE} days earlier, advanced to the date, and the states in
-   * between are kept. Late events reaching no further back than that leave the earliest of them valid, so the
-   * next nights advance from it instead of rebuilding from the lookback: after a training, whose states are its snapshot
-   * dates only, each of the next three nights rebuilt one (about 20 s of a night's 95-105 s at 20,000 customers).
-   * The first night pays three advances for it; snapshots are the same either way.
+   * With {@code leadIn}, as the nightly job runs it: a date with no state to advance from gets the state of
+   * {@link #MAX_ADVANCE} days earlier built from the lookback, advanced to the date, and the states in between
+   * kept. The next nights, unless their late events reach further back than those, advance from one of them instead
+   * of rebuilding from the lookback (docs/production.md; after a training, whose states are its snapshot dates only,
+   * each of the next three nights rebuilt one: bench/results/m-2026-12-07-lead-in.md). The run that leads in pays
+   * three advances more; snapshots are the same either way.
    */
   public FeaturesJob(StageContext ctx, Collection<LocalDate> dates, boolean leadIn) {
     if (dates.isEmpty()) {
@@ -100,35 +102,38 @@ public final class FeaturesJob {
     RunLog.StageResult written = ctx.runLog().stage(stage, () -> {
       Dataset<Row> customers = warehouse.read(Table.CUSTOMERS);
       LocalDate stored = latestState(dates.get(0));
-      // The dates no state within MAX_ADVANCE days leads to are built from the lookback, all in one aggregation.
-      List<LocalDate> scratch = new ArrayList<>();
-      LocalDate before = stored;
-      for (LocalDate d : dates) {
-        if (before == null || before.plusDays(MAX_ADVANCE).isBefore(d)) {
-          scratch.add(d);
-        }
-        before = d;
-      }
-      LocalDate lead = null;
-      if (leadIn && !scratch.isEmpty() && scratch.get(0).equals(dates.get(0))) {
-        lead = dates.get(0).minusDays(MAX_ADVANCE);
-        scratch.set(0, lead);
-      }
+      List<LocalDate> scratch = fromLookback(dates, stored, leadIn);
       // Rows read: every rollup row up to each date built from the lookback, a customer's state per day advanced.
-      long rows = warehouse.rows(Table.DAILY_ACTIVITY) * scratch.size()
-          + warehouse.rows(Table.CUSTOMERS) * (dates.size() - scratch.size() + (lead == null ? 0 : MAX_ADVANCE));
-      LocalDate start = lead == null ? stored : lead;
-      return CodeGeneration.forRows(warehouse.spark(), rows, () -> build(customers, start, scratch, churn, rules));
+      long rows = warehouse.rows(Table.DAILY_ACTIVITY) * scratch.size() + warehouse.rows(Table.CUSTOMERS)
+          * (dates.size() - scratch.size() + (leadIn ? MAX_ADVANCE * scratch.size() : 0));
+      return CodeGeneration.forRows(warehouse.spark(), rows, () -> build(customers, stored, scratch, churn, rules));
     });
     warehouse.refreshNames();
     return written.rowsOut();
   }
 
   /**
-   * Builds the states of {@code scratch} from the lookback, advances the others from {@code start} (a stored state's
-   * date, or a lead-in date of {@code scratch}), and writes.
+   * The dates whose state is built from the lookback, all in one aggregation: each of {@code dates} (sorted) that no
+   * state within {@link #MAX_ADVANCE} days leads to (the one before it, or {@code stored}, the latest stored state
+   * within that many days of the first; null when none), or with {@code leadIn} the date that many days before it.
    */
-  private RunLog.StageResult build(Dataset<Row> customers, LocalDate start, List<LocalDate> scratch,
+  static List<LocalDate> fromLookback(List<LocalDate> dates, LocalDate stored, boolean leadIn) {
+    List<LocalDate> scratch = new ArrayList<>();
+    LocalDate before = stored;
+    for (LocalDate d : dates) {
+      if (before == null || before.plusDays(MAX_ADVANCE).isBefore(d)) {
+        scratch.add(leadIn ? d.minusDays(MAX_ADVANCE) : d);
+      }
+      before = d;
+    }
+    return scratch;
+  }
+
+  /**
+   * Builds the states of {@code scratch} ({@link #fromLookback}) from the lookback, advances each date from the
+   * state before it ({@code stored}'s, its lead-in's, or the previous date's), and writes.
+   */
+  private RunLog.StageResult build(Dataset<Row> customers, LocalDate stored, List<LocalDate> scratch,
       ChurnDefinition churn, FeatureBuilder.LifecycleRules rules) {
     Warehouse warehouse = ctx.warehouse();
     List<Dataset<Row>> states = new ArrayList<>();
@@ -139,19 +144,17 @@ public final class FeaturesJob {
     }
     TreeSet<LocalDate> stateDates = new TreeSet<>(scratch);
     List<String> how = new ArrayList<>();
-    LocalDate at = start;
-    Dataset<Row> state;
-    if (start != null && scratch.contains(start)) {
-      how.add(start + " built from the lookback");
-      state = built.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(start))));
-    } else {
-      state = start == null ? null : stateOf(start);
-    }
+    LocalDate at = stored;
+    Dataset<Row> state = at == null ? null : stateOf(at);
     for (LocalDate d : dates) {
-      if (scratch.contains(d)) {
-        how.add(d + " built from the lookback");
-        state = built.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(d))));
-      } else {
+      // Where the chain restarts from the lookback: the date itself, or its lead-in.
+      LocalDate restart = leadIn ? d.minusDays(MAX_ADVANCE) : d;
+      if (scratch.contains(restart)) {
+        how.add(restart + " built from the lookback");
+        state = built.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(restart))));
+        at = restart;
+      }
+      if (!d.equals(at)) {
         how.add(d + " advanced from " + at);
         for (LocalDate x = at.plusDays(1); !x.isAfter(d); x = x.plusDays(1)) {
           state = WindowState.advance(state, warehouse.read(Table.DAILY_ACTIVITY), x).localCheckpoint();
