@@ -122,11 +122,16 @@ public final class FeaturesJob {
     LocalDate before = stored;
     for (LocalDate d : dates) {
       if (before == null || before.plusDays(MAX_ADVANCE).isBefore(d)) {
-        scratch.add(leadIn ? d.minusDays(MAX_ADVANCE) : d);
+        scratch.add(restart(d, leadIn));
       }
       before = d;
     }
     return scratch;
+  }
+
+  /** Where the chain of {@code d}'s state starts when no state leads to it: the date itself, or its lead-in. */
+  private static LocalDate restart(LocalDate d, boolean leadIn) {
+    return leadIn ? d.minusDays(MAX_ADVANCE) : d;
   }
 
   /**
@@ -147,8 +152,7 @@ public final class FeaturesJob {
     LocalDate at = stored;
     Dataset<Row> state = at == null ? null : stateOf(at);
     for (LocalDate d : dates) {
-      // Where the chain restarts from the lookback: the date itself, or its lead-in.
-      LocalDate restart = leadIn ? d.minusDays(MAX_ADVANCE) : d;
+      LocalDate restart = restart(d, leadIn);
       if (scratch.contains(restart)) {
         how.add(restart + " built from the lookback");
         state = built.where(col(FeatureBuilder.AS_OF_DATE).equalTo(lit(Date.valueOf(restart))));
