@@ -23,7 +23,7 @@ import picocli.CommandLine;
 
 /** Every cell of every notebook runs against a warehouse built from generated data. */
 @EndToEnd
-class NotebooksTest extends SparkSuite {
+class NotebooksIT extends SparkSuite {
   private static String wh;
 
   private static void churn(String... args) {
