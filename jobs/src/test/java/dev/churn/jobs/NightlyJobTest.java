@@ -78,9 +78,14 @@ class NightlyJobTest extends JobsSuite {
 
   /** One grid point: these nights are about the night's tables, not tuning (ChurnModelTest tunes a grid, in memory). */
   private static CliRun nightly(LocalDate day, String... extra) {
+    return nightlyWithGrid(day, "0.02", "0", extra);
+  }
+
+  /** The nightly run of {@code day} with a grid of one point, {@code regParam} and {@code elasticNet}. */
+  private static CliRun nightlyWithGrid(LocalDate day, String regParam, String elasticNet, String... extra) {
     List<String> args = new ArrayList<>(List.of("--warehouse", wh, "nightly", "--date", day.toString(), "--events",
         raw.resolve("night").toString(), "--interventions", raw.resolve("team").toString() + "/{date}.csv",
-        "--snapshots", "1", "--reg-params", "0.02", "--elastic-net-params", "0"));
+        "--snapshots", "1", "--reg-params", regParam, "--elastic-net-params", elasticNet));
     args.addAll(List.of(extra));
     CliRun run = cli(args.toArray(String[]::new));
     System.out.println(run.out());
@@ -318,9 +323,7 @@ class NightlyJobTest extends JobsSuite {
     // A candidate that cannot rank (an L1 penalty of 100 zeroes every coefficient: one score for everybody, ROC-AUC
     // 0.5), retrained with no tolerance at all against model v2, which ranks better on the same snapshot: refused,
     // registered as rejected, and tonight stays scored with v2.
-    CliRun strict = cli("--warehouse", wh, "nightly", "--date", NIGHTS.get(2).toString(), "--events",
-        raw.resolve("night").toString(), "--interventions", raw.resolve("team") + "/{date}.csv", "--snapshots", "1",
-        "--reg-params", "100", "--elastic-net-params", "1", "--retrain", "--retrain-tolerance", "0",
+    CliRun strict = nightlyWithGrid(NIGHTS.get(2), "100", "1", "--retrain", "--retrain-tolerance", "0",
         "--high-risk-share", "0.2");
     assertEquals(0, strict.exitCode(), strict.err());
     Row v3 = w.read(Table.MODEL_REGISTRY).where(col("model_version").equalTo(3)).first();
