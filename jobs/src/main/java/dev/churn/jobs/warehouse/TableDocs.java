@@ -348,7 +348,10 @@ public final class TableDocs {
         + "fails when it is stale and writes the current text to `jobs/target/docs/tables.md`.\n\n");
     sb.append("Delta tables under the warehouse, named `churn.<table>` in the `sql` command's session (and with "
         + "`--metastore` in a Hive metastore, by every command: docs/production.md). Delta enforces the CHECK constraints listed under "
-        + "a table on every write, whoever writes: a write that breaks one fails and stores nothing.\n");
+        + "a table on every write, whoever writes: a write that breaks one fails and stores nothing. Each data file "
+        + "keeps its row count and the minimum, maximum and null count of the table's key columns but its partition "
+        + "column (`delta.dataSkippingStatsColumns`, set when the table is created; a table an earlier version created "
+        + "keeps Delta's default, the first 32 columns): a filter on the date or the key skips files.\n");
     for (Table t : Table.values()) {
       Doc d = DOCS.get(t);
       sb.append("\n## `").append(t.tableName()).append("`\n\n").append(d.description()).append(" Grain: ")

@@ -426,6 +426,8 @@ public final class Warehouse {
 
   /** Where Delta keeps a CHECK constraint: the table property of this prefix and the constraint's name. */
   private static final String CONSTRAINT_PROPERTY = "delta.constraints.";
+  /** The columns each data file keeps statistics on ({@link Table#statisticsColumns}). */
+  private static final String STATISTICS_PROPERTY = "delta.dataSkippingStatsColumns";
 
   private long create(Table table, Dataset<Row> source) {
     Dataset<Row> described = TableComments.described(table, source);
@@ -440,12 +442,13 @@ public final class Warehouse {
       for (Map.Entry<String, String> c : table.constraints().entrySet()) {
         writer = writer.option(CONSTRAINT_PROPERTY + c.getKey(), c.getValue());
       }
-      writer.save(path(table));
+      writer.option(STATISTICS_PROPERTY, String.join(",", table.statisticsColumns())).save(path(table));
     } else {
       // CREATE TABLE AS SELECT, so the creating commit carries the table's description as well as its columns'
       // comments (TableComments).
       DataFrameWriterV2<Row> writer = described.writeTo(identifier(table)).using("delta")
-          .tableProperty(TableComments.COMMENT, TableDocs.description(table));
+          .tableProperty(TableComments.COMMENT, TableDocs.description(table))
+          .tableProperty(STATISTICS_PROPERTY, String.join(",", table.statisticsColumns()));
       if (table.partitionColumn() != null) {
         writer = writer.partitionedBy(col(table.partitionColumn()));
       }

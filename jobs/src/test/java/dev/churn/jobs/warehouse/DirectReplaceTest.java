@@ -47,6 +47,26 @@ class DirectReplaceTest extends SparkSuite {
     return op.find() ? op.group(1) : null;
   }
 
+  /** The columns any data file's statistics give a minimum for, over every commit of the table's log. */
+  private static java.util.Set<String> statisticsColumns(Warehouse w, Table t) throws java.io.IOException {
+    java.nio.file.Path log = java.nio.file.Path.of(java.net.URI.create(w.path(t))).resolve("_delta_log");
+    java.util.Set<String> columns = new java.util.TreeSet<>();
+    try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.list(log)) {
+      for (java.nio.file.Path commit : files.filter(f -> f.toString().endsWith(".json")).toList()) {
+        // The statistics are a JSON string inside the commit's JSON: their quotes come escaped.
+        java.util.regex.Matcher min = java.util.regex.Pattern.compile("\\\\\"minValues\\\\\":\\{([^}]*)\\}")
+            .matcher(java.nio.file.Files.readString(commit));
+        while (min.find()) {
+          java.util.regex.Matcher name = java.util.regex.Pattern.compile("\\\\\"(\\w+)\\\\\":").matcher(min.group(1));
+          while (name.find()) {
+            columns.add(name.group(1));
+          }
+        }
+      }
+    }
+    return columns;
+  }
+
   private static List<String> stored(Warehouse w, Table t) {
     return w.read(t).collectAsList().stream().map(Row::toString).sorted().toList();
   }
@@ -65,6 +85,10 @@ class DirectReplaceTest extends SparkSuite {
     assertEquals(2, written.orElseThrow(), "the direct path wrote the new rows");
     assertEquals(List.of("[a,2026-03-01,0.1]", "[b,2026-03-01,0.2]", "[d,2026-03-02,0.4]", "[e,2026-03-02,0.5]"),
         stored(w, Table.CHURN_SCORES));
+    // Every file, from the creating write and the direct path, bounds the key outside the partition only
+    // (Table.statisticsColumns), and counts its rows, which the warehouse's facts sum.
+    assertEquals(java.util.Set.of("customer_id"), statisticsColumns(w, Table.CHURN_SCORES));
+    assertEquals(4, new Warehouse(spark, w.root()).rows(Table.CHURN_SCORES));
 
     long version = w.latestVersions().get(Table.CHURN_SCORES);
     Exception outside = assertThrows(IllegalArgumentException.class, () -> w.replaceDates(Table.CHURN_SCORES,
