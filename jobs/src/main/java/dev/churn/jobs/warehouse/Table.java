@@ -84,16 +84,20 @@ public enum Table {
   /**
    * The columns whose minimum, maximum and null count Delta keeps in each data file's statistics
    * ({@code delta.dataSkippingStatsColumns}, set when the table is created): the key's, but the partition column,
-   * whose value is the file's partition. Every file still records its row count, which {@code Warehouse.rows} reads.
-   * Delta's default, the first 32 columns, makes every write update some 100 statistics per row; interpreted (as
-   * small stages run, {@code CodeGeneration}), Spark evaluates that update in time quadratic in their number (its
-   * mutable projection indexes a linked list): 7.7 % of the CPU samples of the jobs module's tests (2026-12-07).
-   * {@code ClosedLoopTest} alone, alternated: 210.3 / 192.0 s before, 177.4 / 187.5 s after. Readers filter these
-   * tables by date (their partitions) and look customers up by key; the other columns' statistics skipped no file a
-   * command reads.
+   * whose value is the file's partition, and of the snapshot tables {@code feature_set}, which a night filters on to
+   * find the rows of another catalogue. Every file still records its row count, which {@code Warehouse.rows} reads.
+   * Delta's default, the first 32 columns, makes a write update three statistics per column for every row, up to
+   * about 100; interpreted (as small stages run, {@code CodeGeneration}), Spark evaluates that update in time
+   * quadratic in their number (its mutable projection indexes a linked list): 7.7 % of all the CPU samples of the
+   * jobs module's tests (2026-12-07, {@code bench/results/profile-2026-12-07.md}). Commands filter these tables by
+   * date (their partitions), key and feature set; no command filtered on another column's statistics.
    */
   public List<String> statisticsColumns() {
-    return key.stream().filter(k -> !k.equals(partitionColumn)).toList();
+    List<String> columns = new java.util.ArrayList<>(key.stream().filter(k -> !k.equals(partitionColumn)).toList());
+    if (this == CUSTOMER_FEATURES || this == FEATURE_STATE) {
+      columns.add(FeatureBuilder.FEATURE_SET);
+    }
+    return List.copyOf(columns);
   }
 
   /**

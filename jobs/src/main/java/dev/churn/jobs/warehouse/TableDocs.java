@@ -349,14 +349,16 @@ public final class TableDocs {
     sb.append("Delta tables under the warehouse, named `churn.<table>` in the `sql` command's session (and with "
         + "`--metastore` in a Hive metastore, by every command: docs/production.md). Delta enforces the CHECK constraints listed under "
         + "a table on every write, whoever writes: a write that breaks one fails and stores nothing. Each data file "
-        + "keeps its row count and the minimum, maximum and null count of the table's key columns but its partition "
-        + "column (`delta.dataSkippingStatsColumns`, set when the table is created; a table an earlier version created "
-        + "keeps Delta's default, the first 32 columns): a filter on the date or the key skips files.\n");
+        + "keeps its row count and the minimum, maximum and null count of the columns listed under its table as "
+        + "statistics (`delta.dataSkippingStatsColumns`, set when the table is created; a table an earlier version "
+        + "created keeps Delta's default, the first 32 columns): a filter on the date or those columns skips files.\n");
     for (Table t : Table.values()) {
       Doc d = DOCS.get(t);
       sb.append("\n## `").append(t.tableName()).append("`\n\n").append(d.description()).append(" Grain: ")
           .append(d.grain()).append(". Key: ").append(String.join(", ", t.key().stream().map(k -> "`" + k + "`")
               .toList())).append(".\n");
+      sb.append("Statistics: ").append(String.join(", ", t.statisticsColumns().stream().map(c -> "`" + c + "`")
+          .toList())).append(".\n");
       if (!t.constraints().isEmpty()) {
         sb.append("Constraints: ").append(String.join("; ", t.constraints().entrySet().stream()
             .map(c -> "`" + c.getKey() + "` (`" + c.getValue() + "`)").toList())).append(".\n");
