@@ -431,6 +431,7 @@ public final class Warehouse {
 
   private long create(Table table, Dataset<Row> source) {
     Dataset<Row> described = TableComments.described(table, source);
+    String statistics = String.join(",", table.statisticsColumns());
     if (holdsFiles(table)) {
       // A first write killed before its commit left files and no log (WarehouseIntegrity lets it be redone). CREATE
       // TABLE refuses a folder that is not empty; a path write ignores files no commit names, as before comments.
@@ -442,13 +443,13 @@ public final class Warehouse {
       for (Map.Entry<String, String> c : table.constraints().entrySet()) {
         writer = writer.option(CONSTRAINT_PROPERTY + c.getKey(), c.getValue());
       }
-      writer.option(STATISTICS_PROPERTY, String.join(",", table.statisticsColumns())).save(path(table));
+      writer.option(STATISTICS_PROPERTY, statistics).save(path(table));
     } else {
       // CREATE TABLE AS SELECT, so the creating commit carries the table's description as well as its columns'
       // comments (TableComments).
       DataFrameWriterV2<Row> writer = described.writeTo(identifier(table)).using("delta")
           .tableProperty(TableComments.COMMENT, TableDocs.description(table))
-          .tableProperty(STATISTICS_PROPERTY, String.join(",", table.statisticsColumns()));
+          .tableProperty(STATISTICS_PROPERTY, statistics);
       if (table.partitionColumn() != null) {
         writer = writer.partitionedBy(col(table.partitionColumn()));
       }

@@ -48,29 +48,24 @@ class DirectReplaceTest extends SparkSuite {
   }
 
   /**
-   * Per file added in the table's log (every commit), the columns its statistics give a minimum for (none for a file
-   * without statistics).
+   * Per file of the table's first version and of its latest ({@link KernelTables#scanFiles}: every file its writes
+   * added here), the columns its statistics give a minimum for (none for a file without statistics).
    */
-  private static List<java.util.Set<String>> statisticsColumns(Warehouse w, Table t) throws java.io.IOException {
-    java.nio.file.Path log = java.nio.file.Path.of(java.net.URI.create(w.path(t))).resolve("_delta_log");
-    // A file's statistics are a JSON string inside the commit's JSON: their quotes come escaped.
-    java.util.regex.Pattern stats = java.util.regex.Pattern.compile(
-        "\"add\":\\{(?:.*?\"stats\":\"((?:[^\"\\\\]|\\\\.)*)\")?");
-    java.util.regex.Pattern min = java.util.regex.Pattern.compile("\\\\\"minValues\\\\\":\\{([^}]*)\\}");
-    java.util.regex.Pattern name = java.util.regex.Pattern.compile("\\\\\"(\\w+)\\\\\":");
+  private static List<java.util.Set<String>> statisticsColumns(Warehouse w, Table t) {
     List<java.util.Set<String>> files = new java.util.ArrayList<>();
-    try (java.util.stream.Stream<java.nio.file.Path> commits = java.nio.file.Files.list(log)) {
-      for (java.nio.file.Path commit : commits.filter(f -> f.toString().endsWith(".json")).toList()) {
-        java.util.regex.Matcher file = stats.matcher(java.nio.file.Files.readString(commit));
-        while (file.find()) {
-          java.util.Set<String> columns = new java.util.TreeSet<>();
-          java.util.regex.Matcher bounds = min.matcher(file.group(1) == null ? "" : file.group(1));
-          if (bounds.find()) {
-            name.matcher(bounds.group(1)).results().forEach(n -> columns.add(n.group(1)));
+    for (long version : new long[] {0, -1}) {
+      KernelTables.scanFiles(spark, w.path(t), version, file -> {
+        java.util.Set<String> columns = new java.util.TreeSet<>();
+        String stats = KernelTables.stats(file);
+        if (stats != null) {
+          try {
+            DeltaLogFiles.MAPPER.readTree(stats).path("minValues").fieldNames().forEachRemaining(columns::add);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
           }
-          files.add(columns);
         }
-      }
+        files.add(columns);
+      });
     }
     return files;
   }
@@ -98,6 +93,7 @@ class DirectReplaceTest extends SparkSuite {
     List<java.util.Set<String>> files = statisticsColumns(w, Table.CHURN_SCORES);
     assertTrue(files.size() >= 3, "files added: two dates, then one replaced: " + files);
     files.forEach(columns -> assertEquals(java.util.Set.of("customer_id"), columns));
+    assertEquals(4L, KernelTables.rowCount(spark, w.path(Table.CHURN_SCORES)), "every file counts its rows");
     assertEquals(4, new Warehouse(spark, w.root()).rows(Table.CHURN_SCORES));
 
     long version = w.latestVersions().get(Table.CHURN_SCORES);
