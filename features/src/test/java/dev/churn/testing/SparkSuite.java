@@ -53,7 +53,7 @@ public abstract class SparkSuite {
           .set("spark.sql.sources.parallelPartitionDiscovery.parallelism", "2")
           // As the product's sessions (SparkSessions): ICU's case mapping costs seconds of start-up per JVM.
           .set("spark.sql.icu.caseMappings.enabled", "false")
-          // As the product's sessions (SparkSessions.EXPLAIN_MODE): each query's plan described simply for the UI.
+          // As the product's sessions (SparkSessions.EXPLAIN_MODE).
           .set("spark.sql.ui.explainMode", "simple")
           .set("spark.sql.inMemoryColumnarStorage.compressed", "false")
           .setAll(scala.jdk.javaapi.CollectionConverters.asScala(INTERPRETED))
