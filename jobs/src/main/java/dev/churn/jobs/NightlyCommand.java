@@ -69,6 +69,10 @@ final class NightlyCommand implements Callable<Integer> {
   @Option(names = "--retrain", description = "Retrain tonight, whatever the model's age.")
   boolean retrain;
 
+  @Option(names = "--no-train", description = "Train nothing tonight, whatever is due: score with the model in use "
+      + "(without one, nothing is scored). For a schedule that trains apart, with train.")
+  boolean noTrain;
+
   @Override
   public Integer call() {
     List<LocalDate> dates = dates();
@@ -77,7 +81,7 @@ final class NightlyCommand implements Callable<Integer> {
     NightlyJob.Input input = ChurnCli.options(spec, () -> new NightlyJob.Input(events, customers, dates.size() > 1,
         mapping, source.gate(), interventions));
     NightlyJob.Retrain policy = ChurnCli.options(spec, () -> new NightlyJob.Retrain(retrainAfterDays, retrainTolerance,
-        retrain));
+        retrain, noTrain));
     var actions = ChurnCli.options(spec, contacts::actions);
     PrintWriter out = spec.commandLine().getOut();
     String what = dates.size() == 1 ? "nightly " + dates.get(0) : "nightly " + from + ".." + to;

@@ -192,6 +192,15 @@ class CliTest extends JobsSuite {
     assertTrue(wait.err().contains("--lock-wait-minutes must be zero or more"), wait.err());
   }
 
+  /** --retrain and --no-train contradict each other: a usage error before the warehouse is opened. */
+  @Test
+  void retrainAndNoTrainTogetherAreAUsageError() {
+    String wh = tempDir("cli-train").toString();
+    CliRun both = cli("--warehouse", wh, "nightly", "--date", "2026-06-01", "--events", wh, "--retrain", "--no-train");
+    assertEquals(2, both.exitCode(), both.err());
+    assertTrue(both.err().contains("--retrain and --no-train ask for opposite things"), both.err());
+  }
+
   /** #32: carriage returns and NULs inside values would split a TSV row, as tabs and line feeds would. */
   @Test
   void valuesNeverBreakATsvRow() {

@@ -30,7 +30,7 @@ import java.util.TreeSet;
  * <p>Model policy ({@link Retrain}): with no model in use on D, train one as of D. Retrain when the last training
  * attempt as of D or before is {@code afterDays} old, or on request; the new version is accepted only when the
  * {@link dev.churn.models.Challenger} accepts it, and is registered as rejected otherwise (a rejected attempt
- * restarts the clock, so reruns do not retrain).
+ * restarts the clock, so reruns do not retrain). With {@code never} ({@code --no-train}) nothing is trained.
  *
  * <p>An empty or missing input for D changes nothing and fails with {@link ChurnException#NO_INPUT}.
  */
@@ -48,8 +48,12 @@ public final class NightlyJob {
     }
   }
 
-  /** When to retrain: after {@code afterDays} days, or tonight with {@code force}; accepted within {@code tolerance}. */
-  public record Retrain(int afterDays, double tolerance, boolean force) {
+  /**
+   * When to retrain: after {@code afterDays} days, or tonight with {@code force}; accepted within {@code tolerance}.
+   * With {@code never} the night trains nothing, whatever is due: it scores with the model in use, and without one it
+   * scores nothing (a schedule that trains apart, with {@code train}, keeps its nights' time bounded).
+   */
+  public record Retrain(int afterDays, double tolerance, boolean force, boolean never) {
     public static final int DEFAULT_AFTER_DAYS = 30;
     public static final double DEFAULT_TOLERANCE = 0.01;
 
@@ -59,6 +63,14 @@ public final class NightlyJob {
         throw new IllegalArgumentException("--retrain-after-days must be positive and --retrain-tolerance a number "
             + "in [0, 1] (a difference of ROC-AUC), not " + afterDays + " and " + tolerance);
       }
+      if (force && never) {
+        throw new IllegalArgumentException("--retrain and --no-train ask for opposite things: give one of them");
+      }
+    }
+
+    /** A night that trains when due. */
+    public Retrain(int afterDays, double tolerance, boolean force) {
+      this(afterDays, tolerance, force, false);
     }
   }
 
@@ -206,6 +218,13 @@ public final class NightlyJob {
         || attempt == null || !attempt.asOf().plusDays(policy.afterDays()).isAfter(day);
     if (!due) {
       return "model v" + inUse.version() + " (trained as of " + inUse.asOf() + ")";
+    }
+    if (policy.never()) {
+      String what = inUse == null ? "no model in use on " + day + " and --no-train: not trained"
+          : "model v" + inUse.version() + " (trained as of " + inUse.asOf() + "; due for a retrain, not trained: "
+              + "--no-train)";
+      ctx.console().printf("[nightly] %s%n", what);
+      return what;
     }
     ctx.console().printf("[nightly] training as of %s: %s%n", day, inUse == null ? "no model is in use on " + day
         : policy.force() ? "retraining was requested" : "the last training attempt, model v" + attempt.version()
