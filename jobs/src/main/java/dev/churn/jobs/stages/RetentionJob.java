@@ -2,7 +2,9 @@ package dev.churn.jobs.stages;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.min;
 
+import dev.churn.features.FeatureBuilder;
 import dev.churn.features.Retention;
 import dev.churn.features.Survival;
 import dev.churn.jobs.warehouse.KillPoints;
@@ -148,10 +150,26 @@ public final class RetentionJob {
   private Map<String, SaveRates.Measured> measuredBefore(LocalDate day, Dataset<Row> customers) {
     // A list table written before the control group existed has no contact_group yet (tonight's write adds it).
     if (!ctx.warehouse().exists(Table.RETENTION_ACTIONS)
-        || !List.of(ctx.warehouse().read(Table.RETENTION_ACTIONS).columns()).contains(Actions.CONTACT_GROUP)) {
+        || !List.of(ctx.warehouse().read(Table.RETENTION_ACTIONS).columns()).contains(Actions.CONTACT_GROUP)
+        || !anyHorizonEnded(day)) {
       return Map.of();
     }
     return SaveRates.pooled(Effects.measure(listed(day), customers, contacts(day), day).collectAsList());
+  }
+
+  /**
+   * Whether a list before {@code day} may have an entry whose horizon ended by {@code day}: the first list's date
+   * plus the shortest horizon of any model (the registry's rows, read once a night) is not after it. Otherwise every
+   * entry is unmeasured and no play has a measured rate, and the measurement (eight Spark jobs on a tiny night, of
+   * its hundred) is not run: in a warehouse's first month of lists, and in the nights of most tests.
+   */
+  private boolean anyHorizonEnded(LocalDate day) {
+    Integer shortest = ctx.registry().shortestHorizon();
+    if (shortest == null) {
+      return false;
+    }
+    Row first = ctx.warehouse().read(Table.RETENTION_ACTIONS).agg(min(col(FeatureBuilder.AS_OF_DATE))).first();
+    return !first.isNullAt(0) && !first.getDate(0).toLocalDate().plusDays(shortest).isAfter(day);
   }
 
   /** The contacts the team logged up to {@code upTo} (all of them for null); none before any was logged. */

@@ -39,8 +39,8 @@ public final class ModelRegistry {
   /** A version's fitted pipeline, in MLlib's standard format: the folder any MLlib reader loads. */
   static final String PIPELINE = "pipeline";
 
-  /** A registered version's date and status. */
-  public record Entry(int version, LocalDate asOf, String status) {}
+  /** A registered version's date, status and churn horizon in days (null in a row without one). */
+  public record Entry(int version, LocalDate asOf, String status, Integer horizonDays) {}
 
   /** A loaded model version. */
   public record Loaded(PipelineModel model, ModelSpec spec) {}
@@ -98,6 +98,12 @@ public final class ModelRegistry {
     return latest(day, true);
   }
 
+  /** The shortest churn horizon of any registered version, or null when none has one. */
+  public Integer shortestHorizon() {
+    return entries().stream().map(Entry::horizonDays).filter(java.util.Objects::nonNull).min(Integer::compare)
+        .orElse(null);
+  }
+
   /** The latest version of any status trained as of {@code day} or before: the last training attempt. */
   public Entry lastAttempt(LocalDate day) {
     return latest(day, false);
@@ -116,9 +122,10 @@ public final class ModelRegistry {
   private List<Entry> entries() {
     if (entries == null) {
       entries = !warehouse.exists(Table.MODEL_REGISTRY) ? List.of()
-          : withStatus(warehouse.read(Table.MODEL_REGISTRY)).select("model_version", "as_of_date", "status")
-              .collectAsList().stream()
-              .map(r -> new Entry(r.getInt(0), r.getDate(1).toLocalDate(), r.getString(2))).toList();
+          : withStatus(warehouse.read(Table.MODEL_REGISTRY))
+              .select("model_version", "as_of_date", "status", "horizon_days").collectAsList().stream()
+              .map(r -> new Entry(r.getInt(0), r.getDate(1).toLocalDate(), r.getString(2),
+                  r.isNullAt(3) ? null : r.getInt(3))).toList();
     }
     return entries;
   }
