@@ -158,7 +158,9 @@ public final class NightlyJob {
       }
       toScore.put(d, inUse.version());
     }
-    ScoreJob.Result tonight = toScore.isEmpty() ? null : new ScoreJob(ctx, toScore).runAll().get(day);
+    // Every date scored is one of the snapshots just built: ScoreJob need not check them again.
+    ScoreJob.Result tonight = toScore.isEmpty() ? null
+        : new ScoreJob(ctx, toScore, java.util.Set.copyOf(snapshots)).runAll().get(day);
 
     int horizon = options.training().horizon(Settings.churn(warehouse));
     LocalDate to = data.last().isAfter(day) ? data.last() : day;

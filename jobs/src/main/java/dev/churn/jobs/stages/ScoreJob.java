@@ -51,6 +51,8 @@ public final class ScoreJob {
   private final StageContext ctx;
   /** Each date to score with its model version (null: the latest accepted), oldest first. */
   private final SortedMap<LocalDate, Integer> versions;
+  /** Dates whose snapshot this run built just before scoring. */
+  private final java.util.Set<LocalDate> built;
 
   /** Scores {@code asOf} with model {@code version}, or with the latest accepted one when it is null. */
   public ScoreJob(StageContext ctx, LocalDate asOf, Integer version) {
@@ -63,11 +65,20 @@ public final class ScoreJob {
    * commits per date).
    */
   public ScoreJob(StageContext ctx, Map<LocalDate, Integer> versions) {
+    this(ctx, versions, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #ScoreJob(StageContext, Map)}, where the run has just built the snapshots of {@code built} with the
+   * current feature code (a night's {@link FeaturesJob}): they are not checked again (a query of two Spark jobs).
+   */
+  public ScoreJob(StageContext ctx, Map<LocalDate, Integer> versions, java.util.Set<LocalDate> built) {
     if (versions.isEmpty()) {
       throw new IllegalArgumentException("no date to score");
     }
     this.ctx = ctx;
     this.versions = new TreeMap<>(versions);
+    this.built = java.util.Set.copyOf(built);
   }
 
   /** Scores the one date this job was given. */
@@ -82,7 +93,8 @@ public final class ScoreJob {
     SortedMap<LocalDate, ModelRegistry.Loaded> models = new TreeMap<>();
     versions.forEach((d, v) -> models.put(d, ctx.registry().load(v)));
     // Missing, or built by older feature code: (re)built. A model trained on other features is then refused.
-    List<LocalDate> stale = FeaturesJob.stale(warehouse, models.keySet());
+    List<LocalDate> unchecked = models.keySet().stream().filter(d -> !built.contains(d)).toList();
+    List<LocalDate> stale = unchecked.isEmpty() ? List.of() : FeaturesJob.stale(warehouse, unchecked);
     if (!stale.isEmpty()) {
       new FeaturesJob(ctx, stale).run();
     }
