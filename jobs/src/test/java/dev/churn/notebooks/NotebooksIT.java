@@ -49,6 +49,21 @@ class NotebooksIT extends SparkSuite {
     churn("--warehouse", wh, "retention", "--from", "2026-01-01", "--to", "2026-06-09");
   }
 
+  private static Path report;
+
+  /**
+   * The warehouse's report as of its last scoring, written once for the two tests that read it (each run wrote its
+   * own, 5-7 s of charts): the browser's files land beside it, which the other test does not read.
+   */
+  private static synchronized Path report() {
+    if (report == null) {
+      Path out = tempDir("nb-report");
+      churn("--warehouse", wh, "report", "--as-of", "2026-06-09", "--out", out.toString());
+      report = out;
+    }
+    return report;
+  }
+
   static List<Path> notebooks() throws IOException {
     try (Stream<Path> files = Files.list(repoRoot().resolve("notebooks"))) {
       return files.filter(p -> p.toString().endsWith(".sql")).sorted().toList();
@@ -129,8 +144,7 @@ class NotebooksIT extends SparkSuite {
 
   @Test
   void theReportRendersNonEmptyChartsAndShowsTheTablesNumbers() throws Exception {
-    Path report = tempDir("nb-report");
-    churn("--warehouse", wh, "report", "--as-of", "2026-06-09", "--out", report.toString());
+    Path report = report();
     String html = Files.readString(report.resolve("index.html"));
     java.util.regex.Matcher img = java.util.regex.Pattern.compile("<img src=\"([^\"]+)\" alt=\"([^\"]*)\"").matcher(html);
     int images = 0;
@@ -171,8 +185,7 @@ class NotebooksIT extends SparkSuite {
    */
   @Test
   void theReportInABrowser() throws Exception {
-    Path report = tempDir("nb-browser");
-    churn("--warehouse", wh, "report", "--as-of", "2026-06-09", "--out", report.toString());
+    Path report = report();
     String url = report.resolve("index.html").toUri().toString();
     // Without scrollbars, as the screenshot below: a scrollbar narrows the page, which moves every section down,
     // and the last section's measured top then fell below its text on the screenshot.
