@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "nightly", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"The scheduled run for a logical date: ingests that day's raw files (with --events), rebuilds the "
         + "feature snapshots the new data touched, trains when there is no model and retrains when the last "
-        + "attempt is --retrain-after-days old, scores the date, and refreshes retention through the end of the data.",
+        + "attempt is --retrain-after-days old (never with --no-train), scores the date, and refreshes retention "
+        + "through the end of the data.",
         "Safe to repeat: a date run twice, or a range run out of order, leaves the same tables as one run in order.",
         "A missing or empty day changes nothing and exits 4; --from/--to runs every date and exits 4 at the end "
             + "when some had no input."})
@@ -70,7 +71,7 @@ final class NightlyCommand implements Callable<Integer> {
   boolean retrain;
 
   @Option(names = "--no-train", description = "Train nothing tonight, whatever is due: score with the model in use "
-      + "(without one, nothing is scored). For a schedule that trains apart, with train.")
+      + "(without one, nothing is scored). For a schedule that runs churn train separately.")
   boolean noTrain;
 
   @Override

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * {@code bench/run} at the tiny size, for agreement only (never for time): churn and DuckDB must accept and reject
  * the same records by reason and produce the same snapshot on every customer and column. Runs against the
  * packaged product, as a user would. No model is trained ({@code --no-train}): a snapshot needs none, and the
- * training took about a fifth of the class's time (49 of 259 s in a fresh-clone CI).
+ * training was about a fifth of the class's time (bench/results/ci-2026-12-08.md).
  */
 class BenchRunIT {
   @Test
@@ -48,6 +48,7 @@ class BenchRunIT {
     assertTrue(text.contains("only_churn=0 only_peer=0 disagree=0 columns=all-equal"), text);
     // Agreement needs no model: nothing was trained (neither by bench/run nor in the night, nightly --no-train),
     // so the night scored nothing.
+    assertTrue(text.contains("| nightly |"), "the last night's stages are listed: " + text);
     assertFalse(text.contains("| train ") || text.contains("| score |"), text);
     assertTrue(text.contains("--no-train: no model, no scores"), text);
   }

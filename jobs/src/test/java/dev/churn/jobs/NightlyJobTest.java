@@ -338,5 +338,14 @@ class NightlyJobTest extends JobsSuite {
     CliRun typo = nightly(NIGHTS.get(2), "--config", config.toString());
     assertEquals(ChurnException.USAGE, typo.exitCode());
     assertTrue(typo.err().contains("unknown setting 'retrain-tolerence'"), typo.err());
+
+    // --no-train: the second night again with a retrain due (its last attempt, v1, is a day old), trains nothing
+    // and scores with the model in use then.
+    CliRun kept = nightly(NIGHTS.get(1), "--no-train", "--retrain-after-days", "1");
+    assertEquals(0, kept.exitCode(), kept.err());
+    assertTrue(kept.out().contains("due for a retrain, not trained: --no-train"), kept.out());
+    assertEquals(3, w.read(Table.MODEL_REGISTRY).count(), "nothing registered");
+    assertEquals(1, w.read(Table.CHURN_SCORES).where(col("as_of_date").equalTo(NIGHTS.get(1).toString()))
+        .select("model_version").first().getInt(0), "scored with the model in use on that night");
   }
 }

@@ -52,8 +52,8 @@ class NotebooksIT extends SparkSuite {
   private static Path report;
 
   /**
-   * The warehouse's report as of its last scoring, written once for the two tests that read it (each run wrote its
-   * own, 5-7 s of charts): the browser's files land beside it, which the other test does not read.
+   * The warehouse's report as of its last scoring, written once for the two tests that read it (each test wrote its
+   * own): the browser's files land beside it, which the other test does not read.
    */
   private static synchronized Path report() {
     if (report == null) {

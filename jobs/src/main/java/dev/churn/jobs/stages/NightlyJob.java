@@ -160,7 +160,7 @@ public final class NightlyJob {
     }
     // Every date scored is one of the snapshots just built: ScoreJob need not check them again.
     ScoreJob.Result tonight = toScore.isEmpty() ? null
-        : new ScoreJob(ctx, toScore, java.util.Set.copyOf(snapshots)).runAll().get(day);
+        : new ScoreJob(ctx, toScore, new java.util.HashSet<>(snapshots)).runAll().get(day);
 
     int horizon = options.training().horizon(Settings.churn(warehouse));
     LocalDate to = data.last().isAfter(day) ? data.last() : day;
@@ -211,7 +211,10 @@ public final class NightlyJob {
     return new ArrayList<>(dates);
   }
 
-  /** Trains when no model is in use on {@code day} or the last attempt is due for a retrain; says what it did. */
+  /**
+   * Trains when no model is in use on {@code day} or the last attempt is due for a retrain, unless the policy never
+   * trains; says what it did.
+   */
   private String model(LocalDate day) {
     Retrain policy = options.retrain();
     ModelRegistry.Entry inUse = ctx.registry().inUse(day);

@@ -160,8 +160,8 @@ public final class RetentionJob {
   /**
    * Whether a list before {@code day} may have an entry whose horizon ended by {@code day}: the first list's date
    * plus the shortest horizon of any model (the registry's rows, read once a night) is not after it. Otherwise every
-   * entry is unmeasured and no play has a measured rate, and the measurement (eight Spark jobs on a tiny night, of
-   * its hundred) is not run: in a warehouse's first month of lists, and in the nights of most tests.
+   * entry is unmeasured and no play has a measured rate, and the measurement (a query of several Spark jobs) is not
+   * run: in a warehouse's first month of lists, and in the nights of most tests.
    */
   private boolean anyHorizonEnded(LocalDate day) {
     Integer shortest = ctx.registry().shortestHorizon();
@@ -169,7 +169,16 @@ public final class RetentionJob {
       return false;
     }
     Row first = ctx.warehouse().read(Table.RETENTION_ACTIONS).agg(min(col(FeatureBuilder.AS_OF_DATE))).first();
-    return !first.isNullAt(0) && !first.getDate(0).toLocalDate().plusDays(shortest).isAfter(day);
+    return horizonMayHaveEnded(first.isNullAt(0) ? null : first.getDate(0).toLocalDate(), shortest, day);
+  }
+
+  /**
+   * Whether an entry first listed on {@code firstList} or later, with a horizon of at least {@code shortest} days,
+   * can be measured on {@code day}: as {@link Effects#measure} decides, once first listed + horizon is on or before
+   * the data's end. Null (no list, no horizon): no.
+   */
+  static boolean horizonMayHaveEnded(LocalDate firstList, Integer shortest, LocalDate day) {
+    return firstList != null && shortest != null && !firstList.plusDays(shortest).isAfter(day);
   }
 
   /** The contacts the team logged up to {@code upTo} (all of them for null); none before any was logged. */

@@ -39,8 +39,8 @@ import org.apache.spark.storage.StorageLevel;
  * own model in one commit, and writes each numeric
  * feature's drift (PSI against the model's training distribution, {@link Drift#status}) to {@code feature_drift},
  * warning above {@link Drift#WARN_PSI}. Builds the date's feature snapshot when it is missing or was built by other
- * feature code. Refuses with exit code 3, writing nothing, when a snapshot's features do not match its model's
- * fingerprint.
+ * feature code (but for the dates its caller says it has just built). Refuses with exit code 3, writing nothing,
+ * when a snapshot's features do not match its model's fingerprint.
  */
 public final class ScoreJob {
   /** What one scoring wrote: the model, customers scored, how many are high risk, and the drifted features. */
@@ -70,7 +70,7 @@ public final class ScoreJob {
 
   /**
    * As {@link #ScoreJob(StageContext, Map)}, where the run has just built the snapshots of {@code built} with the
-   * current feature code (a night's {@link FeaturesJob}): they are not checked again (a query of two Spark jobs).
+   * current feature code (a night's {@link FeaturesJob}): they are not checked again (a query).
    */
   public ScoreJob(StageContext ctx, Map<LocalDate, Integer> versions, java.util.Set<LocalDate> built) {
     if (versions.isEmpty()) {
