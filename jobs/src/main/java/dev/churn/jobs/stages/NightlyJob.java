@@ -160,7 +160,7 @@ public final class NightlyJob {
     }
     // Every date scored is one of the snapshots just built: ScoreJob need not check them again.
     ScoreJob.Result tonight = toScore.isEmpty() ? null
-        : new ScoreJob(ctx, toScore, new java.util.HashSet<>(snapshots)).runAll().get(day);
+        : new ScoreJob(ctx, toScore, snapshots).runAll().get(day);
 
     int horizon = options.training().horizon(Settings.churn(warehouse));
     LocalDate to = data.last().isAfter(day) ? data.last() : day;

@@ -148,10 +148,12 @@ public final class RetentionJob {
    * customers table's as it stands: one changed since (a late cancellation, a return from inactivity) changes it.
    */
   private Map<String, SaveRates.Measured> measuredBefore(LocalDate day, Dataset<Row> customers) {
+    if (!ctx.warehouse().exists(Table.RETENTION_ACTIONS)) {
+      return Map.of();
+    }
+    Dataset<Row> lists = ctx.warehouse().read(Table.RETENTION_ACTIONS);
     // A list table written before the control group existed has no contact_group yet (tonight's write adds it).
-    if (!ctx.warehouse().exists(Table.RETENTION_ACTIONS)
-        || !List.of(ctx.warehouse().read(Table.RETENTION_ACTIONS).columns()).contains(Actions.CONTACT_GROUP)
-        || !anyHorizonEnded(day)) {
+    if (!List.of(lists.columns()).contains(Actions.CONTACT_GROUP) || !anyHorizonEnded(lists, day)) {
       return Map.of();
     }
     return SaveRates.pooled(Effects.measure(listed(day), customers, contacts(day), day).collectAsList());
@@ -163,12 +165,12 @@ public final class RetentionJob {
    * entry is unmeasured and no play has a measured rate, and the measurement (a query of several Spark jobs) is not
    * run: in a warehouse's first month of lists, and in the nights of most tests.
    */
-  private boolean anyHorizonEnded(LocalDate day) {
+  private boolean anyHorizonEnded(Dataset<Row> lists, LocalDate day) {
     Integer shortest = ctx.registry().shortestHorizon();
     if (shortest == null) {
       return false;
     }
-    Row first = ctx.warehouse().read(Table.RETENTION_ACTIONS).agg(min(col(FeatureBuilder.AS_OF_DATE))).first();
+    Row first = lists.agg(min(col(FeatureBuilder.AS_OF_DATE))).first();
     return horizonMayHaveEnded(first.isNullAt(0) ? null : first.getDate(0).toLocalDate(), shortest, day);
   }
 

@@ -72,7 +72,7 @@ public final class ScoreJob {
    * As {@link #ScoreJob(StageContext, Map)}, where the run has just built the snapshots of {@code built} with the
    * current feature code (a night's {@link FeaturesJob}): they are not checked again (a query).
    */
-  public ScoreJob(StageContext ctx, Map<LocalDate, Integer> versions, java.util.Set<LocalDate> built) {
+  public ScoreJob(StageContext ctx, Map<LocalDate, Integer> versions, java.util.Collection<LocalDate> built) {
     if (versions.isEmpty()) {
       throw new IllegalArgumentException("no date to score");
     }
